@@ -1,0 +1,43 @@
+package io.batchgen.io;
+
+import java.util.List;
+
+/** Prompt requests that exercise every edge the schemas must keep: built once, shared by tests. */
+final class Fixtures {
+
+  private Fixtures() {}
+
+  /** 100,000 characters mixing ASCII, accents, CJK and a supplementary-plane emoji. */
+  static final String LONG_PROMPT = longText(100_000);
+
+  static String longText(int chars) {
+    StringBuilder sb = new StringBuilder(chars);
+    String unit = "The quick brown 狐 jumps über 🦊 the lazy dog. ";
+    while (sb.length() < chars) {
+      sb.append(unit);
+    }
+    sb.setLength(chars);
+    if (Character.isHighSurrogate(sb.charAt(chars - 1))) {
+      sb.setCharAt(chars - 1, 'x'); // never end on half an emoji
+    }
+    return sb.toString();
+  }
+
+  /** Ids 1..7, decimal, so the same list works with LONG and STRING id columns. */
+  static List<PromptRequest> edgeCases() {
+    return List.of(
+        PromptRequest.ofText("1", "Hello, world"),
+        PromptRequest.ofText("2", ""),
+        PromptRequest.ofText("3", "Grüße aus Köln — 你好，世界 — مرحبا — 🦊\n\ttabs and newlines"),
+        PromptRequest.ofText("4", LONG_PROMPT),
+        new PromptRequest("5", "with every override", null,
+            new GenerationOverrides(17, 0.0, 0.95, 40, -123456789012345L,
+                List.of("\n\n", "END", "停"))),
+        new PromptRequest("6", null, List.of(ChatMessage.system(""),
+            ChatMessage.user("Wie spät ist es? 🕰"), ChatMessage.assistant("Zehn."),
+            ChatMessage.user("Danke")),
+            new GenerationOverrides(null, 1.5, null, null, 7L, List.of())),
+        new PromptRequest("7", "only some overrides", null,
+            new GenerationOverrides(1, null, 1.0, 0, null, null)));
+  }
+}
