@@ -1,0 +1,420 @@
+package io.batchgen.engine.backend;
+
+import io.batchgen.core.model.AttentionBatch;
+import io.batchgen.core.model.KvStore;
+import io.batchgen.core.model.ModelShape;
+import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.model.RowBatch;
+import io.batchgen.engine.model.ExpertWeights;
+import io.batchgen.engine.model.LayerWeights;
+import io.batchgen.engine.model.LoadedModel;
+import io.batchgen.engine.model.ModelConfig;
+import io.batchgen.engine.model.RopeFrequencies;
+import io.batchgen.engine.model.WeightTensor;
+import java.util.Locale;
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The Java Vector API backend: every projection is a batched {@link Gemm} over all rows of the
+ * module batch (an expert's rows form one GEMM), split across a {@link WorkerPool} by strips of
+ * output columns; attention is split by rows. Each output element is computed by one fixed
+ * sequence of operations, so a row's result never depends on the other rows, the batch size or
+ * the thread count.
+ *
+ * <p>Called from one runtime thread at a time (per the SPI); the per-call buffers below are
+ * therefore plain fields.
+ */
+final class CpuExecutor implements ModuleExecutor {
+  private final LoadedModel model;
+  private final ModelConfig c;
+  private final ModelShape shape;
+  private final RopeFrequencies rope;
+  private final WorkerPool pool;
+  private final Gemm.Workspace[] ws;
+  private final float[][] workerScratch;
+  private float[] xn = new float[0];
+  private float[] q = new float[0];
+  private float[] k = new float[0];
+  private float[] v = new float[0];
+  private float[] attnOut = new float[0];
+  private float[] proj = new float[0];
+  private float[] gate = new float[0];
+  private float[] up = new float[0];
+  private float[] router = new float[0];
+  private float[] shared = new float[0];
+
+  CpuExecutor(LoadedModel model, int threads) {
+    this.model = model;
+    this.c = model.config();
+    this.shape = model.shape();
+    this.rope = new RopeFrequencies(c);
+    this.pool = new WorkerPool(threads);
+    this.ws = new Gemm.Workspace[threads];
+    this.workerScratch = new float[threads][];
+    for (int i = 0; i < threads; i++) {
+      ws[i] = new Gemm.Workspace();
+      workerScratch[i] = new float[0];
+    }
+  }
+
+  @Override
+  public ModelShape shape() {
+    return shape;
+  }
+
+  @Override
+  public String describe() {
+    return "cpu(threads=" + pool.threads() + ", " + model.dtype().name().toLowerCase(Locale.ROOT)
+        + ")";
+  }
+
+  @Override
+  public KvStore createKvStore(int numBlocks, int blockSize) {
+    return new HeapKvStore(numBlocks, blockSize, c.numKvHeads(), c.headDim());
+  }
+
+  @Override
+  public long kvBytesPerBlock(int blockSize) {
+    return 4L * blockSize * shape.kvFloatsPerTokenPerLayer();
+  }
+
+  @Override
+  public void embed(int[] tokens, int offset, int count, float[] out, int outOffset) {
+    for (int i = 0; i < count; i++) {
+      model.weights().embed().readRow(tokens[offset + i], out, outOffset + i * c.hiddenSize());
+    }
+  }
+
+  private static float[] grow(float[] a, long n) {
+    return a.length >= n ? a : new float[(int) Math.max(n, a.length + (a.length >> 1))];
+  }
+
+  private void matmul(float[] x, int m, WeightTensor w, float[] out, int ldo) {
+    Gemm.matmul(pool, ws, x, 0, m, w, PanelPacker.of(w.dtype()), out, 0, ldo);
+  }
+
+  /** RMSNorm of row {@code r} (width n): sum of squares in double, in index order. */
+  private void rmsNorm(float[] x, int off, int n, float[] weight, float[] out, int outOff) {
+    double ss = 0;
+    for (int i = 0; i < n; i++) {
+      ss += (double) x[off + i] * x[off + i];
+    }
+    float inv = (float) (1.0 / Math.sqrt(ss / n + c.rmsEps()));
+    for (int i = 0; i < n; i++) {
+      out[outOff + i] = x[off + i] * inv * weight[i];
+    }
+  }
+
+  // ---- attention ----
+
+  @Override
+  public void attention(AttentionBatch b) {
+    HeapKvStore kv = BatchChecks.attention(b, shape);
+    LayerWeights lw = model.weights().layers().get(b.layer());
+    int rows = b.rows();
+    int h = c.hiddenSize();
+    int qd = c.qDim();
+    int kvd = c.kvDim();
+    xn = grow(xn, (long) rows * h);
+    q = grow(q, (long) rows * qd);
+    k = grow(k, (long) rows * kvd);
+    v = grow(v, (long) rows * kvd);
+    attnOut = grow(attnOut, (long) rows * qd);
+    proj = grow(proj, (long) rows * h);
+    float[] hidden = b.hidden();
+    for (int r = 0; r < rows; r++) {
+      rmsNorm(hidden, r * h, h, lw.attnNorm(), xn, r * h);
+    }
+    matmul(xn, rows, lw.wq(), q, qd);
+    matmul(xn, rows, lw.wk(), k, kvd);
+    matmul(xn, rows, lw.wv(), v, kvd);
+    int[] rowPos = new int[rows];
+    int[] rowSeg = new int[rows];
+    for (int s = 0; s < b.segments(); s++) {
+      for (int i = 0; i < b.segmentRowCount(s); i++) {
+        rowPos[b.segmentRowStart(s) + i] = b.segmentPosition(s) + i;
+        rowSeg[b.segmentRowStart(s) + i] = s;
+      }
+    }
+    pool.run(rows, (worker, from, to) -> {
+      float[] cos = new float[c.headDim() / 2];
+      float[] sin = new float[c.headDim() / 2];
+      for (int r = from; r < to; r++) {
+        prepareQkv(lw, r, rowPos[r], cos, sin);
+        int[] blocks = b.segmentBlocks(rowSeg[r]);
+        float[] block = kv.block(blocks[rowPos[r] / kv.blockSize()]);
+        int slot = rowPos[r] % kv.blockSize();
+        System.arraycopy(k, r * kvd, block, slot * kvd, kvd);
+        System.arraycopy(v, r * kvd, block, kv.vOffset() + slot * kvd, kvd);
+      }
+    });
+    pool.run(rows, (worker, from, to) -> {
+      for (int r = from; r < to; r++) {
+        attendRow(kv, b.segmentBlocks(rowSeg[r]), rowPos[r], r, worker);
+      }
+    });
+    matmul(attnOut, rows, lw.wo(), proj, h);
+    for (int i = 0; i < rows * h; i++) {
+      hidden[i] += proj[i];
+    }
+    float[] ffnIn = b.ffnInput();
+    for (int r = 0; r < rows; r++) {
+      rmsNorm(hidden, r * h, h, lw.ffnNorm(), ffnIn, r * h);
+    }
+    route(lw, b, rows);
+  }
+
+  /** Bias, clip, QK norm and RoPE of one row's q and k, in place. */
+  private void prepareQkv(LayerWeights lw, int r, int pos, float[] cos, float[] sin) {
+    int qd = c.qDim();
+    int kvd = c.kvDim();
+    int hd = c.headDim();
+    if (lw.bq() != null) {
+      for (int i = 0; i < qd; i++) {
+        q[r * qd + i] += lw.bq()[i];
+      }
+      for (int i = 0; i < kvd; i++) {
+        k[r * kvd + i] += lw.bk()[i];
+        v[r * kvd + i] += lw.bv()[i];
+      }
+    }
+    if (c.clipQkv() > 0) {
+      float lim = c.clipQkv();
+      for (int i = 0; i < qd; i++) {
+        q[r * qd + i] = Math.max(-lim, Math.min(lim, q[r * qd + i]));
+      }
+      for (int i = 0; i < kvd; i++) {
+        k[r * kvd + i] = Math.max(-lim, Math.min(lim, k[r * kvd + i]));
+        v[r * kvd + i] = Math.max(-lim, Math.min(lim, v[r * kvd + i]));
+      }
+    }
+    switch (c.qkNorm()) {
+      case FULL -> {
+        rmsNorm(q, r * qd, qd, lw.qNorm(), q, r * qd);
+        rmsNorm(k, r * kvd, kvd, lw.kNorm(), k, r * kvd);
+      }
+      case PER_HEAD -> {
+        for (int hh = 0; hh < c.numHeads(); hh++) {
+          rmsNorm(q, r * qd + hh * hd, hd, lw.qNorm(), q, r * qd + hh * hd);
+        }
+        for (int hh = 0; hh < c.numKvHeads(); hh++) {
+          rmsNorm(k, r * kvd + hh * hd, hd, lw.kNorm(), k, r * kvd + hh * hd);
+        }
+      }
+      default -> {
+      }
+    }
+    rope.cosSin(pos, cos, sin);
+    for (int hh = 0; hh < c.numHeads(); hh++) {
+      rope.rotate(q, r * qd + hh * hd, hd, cos, sin);
+    }
+    for (int hh = 0; hh < c.numKvHeads(); hh++) {
+      rope.rotate(k, r * kvd + hh * hd, hd, cos, sin);
+    }
+  }
+
+  /** Causal attention of row r at {@code pos} over the cached positions [0, pos]. */
+  private void attendRow(HeapKvStore kv, int[] blocks, int pos, int r, int worker) {
+    int hd = c.headDim();
+    int qd = c.qDim();
+    int kvd = c.kvDim();
+    int group = c.numHeads() / c.numKvHeads();
+    int bs = kv.blockSize();
+    float[] scratch = workerScratch[worker];
+    if (scratch.length < pos + 1 + hd + Gemm.S.length()) {
+      scratch = new float[pos + 1 + hd + Gemm.S.length() + 64];
+      workerScratch[worker] = scratch;
+    }
+    int accOff = pos + 1;
+    int lanesOff = accOff + hd;
+    float scale = (float) (1.0 / Math.sqrt(hd));
+    for (int hh = 0; hh < c.numHeads(); hh++) {
+      int kvh = hh / group;
+      int qOff = r * qd + hh * hd;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int t = 0; t <= pos; t++) {
+        float[] block = kv.block(blocks[t / bs]);
+        float s = dot(q, qOff, block, (t % bs) * kvd + kvh * hd, hd, scratch, lanesOff) * scale;
+        scratch[t] = s;
+        max = Math.max(max, s);
+      }
+      float sum = 0;
+      for (int t = 0; t <= pos; t++) {
+        float p = (float) Math.exp(scratch[t] - max);
+        scratch[t] = p;
+        sum += p;
+      }
+      java.util.Arrays.fill(scratch, accOff, accOff + hd, 0f);
+      int vecEnd = hd - hd % Gemm.S.length();
+      for (int t = 0; t <= pos; t++) {
+        float[] block = kv.block(blocks[t / bs]);
+        int vOff = kv.vOffset() + (t % bs) * kvd + kvh * hd;
+        FloatVector p = FloatVector.broadcast(Gemm.S, scratch[t]);
+        int d = 0;
+        for (; d < vecEnd; d += Gemm.S.length()) {
+          p.fma(FloatVector.fromArray(Gemm.S, block, vOff + d),
+              FloatVector.fromArray(Gemm.S, scratch, accOff + d)).intoArray(scratch, accOff + d);
+        }
+        for (; d < hd; d++) {
+          scratch[accOff + d] = Math.fma(scratch[t], block[vOff + d], scratch[accOff + d]);
+        }
+      }
+      float inv = 1f / sum;
+      for (int d = 0; d < hd; d++) {
+        attnOut[qOff + d] = scratch[accOff + d] * inv;
+      }
+    }
+  }
+
+  /** Dot product with a fixed order: 8 lane-wise FMA chains, lanes summed 0..7, then the tail. */
+  static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes, int lanesOff) {
+    FloatVector acc = FloatVector.zero(Gemm.S);
+    int step = Gemm.S.length();
+    int i = 0;
+    for (; i + step <= n; i += step) {
+      acc = FloatVector.fromArray(Gemm.S, a, ao + i)
+          .fma(FloatVector.fromArray(Gemm.S, b, bo + i), acc);
+    }
+    acc.intoArray(lanes, lanesOff);
+    float s = 0;
+    for (int l = 0; l < step; l++) {
+      s += lanes[lanesOff + l];
+    }
+    for (; i < n; i++) {
+      s = Math.fma(a[ao + i], b[bo + i], s);
+    }
+    return s;
+  }
+
+  /** Router logits as one GEMM, then per row: softmax, top-k (lower id on ties), renormalise. */
+  private void route(LayerWeights lw, AttentionBatch b, int rows) {
+    int topK = c.topK();
+    if (lw.router() == null) {
+      for (int r = 0; r < rows; r++) {
+        b.topExperts()[r] = 0;
+        b.topWeights()[r] = 1f;
+      }
+      return;
+    }
+    int e = c.numExperts();
+    router = grow(router, (long) rows * e);
+    matmul(b.ffnInput(), rows, lw.router(), router, e);
+    boolean[] taken = new boolean[e];
+    for (int r = 0; r < rows; r++) {
+      int off = r * e;
+      float max = Float.NEGATIVE_INFINITY;
+      for (int i = 0; i < e; i++) {
+        max = Math.max(max, router[off + i]);
+      }
+      float sum = 0;
+      for (int i = 0; i < e; i++) {
+        router[off + i] = (float) Math.exp(router[off + i] - max);
+        sum += router[off + i];
+      }
+      java.util.Arrays.fill(taken, false);
+      float chosen = 0;
+      for (int j = 0; j < topK; j++) {
+        int best = -1;
+        for (int i = 0; i < e; i++) {
+          if (!taken[i] && (best < 0 || router[off + i] > router[off + best])) {
+            best = i;
+          }
+        }
+        taken[best] = true;
+        float p = router[off + best] / sum;
+        b.topExperts()[r * topK + j] = best;
+        b.topWeights()[r * topK + j] = p;
+        chosen += p;
+      }
+      if (c.normTopkProb()) {
+        for (int j = 0; j < topK; j++) {
+          b.topWeights()[r * topK + j] /= chosen;
+        }
+      }
+    }
+  }
+
+  // ---- FFN modules ----
+
+  /**
+   * SwiGLU over all rows: gate and up strips of the same columns are computed by one task and
+   * combined at once, then the down projection.
+   */
+  private void ffn(ExpertWeights w, float[] x, int rows, float[] out) {
+    int f = w.ffnSize();
+    int h = c.hiddenSize();
+    gate = grow(gate, (long) rows * f);
+    up = grow(up, (long) rows * f);
+    float[] g = gate;
+    float[] u = up;
+    PanelPacker gp = PanelPacker.of(w.gate().dtype());
+    PanelPacker upk = PanelPacker.of(w.up().dtype());
+    int strips = (f + Gemm.NR - 1) / Gemm.NR;
+    pool.run(strips, (worker, from, to) -> {
+      Gemm.Workspace wk = ws[worker];
+      float[] panel = wk.panel(h);
+      for (int s = from; s < to; s++) {
+        int n0 = s * Gemm.NR;
+        int count = Math.min(Gemm.NR, f - n0);
+        gp.pack(w.gate(), n0, count, panel, wk.scratch);
+        Gemm.strip(x, 0, rows, h, panel, g, 0, f, n0, count, wk.tail);
+        upk.pack(w.up(), n0, count, panel, wk.scratch);
+        Gemm.strip(x, 0, rows, h, panel, u, 0, f, n0, count, wk.tail);
+        for (int r = 0; r < rows; r++) {
+          for (int j = n0; j < n0 + count; j++) {
+            float a = g[r * f + j];
+            g[r * f + j] = a / (1f + (float) Math.exp(-a)) * u[r * f + j];
+          }
+        }
+      }
+    });
+    matmul(g, rows, w.down(), out, h);
+  }
+
+  @Override
+  public void expert(int layer, int expert, RowBatch batch) {
+    BatchChecks.expert(shape, layer, expert);
+    BatchChecks.rows(batch, c.hiddenSize(), c.hiddenSize(), "expert");
+    ffn(model.weights().layers().get(layer).experts().get(expert), batch.input(), batch.rows(),
+        batch.output());
+  }
+
+  @Override
+  public void sharedExpert(int layer, RowBatch batch) {
+    BatchChecks.expert(shape, layer, 0);
+    BatchChecks.rows(batch, c.hiddenSize(), c.hiddenSize(), "shared expert");
+    LayerWeights lw = model.weights().layers().get(layer);
+    if (lw.shared() == null) {
+      throw new IllegalStateException("Layer " + layer + " of " + c.arch().hfName()
+          + " has no shared expert");
+    }
+    int h = c.hiddenSize();
+    int rows = batch.rows();
+    ffn(lw.shared(), batch.input(), rows, batch.output());
+    float[] lanes = new float[Gemm.S.length()];
+    for (int r = 0; r < rows; r++) {
+      float logit = dot(lw.sharedGate(), 0, batch.input(), r * h, h, lanes, 0);
+      float sig = 1f / (1f + (float) Math.exp(-logit));
+      for (int j = 0; j < h; j++) {
+        batch.output()[r * h + j] *= sig;
+      }
+    }
+  }
+
+  @Override
+  public void lmHead(RowBatch batch) {
+    BatchChecks.rows(batch, c.hiddenSize(), c.vocabSize(), "LM head");
+    int h = c.hiddenSize();
+    int rows = batch.rows();
+    shared = grow(shared, (long) rows * h);
+    for (int r = 0; r < rows; r++) {
+      rmsNorm(batch.input(), r * h, h, model.weights().finalNorm(), shared, r * h);
+    }
+    matmul(shared, rows, model.weights().lmHead(), batch.output(), c.vocabSize());
+  }
+
+  @Override
+  public void close() {
+    pool.close();
+  }
+}

@@ -1,0 +1,287 @@
+package io.batchgen.engine.model;
+
+import com.google.gson.JsonElement;
+import io.batchgen.engine.format.ModelFormatException;
+import io.batchgen.engine.format.safetensors.SafetensorsFile;
+import io.batchgen.engine.model.ModelConfig.QkNorm;
+import io.batchgen.engine.model.ModelConfig.RopeStyle;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/** Reads a Hugging Face model directory: config.json, generation_config.json, safetensors. */
+final class HfCheckpoint {
+  private HfCheckpoint() {
+  }
+
+  static ModelConfig parseConfig(Path dir) {
+    Json c = Json.read(dir.resolve("config.json"));
+    String type = c.string("model_type", null);
+    if (type == null) {
+      throw ModelFormatException.of(c.file(), "key [model_type] is missing; supported: "
+          + Architecture.supportedHfNames());
+    }
+    Architecture arch = Architecture.fromHf(type);
+    if (arch == null) {
+      throw ModelFormatException.of(c.file(), "model_type [" + type + "] is not supported;"
+          + " supported: " + Architecture.supportedHfNames()
+          + ". Point option 'model' at a checkpoint of a supported architecture.");
+    }
+    int hidden = c.requiredInt("hidden_size");
+    int heads = c.requiredInt("num_attention_heads");
+    int kvHeads = c.integer("num_key_value_heads", heads);
+    int headDim = c.integer("head_dim", heads > 0 ? hidden / Math.max(heads, 1) : 0);
+    int layers = c.requiredInt("num_hidden_layers");
+    int vocab = c.requiredInt("vocab_size");
+    int maxPos = c.integer("max_position_embeddings", 4096);
+    double theta = c.number("rope_theta", arch == Architecture.MIXTRAL ? 1e6 : 10000.0);
+    float eps = (float) c.number("rms_norm_eps", 1e-6);
+    boolean tie = c.bool("tie_word_embeddings", false);
+    positive(c, "hidden_size", hidden);
+    positive(c, "num_attention_heads", heads);
+    positive(c, "num_key_value_heads", kvHeads);
+    positive(c, "head_dim", headDim);
+    positive(c, "num_hidden_layers", layers);
+    positive(c, "vocab_size", vocab);
+    positive(c, "max_position_embeddings", maxPos);
+    if (heads % kvHeads != 0) {
+      throw ModelFormatException.of(c.file(), "num_attention_heads " + heads
+          + " is not a multiple of num_key_value_heads " + kvHeads);
+    }
+    if (headDim % 2 != 0) {
+      throw ModelFormatException.of(c.file(), "head_dim " + headDim + " must be even for RoPE");
+    }
+    if (c.bool("mlp_bias", false)) {
+      throw ModelFormatException.of(c.file(), "mlp_bias=true is not supported");
+    }
+    if (c.bool("use_sliding_window", false)) {
+      throw ModelFormatException.of(c.file(), "use_sliding_window=true is not supported");
+    }
+    // Mixtral may declare a sliding window; positions beyond it would need windowed attention.
+    if (c.has("sliding_window") && arch == Architecture.MIXTRAL) {
+      maxPos = Math.min(maxPos, c.integer("sliding_window", maxPos));
+    }
+    int experts = 1;
+    int topK = 1;
+    int expertFfn;
+    boolean normTopk = false;
+    int sharedFfn = 0;
+    QkNorm qkNorm = QkNorm.NONE;
+    boolean bias = c.bool("attention_bias", false);
+    float clip = 0;
+    switch (arch) {
+      case MIXTRAL -> {
+        experts = c.requiredInt("num_local_experts");
+        topK = c.requiredInt("num_experts_per_tok");
+        expertFfn = c.requiredInt("intermediate_size");
+        normTopk = true;
+      }
+      case QWEN2_MOE, QWEN3_MOE -> {
+        experts = c.requiredInt("num_experts");
+        topK = c.requiredInt("num_experts_per_tok");
+        expertFfn = c.requiredInt("moe_intermediate_size");
+        normTopk = c.bool("norm_topk_prob", false);
+        if (c.integer("decoder_sparse_step", 1) != 1) {
+          throw ModelFormatException.of(c.file(), "decoder_sparse_step other than 1 (dense layers"
+              + " between MoE layers) is not supported");
+        }
+        if (c.has("mlp_only_layers") && c.raw().get("mlp_only_layers").isJsonArray()
+            && c.raw().get("mlp_only_layers").getAsJsonArray().size() > 0) {
+          throw ModelFormatException.of(c.file(), "mlp_only_layers is not supported");
+        }
+        if (arch == Architecture.QWEN2_MOE) {
+          sharedFfn = c.requiredInt("shared_expert_intermediate_size");
+          bias = true;
+        } else {
+          qkNorm = QkNorm.PER_HEAD;
+        }
+      }
+      case OLMOE -> {
+        experts = c.requiredInt("num_experts");
+        topK = c.requiredInt("num_experts_per_tok");
+        expertFfn = c.requiredInt("intermediate_size");
+        normTopk = c.bool("norm_topk_prob", false);
+        qkNorm = QkNorm.FULL;
+        clip = (float) c.number("clip_qkv", 0);
+      }
+      case LLAMA -> expertFfn = c.requiredInt("intermediate_size");
+      case QWEN2 -> {
+        expertFfn = c.requiredInt("intermediate_size");
+        bias = true;
+      }
+      case QWEN3 -> {
+        expertFfn = c.requiredInt("intermediate_size");
+        qkNorm = QkNorm.PER_HEAD;
+      }
+      default -> throw new IllegalStateException("unreachable " + arch);
+    }
+    positive(c, "experts", experts);
+    positive(c, "intermediate size", expertFfn);
+    if (topK <= 0 || topK > experts) {
+      throw ModelFormatException.of(c.file(), "num_experts_per_tok " + topK
+          + " must be in [1, " + experts + "]");
+    }
+    RopeScaling scaling = ropeScaling(c);
+    int[] eos = c.intOrList("eos_token_id");
+    Path gen = dir.resolve("generation_config.json");
+    if (Files.exists(gen)) {
+      int[] genEos = Json.read(gen).intOrList("eos_token_id");
+      if (genEos.length > 0) {
+        eos = genEos;
+      }
+    }
+    int bos = c.integer("bos_token_id", -1);
+    return new ModelConfig(arch, vocab, hidden, layers, heads, kvHeads, headDim, experts, topK,
+        expertFfn, normTopk, sharedFfn, eps, theta, scaling, RopeStyle.HALF, qkNorm, bias, clip,
+        tie, maxPos, eos, bos);
+  }
+
+  private static RopeScaling ropeScaling(Json c) {
+    Json s = c.object("rope_scaling");
+    if (s == null) {
+      return null;
+    }
+    String type = s.string("rope_type", s.string("type", "default"));
+    return switch (type) {
+      case "default" -> null;
+      case "linear" -> RopeScaling.linear(s.number("factor", 1));
+      case "llama3" -> new RopeScaling("llama3", s.number("factor", 8),
+          s.number("low_freq_factor", 1), s.number("high_freq_factor", 4),
+          s.integer("original_max_position_embeddings", 8192));
+      default -> throw ModelFormatException.of(c.file(), "rope_scaling type [" + type
+          + "] is not supported; supported: default, linear, llama3");
+    };
+  }
+
+  private static void positive(Json c, String key, int v) {
+    if (v <= 0) {
+      throw ModelFormatException.of(c.file(), "key [" + key + "] must be positive, got " + v);
+    }
+  }
+
+  /** Opens the safetensors files of {@code dir}, following the index when there is one. */
+  static TensorTable openTensors(Path dir) {
+    TensorTable table = new TensorTable(dir);
+    List<Path> files = new ArrayList<>();
+    Path index = dir.resolve("model.safetensors.index.json");
+    if (Files.exists(index)) {
+      Json idx = Json.read(index);
+      Json map = idx.object("weight_map");
+      if (map == null) {
+        throw ModelFormatException.of(index, "key [weight_map] is missing");
+      }
+      TreeSet<String> names = new TreeSet<>();
+      for (Map.Entry<String, JsonElement> e : map.raw().entrySet()) {
+        if (!e.getValue().isJsonPrimitive()) {
+          throw map.bad(e.getKey(), "a file name", e.getValue());
+        }
+        names.add(e.getValue().getAsString());
+      }
+      for (String n : names) {
+        Path p = dir.resolve(n).normalize();
+        if (!p.startsWith(dir.normalize())) {
+          throw ModelFormatException.of(index, "weight_map names [" + n
+              + "] outside the model directory");
+        }
+        if (!Files.exists(p)) {
+          throw ModelFormatException.of(p, "shard listed in " + index.getFileName()
+              + " is missing");
+        }
+        files.add(p);
+      }
+    } else {
+      try {
+        files.addAll(SafetensorsFile.list(dir));
+      } catch (IOException e) {
+        throw ModelFormatException.of(dir, "cannot list directory: " + e.getMessage(), e);
+      }
+      if (files.isEmpty()) {
+        throw ModelFormatException.of(dir, "no *.safetensors files (and no"
+            + " model.safetensors.index.json) in the model directory");
+      }
+    }
+    for (Path f : files) {
+      SafetensorsFile st = SafetensorsFile.open(f);
+      st.tensors().values().forEach(t -> table.add(f, t));
+    }
+    return table;
+  }
+
+  static ModelWeights weights(ModelConfig c, TensorTable t) {
+    int h = c.hiddenSize();
+    WeightTensor embed = t.matrix("model.embed_tokens.weight", c.vocabSize(), h,
+        "vocab_size x hidden_size");
+    List<LayerWeights> layers = new ArrayList<>();
+    for (int l = 0; l < c.numLayers(); l++) {
+      String p = "model.layers." + l + ".";
+      String a = p + "self_attn.";
+      float[] bq = null;
+      float[] bk = null;
+      float[] bv = null;
+      if (c.attentionBias()) {
+        bq = t.vector(a + "q_proj.bias", c.qDim(), "attention bias");
+        bk = t.vector(a + "k_proj.bias", c.kvDim(), "attention bias");
+        bv = t.vector(a + "v_proj.bias", c.kvDim(), "attention bias");
+      }
+      float[] qn = null;
+      float[] kn = null;
+      if (c.qkNorm() == QkNorm.PER_HEAD) {
+        qn = t.vector(a + "q_norm.weight", c.headDim(), "per-head QK norm");
+        kn = t.vector(a + "k_norm.weight", c.headDim(), "per-head QK norm");
+      } else if (c.qkNorm() == QkNorm.FULL) {
+        qn = t.vector(a + "q_norm.weight", c.qDim(), "QK norm");
+        kn = t.vector(a + "k_norm.weight", c.kvDim(), "QK norm");
+      }
+      WeightTensor router = null;
+      List<ExpertWeights> experts = new ArrayList<>();
+      ExpertWeights shared = null;
+      float[] sharedGate = null;
+      int f = c.expertFfnSize();
+      if (c.arch() == Architecture.MIXTRAL) {
+        String m = p + "block_sparse_moe.";
+        router = t.matrix(m + "gate.weight", c.numExperts(), h, "router: experts x hidden");
+        for (int e = 0; e < c.numExperts(); e++) {
+          String x = m + "experts." + e + ".";
+          experts.add(new ExpertWeights(t.matrix(x + "w1.weight", f, h, "expert gate"),
+              t.matrix(x + "w3.weight", f, h, "expert up"),
+              t.matrix(x + "w2.weight", h, f, "expert down")));
+        }
+      } else if (c.arch().moe()) {
+        String m = p + "mlp.";
+        router = t.matrix(m + "gate.weight", c.numExperts(), h, "router: experts x hidden");
+        for (int e = 0; e < c.numExperts(); e++) {
+          experts.add(mlp(t, m + "experts." + e + ".", f, h));
+        }
+        if (c.sharedExpert()) {
+          shared = mlp(t, m + "shared_expert.", c.sharedExpertFfnSize(), h);
+          sharedGate = t.vector(m + "shared_expert_gate.weight", h, "shared expert gate");
+        }
+      } else {
+        experts.add(mlp(t, p + "mlp.", f, h));
+      }
+      layers.add(new LayerWeights(
+          t.vector(p + "input_layernorm.weight", h, "input norm"),
+          t.matrix(a + "q_proj.weight", c.qDim(), h, "heads*head_dim x hidden"),
+          t.matrix(a + "k_proj.weight", c.kvDim(), h, "kv_heads*head_dim x hidden"),
+          t.matrix(a + "v_proj.weight", c.kvDim(), h, "kv_heads*head_dim x hidden"),
+          t.matrix(a + "o_proj.weight", h, c.qDim(), "hidden x heads*head_dim"),
+          bq, bk, bv, qn, kn,
+          t.vector(p + "post_attention_layernorm.weight", h, "post-attention norm"),
+          router, List.copyOf(experts), shared, sharedGate));
+    }
+    float[] norm = t.vector("model.norm.weight", h, "final norm");
+    WeightTensor head = c.tieWordEmbeddings() && !t.has("lm_head.weight") ? embed
+        : t.matrix("lm_head.weight", c.vocabSize(), h, "vocab_size x hidden_size");
+    return new ModelWeights(embed, List.copyOf(layers), norm, head);
+  }
+
+  private static ExpertWeights mlp(TensorTable t, String prefix, int f, int h) {
+    return new ExpertWeights(t.matrix(prefix + "gate_proj.weight", f, h, "FFN gate"),
+        t.matrix(prefix + "up_proj.weight", f, h, "FFN up"),
+        t.matrix(prefix + "down_proj.weight", h, f, "FFN down"));
+  }
+}
