@@ -64,9 +64,13 @@ public final class AttentionBatch {
       throw new IllegalArgumentException("Segment rows [" + rowStart + ", " + (rowStart + rowCount)
           + ") do not continue the batch at row " + expectedStart + " of " + rows);
     }
-    segRowStart = RowBatch.ensure(segRowStart, segments + 1);
-    segRowCount = RowBatch.ensure(segRowCount, segments + 1);
-    segPosition = RowBatch.ensure(segPosition, segments + 1);
+    // Grow keeping the segments added so far (RowBatch.ensure does not copy).
+    if (segRowStart.length < segments + 1) {
+      int cap = Math.max(segments + 1, segRowStart.length * 2);
+      segRowStart = java.util.Arrays.copyOf(segRowStart, cap);
+      segRowCount = java.util.Arrays.copyOf(segRowCount, cap);
+      segPosition = java.util.Arrays.copyOf(segPosition, cap);
+    }
     if (segBlocks.length < segments + 1) {
       int[][] grown = new int[Math.max(segments + 1, segBlocks.length * 2)][];
       System.arraycopy(segBlocks, 0, grown, 0, segments);

@@ -1,0 +1,80 @@
+package io.batchgen.core.runtime;
+
+import io.batchgen.core.model.ModuleKind;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * A point-in-time copy of a runtime's counters.
+ *
+ * @param generatedTokens     tokens sampled
+ * @param prefillTokens       prompt (and recomputed) tokens processed
+ * @param finishedSequences   sequences that finished (any reason)
+ * @param batches             per module kind, the number of module batches run
+ * @param rows                per module kind, the rows those batches held
+ * @param queueWaitNanos      per module kind, summed time rows waited in the wait queue
+ * @param moduleNanos         per module kind, time spent in module calls
+ * @param kvBlocksUsed        KV blocks in use now
+ * @param kvBlocksTotal       KV blocks in the pool
+ * @param kvBlocksPeak        most KV blocks in use at once
+ * @param parkPreemptions     sequences parked to the host tier
+ * @param recomputePreemptions sequences whose KV was dropped for recompute
+ * @param hostKvBytesUsed     bytes parked in the host tier now
+ * @param queued              sequences waiting for admission (includes recompute)
+ * @param running             sequences holding KV
+ * @param parked              sequences parked
+ */
+public record RuntimeMetrics(
+    long generatedTokens,
+    long prefillTokens,
+    long finishedSequences,
+    Map<ModuleKind, Long> batches,
+    Map<ModuleKind, Long> rows,
+    Map<ModuleKind, Long> queueWaitNanos,
+    Map<ModuleKind, Long> moduleNanos,
+    int kvBlocksUsed,
+    int kvBlocksTotal,
+    int kvBlocksPeak,
+    long parkPreemptions,
+    long recomputePreemptions,
+    long hostKvBytesUsed,
+    int queued,
+    int running,
+    int parked) {
+
+  public RuntimeMetrics {
+    batches = Map.copyOf(batches);
+    rows = Map.copyOf(rows);
+    queueWaitNanos = Map.copyOf(queueWaitNanos);
+    moduleNanos = Map.copyOf(moduleNanos);
+  }
+
+  /** Mean rows per batch of {@code kind}; 0 when none ran. */
+  public double meanBatchRows(ModuleKind kind) {
+    long b = batches.getOrDefault(kind, 0L);
+    return b == 0 ? 0 : (double) rows.getOrDefault(kind, 0L) / b;
+  }
+
+  /** Mean rows per routed-expert batch: the figure module-based batching exists to raise. */
+  public double meanExpertBatchRows() {
+    return meanBatchRows(ModuleKind.EXPERT);
+  }
+
+  /** Mean time a row of {@code kind} waited in its queue, in microseconds. */
+  public double meanQueueWaitMicros(ModuleKind kind) {
+    long r = rows.getOrDefault(kind, 0L);
+    return r == 0 ? 0 : queueWaitNanos.getOrDefault(kind, 0L) / 1e3 / r;
+  }
+
+  public long preemptions() {
+    return parkPreemptions + recomputePreemptions;
+  }
+
+  static Map<ModuleKind, Long> perKind(long[] values) {
+    Map<ModuleKind, Long> m = new EnumMap<>(ModuleKind.class);
+    for (ModuleKind k : ModuleKind.values()) {
+      m.put(k, values[k.ordinal()]);
+    }
+    return m;
+  }
+}

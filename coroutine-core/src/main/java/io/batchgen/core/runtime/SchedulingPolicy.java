@@ -1,0 +1,79 @@
+package io.batchgen.core.runtime;
+
+/**
+ * Chooses which module runs next. The scheduler calls it on its thread whenever it is ready to
+ * dispatch a module batch and at least one queue is non-empty; the batch then takes rows from the
+ * front of the chosen queue (oldest first), up to the module kind's row limit.
+ *
+ * <p>The scheduler overrides the choice for a queue whose oldest row has waited more than
+ * {@link RuntimeConfig#starvationLimitBatches()} batches, so a policy cannot starve a sequence.
+ * Implementations must be deterministic given the view, and must not throw.
+ */
+@FunctionalInterface
+public interface SchedulingPolicy {
+
+  /** Index (into {@code view}) of the queue to run next. */
+  int choose(QueueView view);
+
+  /** The queue with the most waiting rows; ties go to the module furthest along the model. */
+  static SchedulingPolicy largestBatch() {
+    return view -> {
+      int best = 0;
+      for (int i = 1; i < view.size(); i++) {
+        int d = Integer.compare(view.rows(i), view.rows(best));
+        if (d > 0 || (d == 0 && view.modelOrder(i) > view.modelOrder(best))) {
+          best = i;
+        }
+      }
+      return best;
+    };
+  }
+
+  /** The queue whose oldest row has waited longest; ties to the module furthest along. */
+  static SchedulingPolicy oldestWait() {
+    return view -> {
+      int best = 0;
+      for (int i = 1; i < view.size(); i++) {
+        int d = Long.compare(view.oldestTick(i), view.oldestTick(best));
+        if (d < 0 || (d == 0 && view.modelOrder(i) > view.modelOrder(best))) {
+          best = i;
+        }
+      }
+      return best;
+    };
+  }
+
+  /**
+   * When KV use is at or above {@code threshold}, the module furthest along the model (sequences
+   * closest to finishing a token, so closest to freeing memory); otherwise
+   * {@link #largestBatch()}.
+   */
+  static SchedulingPolicy memoryPressureFirst(double threshold) {
+    SchedulingPolicy relaxed = largestBatch();
+    return view -> {
+      if (view.kvUtilization() < threshold) {
+        return relaxed.choose(view);
+      }
+      int best = 0;
+      for (int i = 1; i < view.size(); i++) {
+        if (view.modelOrder(i) > view.modelOrder(best)) {
+          best = i;
+        }
+      }
+      return best;
+    };
+  }
+
+  /** The module earliest in the model; what lock-step mode uses. */
+  static SchedulingPolicy modelOrder() {
+    return view -> {
+      int best = 0;
+      for (int i = 1; i < view.size(); i++) {
+        if (view.modelOrder(i) < view.modelOrder(best)) {
+          best = i;
+        }
+      }
+      return best;
+    };
+  }
+}
