@@ -40,4 +40,32 @@ final class Fixtures {
         new PromptRequest("7", "only some overrides", null,
             new GenerationOverrides(1, null, 1.0, 0, null, null)));
   }
+
+  static final Provenance PROVENANCE =
+      new Provenance("/models/qwen3-moe-tiny", "sha256:0f3a", "0.1.0-SNAPSHOT");
+
+  /** Results with every edge: errors, null id, empty and long text, missing token ids. */
+  static List<GenerationResult> results() {
+    return List.of(
+        GenerationResult.completed("1", "Hi there", new int[] {5, 6, 7}, 3, FinishReason.STOP,
+            42L, PROVENANCE),
+        GenerationResult.completed("2", "", new int[0], 0, FinishReason.LENGTH, null, PROVENANCE),
+        GenerationResult.completed("3", "Grüße — 你好 — 🦊", null, 12, FinishReason.STOP, -1L,
+            PROVENANCE),
+        new GenerationResult("4", LONG_PROMPT, null, 100, 25_000, FinishReason.LENGTH, null,
+            Long.MAX_VALUE, PROVENANCE),
+        GenerationResult.failed("5", "Prompt has 9000 tokens but the model allows 8192;"
+            + " shorten it or raise maxPositions", PROVENANCE),
+        GenerationResult.failed(new RowError("part-0", 5, null, "id", "the id is null"),
+            new Provenance("other-model", "sha256:beef", "0.1.0")),
+        GenerationResult.completed("7", "last", new int[] {Integer.MAX_VALUE, 0, -1}, 1,
+            FinishReason.STOP, 0L, PROVENANCE));
+  }
+
+  /** The results as they come back when token ids are not kept. */
+  static List<GenerationResult> withoutTokenIds(List<GenerationResult> in) {
+    return in.stream().map(r -> new GenerationResult(r.id(), r.completion(), null,
+        r.promptTokens(), r.completionTokens(), r.finishReason(), r.error(), r.seed(),
+        r.provenance())).toList();
+  }
 }
