@@ -399,7 +399,12 @@ final class Scheduler implements AwaitSink, AutoCloseable {
       case RECOMPUTE -> false;
       case AUTO -> parkCostNanos(bytes) <= recomputeCostNanos(pos);
     };
-    if (park && host.tryReserve(bytes)) {
+    if (pos == 0) {
+      pool.release(v.kv); // nothing cached yet: simply back to the queue
+      v.status = SequenceStatus.QUEUED;
+      v.place = SequenceCoroutine.Place.WAITING;
+      waiting.add(v);
+    } else if (park && host.tryReserve(bytes)) {
       long t0 = System.nanoTime();
       v.parkedKv = pool.copyOut(v.kv, pos);
       observeCopy(bytes, System.nanoTime() - t0);

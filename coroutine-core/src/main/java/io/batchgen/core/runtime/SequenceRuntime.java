@@ -180,6 +180,11 @@ public final class SequenceRuntime implements AutoCloseable {
     send(s -> s.setObserver(observer));
   }
 
+  /** Whether {@link #close()} has been called. */
+  boolean isClosing() {
+    return closing;
+  }
+
   /** Current counters; cheap, from any thread. */
   public RuntimeMetrics metrics() {
     return metrics.snapshot();
