@@ -92,6 +92,27 @@ class BackendEquivalenceTest {
     }
   }
 
+  /** GGUF copies: Q8_0 weights and llama.cpp's interleaved RoPE layout for the llama arch. */
+  @ParameterizedTest(name = "gguf {0} {1}")
+  @org.junit.jupiter.params.provider.CsvSource({"mixtral, q8_0", "qwen2_moe, q8_0",
+      "llama, bf16", "olmoe, f16", "qwen3, q8_0"})
+  void ggufModelsMatch(String arch, String dtype) {
+    Path file = tmp.resolve(arch + "-" + dtype + ".gguf");
+    TinyModels.writeGguf("tiny", arch, dtype, 7, file);
+    try (LoadedModel m = ModelLoader.load(file);
+        ModuleExecutor ref = Backends.create("reference", m, 1);
+        ModuleExecutor cpu = Backends.create("cpu", m, 2)) {
+      assertThat(m.dtype().name().toLowerCase(java.util.Locale.ROOT)).isEqualTo(dtype);
+      int[] tokens = prompt(23, 11, m.config().vocabSize());
+      float[] expected = SimpleForward.logits(ref, tokens);
+      assertClose(SimpleForward.logits(cpu, tokens), expected, expected.length,
+          "gguf " + arch + " " + dtype + " logits");
+      int[] p = prompt(5, 3, m.config().vocabSize());
+      assertThat(SimpleForward.greedy(cpu, p, 32)).as("greedy tokens")
+          .containsExactly(SimpleForward.greedy(ref, p, 32));
+    }
+  }
+
   @ParameterizedTest(name = "{0} {1}")
   @MethodSource("models")
   void everyOpMatches(String arch, String dtype) {

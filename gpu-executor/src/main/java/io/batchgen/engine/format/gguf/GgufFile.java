@@ -272,7 +272,7 @@ public final class GgufFile {
           }
           if (count < 0 || count > buf.remaining() / minSize || count > MAX_ARRAY) {
             throw fail("metadata [" + key + "] array claims " + count + " elements, more than"
-                + " the " + buf.remaining() + " bytes left; the file is corrupt");
+                + " the " + buf.remaining() + " bytes left; the file is truncated or corrupt");
           }
           List<Object> list = new ArrayList<>((int) count);
           for (long i = 0; i < count; i++) {

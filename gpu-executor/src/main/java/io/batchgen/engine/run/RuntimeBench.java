@@ -1,0 +1,315 @@
+package io.batchgen.engine.run;
+
+import io.batchgen.core.model.ModelShape;
+import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.runtime.GenerationRequest;
+import io.batchgen.core.runtime.GenerationResult;
+import io.batchgen.core.runtime.ResultQueue;
+import io.batchgen.core.runtime.RuntimeConfig;
+import io.batchgen.core.runtime.RuntimeMetrics;
+import io.batchgen.core.runtime.SchedulingMode;
+import io.batchgen.core.runtime.SequenceRuntime;
+import io.batchgen.core.sampling.SamplingParams;
+import io.batchgen.engine.backend.Backends;
+import io.batchgen.engine.model.LoadedModel;
+import io.batchgen.engine.model.ModelLoader;
+import io.batchgen.engine.model.TinyModels;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * {@code bench runtime}: coroutine scheduling against the lock-step baseline on the same backend,
+ * side by side in one process.
+ *
+ * <p>Workload: {@code --prompts} requests (default 512) with random token ids, prompt lengths
+ * spread over {@code [16, 192]} and heavy-tailed output lengths (Pareto, alpha 1.5, from 8 up to
+ * 256), fixed per row from {@code --seed} with EOS ignored, so every run does the same work. Each
+ * model runs under (a) an ample KV budget and (b) a budget that holds only 1/8 of the sequences at
+ * full length; each (budget, mode) pair runs {@code --runs} times (default 3) and reports the
+ * median generated tokens/s and the mean expert-batch size. The last line is
+ * {@code bench runtime: ratio=X key=value ...} with the headline ratio (coroutine over lock-step
+ * tokens/s, tight budget, first model) first.
+ *
+ * <p>{@code --bar} instead measures the absolute decode bar: 64 sequences, 128-token prompts,
+ * 128 new tokens, decode tokens/s = {@code 64 * 127 / (T(128 new) - T(1 new))}.
+ *
+ * <p>Models are generated from a seed into a temporary directory (no downloads). Timings are
+ * wall clock on a shared machine, so they are noisy; the ratio of runs side by side is the figure.
+ */
+public final class RuntimeBench {
+  private final PrintStream out;
+  private final Map<String, String> opts;
+
+  private RuntimeBench(PrintStream out, Map<String, String> opts) {
+    this.out = out;
+    this.opts = opts;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Map<String, String> opts = parse(args);
+    new RuntimeBench(System.out, opts).run();
+  }
+
+  /** Figures of one (model, budget, mode) cell: medians over runs. */
+  record Cell(double tokensPerSecond, double meanExpertBatch, double meanAttentionBatch,
+      long preemptions, List<Double> runs) {
+  }
+
+  static Map<String, String> parse(String[] args) {
+    Map<String, String> opts = new LinkedHashMap<>();
+    opts.put("models", "bench,bench-fine");
+    opts.put("prompts", "512");
+    opts.put("runs", "3");
+    opts.put("threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    opts.put("backend", "cpu");
+    opts.put("dtype", "bf16");
+    opts.put("seed", "42");
+    opts.put("maxOutput", "256");
+    opts.put("bar", "false");
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException("Unexpected argument [" + a + "]; options are --"
+            + String.join(", --", opts.keySet()));
+      }
+      String key = a.substring(2);
+      if (!opts.containsKey(key)) {
+        throw new IllegalArgumentException("Unknown option [--" + key + "]; options are --"
+            + String.join(", --", opts.keySet()));
+      }
+      if (key.equals("bar")) {
+        opts.put(key, "true");
+      } else if (i + 1 < args.length) {
+        opts.put(key, args[++i]);
+      } else {
+        throw new IllegalArgumentException("Option --" + key + " needs a value");
+      }
+    }
+    return opts;
+  }
+
+  private int intOpt(String k) {
+    return Integer.parseInt(opts.get(k));
+  }
+
+  void run() throws Exception {
+    Path dir = Files.createTempDirectory("batchgen-bench-");
+    try {
+      if (Boolean.parseBoolean(opts.get("bar"))) {
+        runBar(dir);
+      } else {
+        runCompare(dir);
+      }
+    } finally {
+      deleteTree(dir);
+    }
+  }
+
+  private void runCompare(Path dir) throws Exception {
+    String[] models = opts.get("models").split(",");
+    Map<String, String> summary = new LinkedHashMap<>();
+    String headline = null;
+    for (String preset : models) {
+      String arch = preset.equals("bench-fine") ? "qwen3_moe" : "mixtral";
+      Path path = TinyModels.write(preset, arch, opts.get("dtype"), 7, dir.resolve(preset));
+      try (LoadedModel model = ModelLoader.load(path);
+          ModuleExecutor ex = Backends.create(opts.get("backend"), model,
+              intOpt("threads"))) {
+        ModelShape shape = ex.shape();
+        List<GenerationRequest> work = workload(shape, intOpt("prompts"),
+            Long.parseLong(opts.get("seed")), intOpt("maxOutput"));
+        long fullTokens = work.stream().mapToLong(r -> r.promptTokens().length
+            + r.sampling().maxNewTokens()).sum();
+        long bytesPerToken = ex.kvBytesPerBlock(16) / 16 * shape.numLayers();
+        out.printf(Locale.ROOT, "model=%s (%s) backend=%s prompts=%d prompt+output tokens=%d"
+            + " kv/token=%d B%n", preset, arch, ex.describe(), work.size(), fullTokens,
+            bytesPerToken);
+        long ample = (long) (fullTokens * bytesPerToken * 1.25) + (64L << 20);
+        long tight = fullTokens * bytesPerToken / 8;
+        Map<String, Cell> cells = new LinkedHashMap<>();
+        for (String budget : List.of("ample", "tight")) {
+          long bytes = budget.equals("ample") ? ample : tight;
+          for (SchedulingMode mode : List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE)) {
+            Cell c = measure(ex, work, config(mode, bytes, work.size()), intOpt("runs"));
+            cells.put(budget + "/" + mode, c);
+            out.printf(Locale.ROOT, "  budget=%-5s (%5.1f MiB) mode=%-9s tok/s=%8.1f"
+                + " meanExpertBatch=%6.1f meanAttnBatch=%6.1f preemptions=%d runs=%s%n", budget,
+                bytes / 1048576.0, mode, c.tokensPerSecond(), c.meanExpertBatch(),
+                c.meanAttentionBatch(), c.preemptions(), fmt(c.runs()));
+          }
+        }
+        String p = preset.replace("-", "_");
+        double tightRatio = ratio(cells, "tight");
+        double ampleRatio = ratio(cells, "ample");
+        out.printf(Locale.ROOT, "  => %s: coroutine/lock-step tok/s ratio: ample=%.2f tight=%.2f"
+            + "%n", preset, ampleRatio, tightRatio);
+        if (headline == null) {
+          headline = String.format(Locale.ROOT, "%.3f", tightRatio);
+        }
+        summary.put(p + "_ratio_tight", String.format(Locale.ROOT, "%.3f", tightRatio));
+        summary.put(p + "_ratio_ample", String.format(Locale.ROOT, "%.3f", ampleRatio));
+        for (Map.Entry<String, Cell> e : cells.entrySet()) {
+          String k = p + "_" + e.getKey().replace("/", "_").toLowerCase(Locale.ROOT);
+          summary.put(k + "_tokps", String.format(Locale.ROOT, "%.1f",
+              e.getValue().tokensPerSecond()));
+          summary.put(k + "_expert_batch", String.format(Locale.ROOT, "%.1f",
+              e.getValue().meanExpertBatch()));
+        }
+      }
+    }
+    StringBuilder line = new StringBuilder("bench runtime: ratio=").append(headline);
+    summary.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
+    line.append(" prompts=").append(opts.get("prompts")).append(" runs=").append(opts.get("runs"))
+        .append(" threads=").append(opts.get("threads"));
+    out.println(line);
+  }
+
+  private static double ratio(Map<String, Cell> cells, String budget) {
+    return cells.get(budget + "/" + SchedulingMode.COROUTINE).tokensPerSecond()
+        / cells.get(budget + "/" + SchedulingMode.LOCK_STEP).tokensPerSecond();
+  }
+
+  /** Same limits for both modes; only the mode differs. */
+  static RuntimeConfig config(SchedulingMode mode, long kvBytes, int maxRunning) {
+    return RuntimeConfig.defaults().withMode(mode).withKv(16, kvBytes, 8L << 30)
+        .withBatchLimits(64, 1024, 1 << 20, 1024, 512).withMaxRunningSequences(maxRunning);
+  }
+
+  /** Runs the workload {@code runs} times in fresh runtimes; medians. */
+  static Cell measure(ModuleExecutor ex, List<GenerationRequest> work, RuntimeConfig cfg,
+      int runs) throws InterruptedException {
+    List<Double> tps = new ArrayList<>();
+    List<Double> expert = new ArrayList<>();
+    List<Double> attn = new ArrayList<>();
+    long preemptions = 0;
+    for (int r = 0; r < runs; r++) {
+      try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
+        ResultQueue q = rt.newResultQueue(work.size());
+        long t0 = System.nanoTime();
+        for (GenerationRequest g : work) {
+          q.submit(g);
+        }
+        long tokens = 0;
+        for (int i = 0; i < work.size(); i++) {
+          GenerationResult res = q.poll(Duration.ofMinutes(30));
+          if (res == null || res.reason() == io.batchgen.core.runtime.FinishReason.ERROR) {
+            throw new IllegalStateException("Benchmark sequence failed: " + res);
+          }
+          tokens += res.tokens().length;
+        }
+        double secs = (System.nanoTime() - t0) / 1e9;
+        RuntimeMetrics m = rt.metrics();
+        tps.add(tokens / secs);
+        expert.add(m.meanExpertBatchRows());
+        attn.add(m.meanBatchRows(io.batchgen.core.model.ModuleKind.ATTENTION));
+        preemptions = Math.max(preemptions, m.preemptions());
+      }
+    }
+    return new Cell(median(tps), median(expert), median(attn), preemptions, tps);
+  }
+
+  /**
+   * Requests with random ids, prompt lengths in [16, 192] and Pareto(1.5) output lengths in
+   * [8, maxOutput], deterministic from {@code seed}.
+   */
+  static List<GenerationRequest> workload(ModelShape shape, int n, long seed, int maxOutput) {
+    Random r = new Random(seed);
+    List<GenerationRequest> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      int len = 16 + r.nextInt(177);
+      int[] prompt = new int[len];
+      for (int j = 0; j < len; j++) {
+        prompt[j] = r.nextInt(shape.vocabSize() - 1);
+      }
+      double u = 1 - r.nextDouble();
+      int output = (int) Math.min(maxOutput, Math.floor(8 / Math.pow(u, 1 / 1.5)));
+      out.add(new GenerationRequest("r" + i, prompt,
+          SamplingParams.greedy(Math.max(1, output)).withIgnoreEos(true)));
+    }
+    return out;
+  }
+
+  private void runBar(Path dir) throws Exception {
+    String preset = opts.get("models").split(",")[0];
+    Path path = TinyModels.write(preset, "mixtral", opts.get("dtype"), 7, dir.resolve(preset));
+    try (LoadedModel model = ModelLoader.load(path);
+        ModuleExecutor ex = Backends.create(opts.get("backend"), model, intOpt("threads"))) {
+      int n = 64;
+      Random r = new Random(1);
+      List<GenerationRequest> prefillOnly = new ArrayList<>();
+      List<GenerationRequest> full = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        int[] prompt = new int[128];
+        for (int j = 0; j < prompt.length; j++) {
+          prompt[j] = r.nextInt(ex.shape().vocabSize() - 1);
+        }
+        prefillOnly.add(new GenerationRequest("p" + i, prompt,
+            SamplingParams.greedy(1).withIgnoreEos(true)));
+        full.add(new GenerationRequest("f" + i, prompt,
+            SamplingParams.greedy(128).withIgnoreEos(true)));
+      }
+      long kv = 1L << 30;
+      for (SchedulingMode mode : List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE)) {
+        RuntimeConfig cfg = config(mode, kv, n);
+        List<Double> decode = new ArrayList<>();
+        for (int run = 0; run < intOpt("runs"); run++) {
+          double t1 = seconds(ex, prefillOnly, cfg);
+          double t2 = seconds(ex, full, cfg);
+          decode.add(n * 127 / (t2 - t1));
+        }
+        out.printf(Locale.ROOT, "bar: model=%s dtype=%s backend=%s mode=%s 64 seqs x (128 prompt"
+            + " + 128 new): decode tok/s=%.1f runs=%s%n", preset, opts.get("dtype"),
+            ex.describe(), mode, median(decode), fmt(decode));
+      }
+    }
+  }
+
+  private static double seconds(ModuleExecutor ex, List<GenerationRequest> work,
+      RuntimeConfig cfg) throws InterruptedException {
+    try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
+      ResultQueue q = rt.newResultQueue(work.size());
+      long t0 = System.nanoTime();
+      for (GenerationRequest g : work) {
+        q.submit(g);
+      }
+      for (int i = 0; i < work.size(); i++) {
+        if (q.poll(Duration.ofMinutes(30)) == null) {
+          throw new IllegalStateException("Benchmark timed out");
+        }
+      }
+      return (System.nanoTime() - t0) / 1e9;
+    }
+  }
+
+  static double median(List<Double> xs) {
+    double[] a = xs.stream().mapToDouble(Double::doubleValue).toArray();
+    Arrays.sort(a);
+    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  }
+
+  private static String fmt(List<Double> xs) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < xs.size(); i++) {
+      b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", xs.get(i)));
+    }
+    return b.append(']').toString();
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+}
