@@ -34,7 +34,7 @@ final class RowAssembler {
     }
   }
 
-  private final String source;
+  private String source;
   private final PromptSchema schema;
   private final BadRowPolicy policy;
   private final Set<String> seenIds;
@@ -50,6 +50,11 @@ final class RowAssembler {
 
   String source() {
     return source;
+  }
+
+  /** Names the next rows' source (a reader moving to its next file keeps its duplicate set). */
+  void source(String name) {
+    this.source = name;
   }
 
   PromptSchema schema() {

@@ -1,0 +1,130 @@
+package io.batchgen.io;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+
+/**
+ * A Parquet prompt table: one file, a folder (searched recursively, skipping names that start
+ * with {@code _} or {@code .}, as Spark does), or a glob, on any Hadoop file system.
+ *
+ * <p>{@link #rowGroupCosts} reads only footers, for cheap partition planning;
+ * {@link #openReader} reads the rows, decoding only the columns it needs.
+ */
+public final class PromptDataset {
+
+  private final String location;
+  private final Configuration conf;
+  private final List<Path> files;
+
+  private PromptDataset(String location, Configuration conf, List<Path> files) {
+    this.location = location;
+    this.conf = conf;
+    this.files = files;
+  }
+
+  /**
+   * Resolves {@code location} to its Parquet files, sorted by path.
+   *
+   * @throws IllegalArgumentException when nothing matches
+   */
+  public static PromptDataset open(String location, Configuration conf) {
+    Path pattern = new Path(location);
+    try {
+      FileSystem fs = pattern.getFileSystem(conf);
+      FileStatus[] matches = fs.globStatus(pattern);
+      List<Path> files = new ArrayList<>();
+      if (matches != null) {
+        for (FileStatus m : matches) {
+          collect(fs, m, files);
+        }
+      }
+      if (files.isEmpty()) {
+        throw new IllegalArgumentException("No Parquet files at [" + location + "]: the path"
+            + (matches == null || matches.length == 0 ? " does not exist or the glob matches"
+            + " nothing" : " holds no data files (names starting with _ or . are skipped)")
+            + ". Check the prompts path.");
+      }
+      files.sort(null);
+      return new PromptDataset(location, conf, List.copyOf(files));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list prompt files at [" + location + "]: "
+          + e.getMessage(), e);
+    }
+  }
+
+  private static void collect(FileSystem fs, FileStatus status, List<Path> out)
+      throws IOException {
+    String name = status.getPath().getName();
+    if (name.startsWith("_") || name.startsWith(".")) {
+      return;
+    }
+    if (status.isDirectory()) {
+      for (FileStatus child : fs.listStatus(status.getPath())) {
+        collect(fs, child, out);
+      }
+    } else {
+      out.add(status.getPath());
+    }
+  }
+
+  /** The data files, sorted. */
+  public List<Path> files() {
+    return files;
+  }
+
+  /**
+   * Row counts and prompt sizes per row group, from the footers only (no column data is read).
+   */
+  public List<RowGroupCost> rowGroupCosts(PromptSchema schema) {
+    List<RowGroupCost> out = new ArrayList<>();
+    for (Path file : files) {
+      try (ParquetFileReader reader =
+          ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
+        List<BlockMetaData> blocks = reader.getFooter().getBlocks();
+        for (int i = 0; i < blocks.size(); i++) {
+          long bytes = 0;
+          for (ColumnChunkMetaData c : blocks.get(i).getColumns()) {
+            String top = c.getPath().toArray()[0];
+            if (top.equals(schema.promptColumn()) || top.equals(schema.messagesColumn())) {
+              bytes += c.getTotalUncompressedSize();
+            }
+          }
+          out.add(new RowGroupCost(file.toString(), i, blocks.get(i).getRowCount(), bytes));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read the Parquet footer of [" + file + "]: "
+            + e.getMessage() + ". Is it a Parquet file?", e);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Opens a reader over all files, in order, yielding batches of up to {@code batchRows} rows.
+   * Row numbers in errors count from 0 within each file.
+   */
+  public ParquetPromptReader openReader(PromptSchema schema, BadRowPolicy policy, int batchRows) {
+    return openReader(files, schema, policy, batchRows);
+  }
+
+  /** As {@link #openReader(PromptSchema, BadRowPolicy, int)} over a subset of the files. */
+  public ParquetPromptReader openReader(List<Path> subset, PromptSchema schema,
+      BadRowPolicy policy, int batchRows) {
+    return new ParquetPromptReader(subset, conf, schema, policy, batchRows);
+  }
+
+  @Override
+  public String toString() {
+    return "PromptDataset[" + location + ", files=" + files.size() + "]";
+  }
+}
