@@ -1,5 +1,6 @@
 package io.batchgen.spark.plugin;
 
+import io.batchgen.spark.runtime.ExecutorRuntimes;
 import java.util.Map;
 import org.apache.spark.api.plugin.ExecutorPlugin;
 import org.apache.spark.api.plugin.PluginContext;
@@ -19,12 +20,30 @@ public final class BatchGenExecutorPlugin implements ExecutorPlugin {
   @Override
   public void init(PluginContext ctx, Map<String, String> extraConf) {
     host = ExecutorRuntimeHost.start(ctx, ExecutorPluginSettings.fromInitMap(extraConf));
+    host.setLoadSource(new ExecutorRuntimeHost.LoadSource() {
+      @Override
+      public int queuedSequences() {
+        return ExecutorRuntimes.queuedSequences();
+      }
+
+      @Override
+      public int activeSequences() {
+        return ExecutorRuntimes.activeSequences();
+      }
+
+      @Override
+      public long tokensGenerated() {
+        return ExecutorRuntimes.tokensGenerated();
+      }
+    });
   }
 
+  /** Stops reporting, then closes this executor's runtimes (cancelling unfinished sequences). */
   @Override
   public void shutdown() {
     if (host != null) {
       host.close();
     }
+    ExecutorRuntimes.closeAll();
   }
 }

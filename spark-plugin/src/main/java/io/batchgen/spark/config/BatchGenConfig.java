@@ -1,0 +1,113 @@
+package io.batchgen.spark.config;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Every BatchGen setting, declared once. {@code docs/configs.md} is generated from this list
+ * ({@link ConfigDocs}); a test fails when it is stale.
+ *
+ * <p>Precedence, highest first: DataFrame option, session conf ({@code spark.batchgen.*}),
+ * default. See {@link ResolvedConfig}.
+ */
+public final class BatchGenConfig {
+  private static final List<ConfigEntry<?>> ALL = new ArrayList<>();
+
+  // ---- model and engine ----
+  public static final ConfigEntry<String> MODEL = entry("spark.batchgen.model.path", "model",
+      "path", null, "Model to run: a Hugging Face directory (config.json, *.safetensors, "
+          + "tokenizer.json) or a GGUF file, readable from every executor.",
+      Parsers.nonEmpty());
+  public static final ConfigEntry<String> BACKEND = entry("spark.batchgen.engine.backend",
+      "backend", "enum", "auto", "Compute backend: reference (slow, exact), cpu (Java Vector API), "
+          + "or auto (the best available, logged).",
+      Parsers.oneOf("auto", "cpu", "reference"));
+  public static final ConfigEntry<Integer> THREADS = entry("spark.batchgen.engine.threads",
+      "threads", "int", "0", "Compute threads per executor runtime; 0 means the executor's cores "
+          + "(spark.executor.cores, or all cores in local mode).",
+      Parsers.intAtLeast(0));
+
+  // ---- generation defaults (per-row columns override these) ----
+  public static final ConfigEntry<Integer> MAX_NEW_TOKENS = entry(
+      "spark.batchgen.generate.maxNewTokens", "maxNewTokens", "int", "256",
+      "Generated tokens per row at most (finish reason 'length'). Column max_new_tokens overrides "
+          + "it per row.",
+      Parsers.intAtLeast(1));
+  public static final ConfigEntry<Double> TEMPERATURE = entry(
+      "spark.batchgen.generate.temperature", "temperature", "double", "0",
+      "Sampling temperature; 0 is greedy decoding.", Parsers.doubleIn(0, 100, true));
+  public static final ConfigEntry<Double> TOP_P = entry("spark.batchgen.generate.topP", "topP",
+      "double", "1", "Nucleus sampling mass in (0, 1]; 1 disables.",
+      Parsers.doubleIn(0, 1, false));
+  public static final ConfigEntry<Integer> TOP_K = entry("spark.batchgen.generate.topK", "topK",
+      "int", "0", "Sample among the k most likely tokens; 0 disables.", Parsers.intAtLeast(0));
+  public static final ConfigEntry<Double> MIN_P = entry("spark.batchgen.generate.minP", "minP",
+      "double", "0", "Drop tokens below minP times the top probability; 0 disables.",
+      Parsers.doubleIn(0, 1, true));
+  public static final ConfigEntry<Long> SEED = entry("spark.batchgen.generate.seed", "seed",
+      "long", "0", "Base seed; each row's random stream derives from it and the row id, so "
+          + "sampled output is reproducible whatever the partitioning.", Parsers.anyLong());
+  public static final ConfigEntry<List<String>> STOP = entry("spark.batchgen.generate.stop",
+      "stop", "list", "", "Comma-separated stop strings (generation ends once the output contains "
+          + "one).", Parsers.list());
+
+  // ---- input and output ----
+  public static final ConfigEntry<String> PROMPTS = entry("spark.batchgen.source.prompts",
+      "prompts", "path", null, "Source only: the prompt dataset to complete (Parquet file, folder "
+          + "or glob).", Parsers.nonEmpty());
+  public static final ConfigEntry<String> ID_COLUMN = entry("spark.batchgen.input.idColumn",
+      "idColumn", "string", "id", "Input column holding the row id (integer or string, unique).",
+      Parsers.nonEmpty());
+  public static final ConfigEntry<String> PROMPT_COLUMN = entry(
+      "spark.batchgen.input.promptColumn", "promptColumn", "string", "prompt",
+      "Input column holding the prompt text.", Parsers.nonEmpty());
+  public static final ConfigEntry<String> ON_ERROR = entry("spark.batchgen.output.onError",
+      "onError", "enum", "fail", "What a bad row does: fail (the job fails, naming the row) or "
+          + "record (the row is written with its error and the job goes on).",
+      Parsers.oneOf("fail", "record"));
+  public static final ConfigEntry<Boolean> INCLUDE_TOKEN_IDS = entry(
+      "spark.batchgen.output.includeTokenIds", "includeTokenIds", "boolean", "false",
+      "Also write the completion's token ids.", Parsers.bool());
+  public static final ConfigEntry<Integer> NUM_PARTITIONS = entry(
+      "spark.batchgen.plan.numPartitions", "numPartitions", "int", "0",
+      "Partitions to plan (source) or to write (sink); 0 means the session's default "
+          + "parallelism.", Parsers.intAtLeast(0));
+
+  // ---- runtime ----
+  public static final ConfigEntry<String> SCHEDULING_MODE = entry(
+      "spark.batchgen.runtime.mode", "schedulingMode", "enum", "coroutine",
+      "coroutine (sequence coroutines with expert-level batching) or lockstep (continuous "
+          + "batching baseline).", Parsers.oneOf("coroutine", "lockstep"));
+  public static final ConfigEntry<Long> KV_BUDGET = entry("spark.batchgen.runtime.kvCacheBudget",
+      "kvCacheBudget", "size", "1g", "Device memory for the KV cache of each executor runtime.",
+      Parsers.bytes());
+  public static final ConfigEntry<Integer> MAX_RUNNING = entry(
+      "spark.batchgen.runtime.maxRunningSequences", "maxRunningSequences", "int", "256",
+      "Sequences holding KV at once in each executor runtime.", Parsers.intAtLeast(1));
+  public static final ConfigEntry<Integer> MAX_INFLIGHT_ROWS = entry(
+      "spark.batchgen.task.maxInflightRows", "maxInflightRows", "int", "512",
+      "Rows one task keeps submitted to its executor's runtime before it waits for results "
+          + "(bounds task memory).", Parsers.intAtLeast(1));
+
+  // ---- plugin (session conf only, read at startup) ----
+  public static final ConfigEntry<Long> LOAD_REPORT_INTERVAL_MS = entry(
+      "spark.batchgen.rebalance.loadReportInterval", null, "duration", "1s",
+      "How often each executor reports its load to the driver.", Parsers.durationMs());
+
+  private BatchGenConfig() {
+  }
+
+  private static <T> ConfigEntry<T> entry(String key, String option, String type,
+      String defaultValue, String doc, Function<String, T> parser) {
+    ConfigEntry<T> e = new ConfigEntry<>(key, option, type, defaultValue, doc, parser);
+    ALL.add(e);
+    return e;
+  }
+
+  /** Every declared entry, in declaration order. */
+  public static List<ConfigEntry<?>> all() {
+    return Collections.unmodifiableList(ALL);
+  }
+}

@@ -1,0 +1,122 @@
+package io.batchgen.spark.config;
+
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.function.Function;
+import org.apache.spark.network.util.JavaUtils;
+
+/** Value parsers for {@link ConfigEntry}; each error says what a valid value looks like. */
+final class Parsers {
+  private Parsers() {
+  }
+
+  static Function<String, String> nonEmpty() {
+    return s -> {
+      if (s.isEmpty()) {
+        throw new IllegalArgumentException("must not be empty");
+      }
+      return s;
+    };
+  }
+
+  static Function<String, Integer> intAtLeast(int min) {
+    return s -> {
+      int v;
+      try {
+        v = Integer.parseInt(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("expected an integer", e);
+      }
+      if (v < min) {
+        throw new IllegalArgumentException("must be >= " + min);
+      }
+      return v;
+    };
+  }
+
+  static Function<String, Long> anyLong() {
+    return s -> {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("expected an integer", e);
+      }
+    };
+  }
+
+  static Function<String, Double> doubleIn(double min, double max, boolean minInclusive) {
+    return s -> {
+      double v;
+      try {
+        v = Double.parseDouble(s);
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("expected a number", e);
+      }
+      boolean ok = (minInclusive ? v >= min : v > min) && v <= max;
+      if (!ok || Double.isNaN(v)) {
+        throw new IllegalArgumentException("must be in " + (minInclusive ? "[" : "(") + min + ", "
+            + max + "]");
+      }
+      return v;
+    };
+  }
+
+  static Function<String, Boolean> bool() {
+    return s -> switch (s.toLowerCase(Locale.ROOT)) {
+      case "true" -> true;
+      case "false" -> false;
+      default -> throw new IllegalArgumentException("expected true or false");
+    };
+  }
+
+  /** Spark's size strings: {@code 512m}, {@code 4g}, or a plain byte count. */
+  static Function<String, Long> bytes() {
+    return s -> {
+      long v;
+      try {
+        v = JavaUtils.byteStringAsBytes(s);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("expected a size such as 512m or 4g", e);
+      }
+      if (v <= 0) {
+        throw new IllegalArgumentException("must be positive");
+      }
+      return v;
+    };
+  }
+
+  /** Spark's duration strings ({@code 500ms}, {@code 2s}, {@code 1m}) as milliseconds. */
+  static Function<String, Long> durationMs() {
+    return s -> {
+      long v;
+      try {
+        v = JavaUtils.timeStringAsMs(s);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("expected a duration such as 500ms or 2s", e);
+      }
+      if (v <= 0) {
+        throw new IllegalArgumentException("must be positive");
+      }
+      return v;
+    };
+  }
+
+  /** One of {@code choices}, case-insensitive; returns the canonical lower-case spelling. */
+  static Function<String, String> oneOf(String... choices) {
+    List<String> list = Arrays.asList(choices);
+    return s -> {
+      String v = s.toLowerCase(Locale.ROOT);
+      if (!list.contains(v)) {
+        throw new IllegalArgumentException("expected one of " + String.join(", ", list));
+      }
+      return v;
+    };
+  }
+
+  /** A comma-separated list; empty string gives an empty list. */
+  static Function<String, List<String>> list() {
+    return s -> s.isEmpty() ? List.of()
+        : Arrays.stream(s.split(",")).map(String::trim).filter(t -> !t.isEmpty()).toList();
+  }
+}

@@ -1,0 +1,71 @@
+package io.batchgen.spark.runtime;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.spark.SparkEnv;
+
+/**
+ * The runtimes of this JVM, one per {@link EngineSpec}: the first task that asks for a spec loads
+ * the model; every later task on the executor, concurrent or not, shares that runtime, so their
+ * sequences batch together. Closed when the executor shuts down (plugin shutdown).
+ */
+public final class ExecutorRuntimes {
+  private static final Map<EngineSpec, ModelRuntime> RUNTIMES = new HashMap<>();
+
+  private ExecutorRuntimes() {
+  }
+
+  /** The runtime for {@code spec}, started on first use (blocking other callers meanwhile). */
+  public static synchronized ModelRuntime acquire(EngineSpec spec) {
+    ModelRuntime rt = RUNTIMES.get(spec);
+    if (rt == null) {
+      rt = ModelRuntime.start(spec, resolveThreads(spec.threads()));
+      RUNTIMES.put(spec, rt);
+    }
+    return rt;
+  }
+
+  /** Sequences waiting for admission, summed over this JVM's runtimes. */
+  public static synchronized int queuedSequences() {
+    return RUNTIMES.values().stream().mapToInt(r -> r.runtime().metrics().queued()).sum();
+  }
+
+  /** Sequences holding KV or parked, summed over this JVM's runtimes. */
+  public static synchronized int activeSequences() {
+    return RUNTIMES.values().stream()
+        .mapToInt(r -> r.runtime().metrics().running() + r.runtime().metrics().parked()).sum();
+  }
+
+  /** Tokens generated since each runtime started, summed over this JVM's runtimes. */
+  public static synchronized long tokensGenerated() {
+    return RUNTIMES.values().stream().mapToLong(r -> r.runtime().metrics().generatedTokens())
+        .sum();
+  }
+
+  /** How many runtimes this JVM hosts (tests, metrics). */
+  public static synchronized int count() {
+    return RUNTIMES.size();
+  }
+
+  /** Closes every runtime; later {@link #acquire} calls start fresh ones. */
+  public static synchronized void closeAll() {
+    for (ModelRuntime rt : RUNTIMES.values()) {
+      rt.close();
+    }
+    RUNTIMES.clear();
+  }
+
+  /** 0 means the executor's cores: spark.executor.cores when set, else the machine's. */
+  static int resolveThreads(int requested) {
+    if (requested > 0) {
+      return requested;
+    }
+    int machine = Runtime.getRuntime().availableProcessors();
+    SparkEnv env = SparkEnv.get();
+    if (env != null && env.conf().contains("spark.executor.cores")
+        && !"driver".equals(env.executorId())) {
+      return Math.max(1, Math.min(machine, env.conf().getInt("spark.executor.cores", machine)));
+    }
+    return machine;
+  }
+}

@@ -1,0 +1,180 @@
+package io.batchgen.spark.sql;
+
+import io.batchgen.io.BadRowPolicy;
+import io.batchgen.io.GenerationResult;
+import io.batchgen.io.IdType;
+import io.batchgen.io.ParquetPromptReader;
+import io.batchgen.io.PromptBatch;
+import io.batchgen.io.PromptDataset;
+import io.batchgen.io.PromptRequest;
+import io.batchgen.io.PromptSchema;
+import io.batchgen.io.RowError;
+import io.batchgen.spark.metrics.BatchGenMetrics;
+import io.batchgen.spark.runtime.ExecutorRuntimes;
+import io.batchgen.spark.runtime.ModelRuntime;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.Set;
+import java.util.function.Consumer;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.TaskContext;
+import org.apache.spark.sql.catalyst.InternalRow;
+import org.apache.spark.sql.connector.metric.CustomTaskMetric;
+import org.apache.spark.sql.connector.read.PartitionReader;
+
+/**
+ * One read task: streams its slices of the prompt files into the executor's shared runtime and
+ * returns each completion as soon as it finishes (so rows come back in finishing order), holding
+ * at most {@code maxInflightRows} rows in flight.
+ */
+final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
+  private static final int READ_BATCH_ROWS = 256;
+
+  private final JobOptions options;
+  private final IdType idType;
+  private final Configuration conf;
+  private final Iterator<PromptSlice> slices;
+  private final ModelRuntime runtime;
+  private final PartitionGenerator generator;
+  private final ArrayDeque<GenerationResult> ready = new ArrayDeque<>();
+  private final Consumer<GenerationResult> sink = ready::add;
+  private final long startNanos = System.nanoTime();
+  private final Set<Long> errorRows = new HashSet<>();
+  private ParquetPromptReader reader;
+  private PromptSlice slice;
+  private long row;
+  private long batchEnd;
+  private Iterator<PromptRequest> requests;
+  private Iterator<RowError> errors;
+  private boolean finished;
+  private InternalRow current;
+
+  BatchGenPartitionReader(JobOptions options, IdType idType, PromptPartition partition,
+      Configuration conf) {
+    this.options = options;
+    this.idType = idType;
+    this.conf = conf;
+    this.slices = partition.slices().iterator();
+    this.runtime = ExecutorRuntimes.acquire(options.engine());
+    TaskContext task = TaskContext.get();
+    String scope = "r" + (task == null ? System.identityHashCode(this) : task.taskAttemptId());
+    this.generator = new PartitionGenerator(options, runtime, scope);
+  }
+
+  @Override
+  public boolean next() throws IOException {
+    try {
+      while (ready.isEmpty()) {
+        Object in = nextInput();
+        if (in == null) {
+          if (finished) {
+            return false;
+          }
+          generator.finish(sink);
+          finished = true;
+        } else if (in instanceof RowError error) {
+          generator.reject(error);
+          generator.drain(sink);
+        } else {
+          generator.submit((PromptRequest) in, sink);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("batchgen read task interrupted", e);
+    }
+    current = ResultRows.toRow(ready.poll(), idType, options.includeTokenIds());
+    return true;
+  }
+
+  @Override
+  public InternalRow get() {
+    return current;
+  }
+
+  /**
+   * The next request or row error of this partition's slices, in row order, or null when all are
+   * read. Slices are sorted by file and row, so one pass of one reader per file serves them all.
+   */
+  private Object nextInput() {
+    while (true) {
+      if (slice == null || row >= slice.rowEnd()) {
+        if (!slices.hasNext()) {
+          return null;
+        }
+        PromptSlice next = slices.next();
+        if (reader == null || !next.file().equals(slice.file()) || next.rowStart() < row) {
+          openFile(next.file());
+        }
+        slice = next;
+      }
+      Object item = nextRowOfFile();
+      if (item == null) {
+        throw new IllegalStateException("Prompt file [" + slice.file() + "] ended at row " + row
+            + " but the plan expected rows up to " + slice.rowEnd() + "; was it changed while "
+            + "the job ran?");
+      }
+      long at = row++;
+      if (at >= slice.rowStart()) {
+        return item;
+      }
+    }
+  }
+
+  private void openFile(String file) {
+    closeReader();
+    PromptSchema schema = PromptSchema.DEFAULT.withIdColumn(options.idColumn())
+        .withPromptColumn(options.promptColumn());
+    BadRowPolicy policy = options.recordErrors() ? BadRowPolicy.ERROR_RECORD : BadRowPolicy.FAIL;
+    reader = PromptDataset.open(file, conf).openReader(schema, policy, READ_BATCH_ROWS);
+    row = 0;
+    batchEnd = 0;
+  }
+
+  /** The item at {@link #row} of the open file: a request or a row error; null at the end. */
+  private Object nextRowOfFile() {
+    while (row >= batchEnd) {
+      PromptBatch batch = reader.next();
+      if (batch == null) {
+        return null;
+      }
+      errorRows.clear();
+      for (RowError e : batch.errors()) {
+        errorRows.add(e.rowNumber());
+      }
+      requests = batch.requests().iterator();
+      errors = batch.errors().iterator();
+      batchEnd += batch.rowCount();
+    }
+    return errorRows.contains(row) ? errors.next() : requests.next();
+  }
+
+  private void closeReader() {
+    if (reader != null) {
+      reader.close();
+      reader = null;
+    }
+  }
+
+  @Override
+  public CustomTaskMetric[] currentMetricsValues() {
+    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
+    return new CustomTaskMetric[] {
+        BatchGenMetrics.value(BatchGenMetrics.TOKENS_GENERATED, generator.generatedTokens()),
+        BatchGenMetrics.value(BatchGenMetrics.PROMPT_TOKENS, generator.promptTokens()),
+        BatchGenMetrics.value(BatchGenMetrics.ROWS_FAILED, generator.failedRows()),
+        BatchGenMetrics.value(BatchGenMetrics.TOKENS_PER_SECOND,
+            Math.round(generator.generatedTokens() / seconds)),
+        BatchGenMetrics.value(BatchGenMetrics.EXPERT_BATCH,
+            Math.round(runtime.runtime().metrics().meanExpertBatchRows())),
+        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
+  }
+
+  @Override
+  public void close() {
+    generator.close();
+    closeReader();
+  }
+}

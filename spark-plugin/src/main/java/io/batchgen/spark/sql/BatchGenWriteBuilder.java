@@ -1,0 +1,48 @@
+package io.batchgen.spark.sql;
+
+import io.batchgen.spark.config.BatchGenConfig;
+import io.batchgen.spark.config.ResolvedConfig;
+import org.apache.spark.sql.connector.write.LogicalWriteInfo;
+import org.apache.spark.sql.connector.write.SupportsTruncate;
+import org.apache.spark.sql.connector.write.Write;
+import org.apache.spark.sql.connector.write.WriteBuilder;
+
+/**
+ * Plans a {@code batchgen} write on the driver: resolves and validates the options, the input
+ * schema and the model, so that mistakes fail here, before any task runs. Overwrite mode (and
+ * Spark's default save mode, which DSv2 maps to overwrite) arrives as {@link #truncate()}.
+ */
+final class BatchGenWriteBuilder implements WriteBuilder, SupportsTruncate {
+  private final LogicalWriteInfo info;
+  private boolean truncate;
+
+  BatchGenWriteBuilder(LogicalWriteInfo info) {
+    this.info = info;
+  }
+
+  @Override
+  public WriteBuilder truncate() {
+    truncate = true;
+    return this;
+  }
+
+  @Override
+  public Write build() {
+    ResolvedConfig config = SessionOptions.resolve(info.options());
+    String path = info.options().get("path");
+    if (path == null || path.isBlank()) {
+      throw new IllegalArgumentException("A batchgen write needs an output path: "
+          + "df.write().format(\"batchgen\").option(\"model\", …).save(\"/out/completions\")");
+    }
+    if (config.isSet(BatchGenConfig.PROMPTS)) {
+      throw new IllegalArgumentException("Option 'prompts' is for reads "
+          + "(spark.read().format(\"batchgen\")); a write completes the rows of its DataFrame.");
+    }
+    JobOptions options = JobOptions.from(config);
+    PromptRows rows = PromptRows.bind("the DataFrame being written", info.schema(),
+        options.idColumn(), options.promptColumn());
+    ModelCheck.check(options.engine().modelPath());
+    return new BatchGenWrite(options, rows, path, truncate, info.queryId(),
+        SessionOptions.partitions(options));
+  }
+}

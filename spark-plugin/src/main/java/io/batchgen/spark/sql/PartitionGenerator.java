@@ -1,0 +1,223 @@
+package io.batchgen.spark.sql;
+
+import io.batchgen.core.runtime.GenerationRequest;
+import io.batchgen.core.runtime.ResultQueue;
+import io.batchgen.core.sampling.SamplingParams;
+import io.batchgen.io.FinishReason;
+import io.batchgen.io.GenerationOverrides;
+import io.batchgen.io.GenerationResult;
+import io.batchgen.io.PromptRequest;
+import io.batchgen.io.RowError;
+import io.batchgen.spark.runtime.ModelRuntime;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * One task's conversation with its executor's runtime: turns prompt requests into sequences,
+ * keeps at most {@code maxInflightRows} of them in the runtime, and hands back finished rows as
+ * result records. Owned by one task thread.
+ *
+ * <p>Bad rows become error results (onError=record) or a {@link RowFailure} naming the row
+ * (onError=fail), never a silent drop. Each submitted row yields exactly one result.
+ */
+final class PartitionGenerator implements AutoCloseable {
+  private final JobOptions options;
+  private final ModelRuntime runtime;
+  private final ResultQueue queue;
+  private final String prefix;
+  /** Per in-flight id: what the result conversion needs (prompt length, seed, stops). */
+  private final Map<String, Pending> pending = new HashMap<>();
+  /** Results produced without the runtime (rejected rows), waiting to be handed out. */
+  private final ArrayDeque<GenerationResult> local = new ArrayDeque<>();
+  private long generatedTokens;
+  private long promptTokens;
+  private long failedRows;
+
+  private record Pending(int promptTokens, Long seed, List<String> stop) {
+  }
+
+  /** A row failed under onError=fail; the message names the row and the fix. */
+  static final class RowFailure extends RuntimeException {
+    RowFailure(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * @param scope unique among the runtime's callers (e.g. the task attempt id): sequence ids in
+   *              the shared runtime are {@code scope + "/" + rowId}, so two attempts of one task
+   *              on the same executor never collide
+   */
+  PartitionGenerator(JobOptions options, ModelRuntime runtime, String scope) {
+    this.options = options;
+    this.runtime = runtime;
+    this.prefix = scope + "/";
+    this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
+  }
+
+  /** Rejects a row that could not be read. */
+  void reject(RowError error) {
+    fail(GenerationResult.failed(error, runtime.provenance()));
+  }
+
+  /**
+   * Submits one prompt, first handing finished results to {@code sink} while the task is at its
+   * in-flight bound (so the bound never deadlocks against unread results).
+   */
+  void submit(PromptRequest request, Consumer<GenerationResult> sink) throws InterruptedException {
+    drain(sink);
+    while (pending.size() >= options.maxInflightRows()) {
+      deliver(queue.take(), sink);
+    }
+    if (pending.containsKey(request.id())) {
+      fail(GenerationResult.failed(request.id(), "Duplicate id [" + request.id() + "] in this "
+          + "task's input; ids must be unique", runtime.provenance()));
+      drain(sink);
+      return;
+    }
+    int[] tokens;
+    try {
+      tokens = runtime.tokenizer().encode(request.text(runtime.chatTemplate()));
+    } catch (RuntimeException e) {
+      fail(GenerationResult.failed(request.id(), "Cannot tokenize the prompt of row ["
+          + request.id() + "]: " + e.getMessage(), runtime.provenance()));
+      drain(sink);
+      return;
+    }
+    SamplingParams sampling;
+    Long seed;
+    try {
+      GenerationOverrides o = request.overrides();
+      double temperature = o.temperature() != null ? o.temperature() : options.temperature();
+      seed = temperature == 0 ? null
+          : o.seed() != null ? o.seed() : rowSeed(options.seed(), request.id());
+      sampling = new SamplingParams(temperature,
+          o.topK() != null ? o.topK() : options.topK(),
+          o.topP() != null ? o.topP() : options.topP(), options.minP(),
+          seed == null ? 0 : seed,
+          o.maxNewTokens() != null ? o.maxNewTokens() : options.maxNewTokens(),
+          null, o.stop() != null ? o.stop() : options.stop(), false);
+    } catch (IllegalArgumentException e) {
+      fail(GenerationResult.failed(request.id(), "Row [" + request.id() + "]: "
+          + e.getMessage(), runtime.provenance()));
+      drain(sink);
+      return;
+    }
+    pending.put(request.id(), new Pending(tokens.length, seed, sampling.stopStrings()));
+    promptTokens += tokens.length;
+    queue.submit(new GenerationRequest(prefix + request.id(), tokens, sampling));
+  }
+
+  /** Hands every result that is ready now to {@code sink}, without waiting. */
+  void drain(Consumer<GenerationResult> sink) throws InterruptedException {
+    while (!local.isEmpty()) {
+      sink.accept(local.poll());
+    }
+    io.batchgen.core.runtime.GenerationResult r;
+    while (!pending.isEmpty() && (r = queue.poll(java.time.Duration.ZERO)) != null) {
+      deliver(r, sink);
+    }
+  }
+
+  /** Waits for every submitted row and hands its result to {@code sink}. */
+  void finish(Consumer<GenerationResult> sink) throws InterruptedException {
+    drain(sink);
+    while (!pending.isEmpty()) {
+      deliver(queue.take(), sink);
+    }
+  }
+
+  /** Rows still in the runtime. */
+  int inFlight() {
+    return pending.size();
+  }
+
+  long generatedTokens() {
+    return generatedTokens;
+  }
+
+  long promptTokens() {
+    return promptTokens;
+  }
+
+  long failedRows() {
+    return failedRows;
+  }
+
+  private void deliver(io.batchgen.core.runtime.GenerationResult r,
+      Consumer<GenerationResult> sink) {
+    String id = r.id().substring(prefix.length());
+    Pending p = pending.remove(id);
+    if (p == null) {
+      throw new IllegalStateException("Runtime returned a result for unknown id [" + id + "]");
+    }
+    int[] tokens = r.tokens();
+    generatedTokens += tokens.length;
+    GenerationResult out = switch (r.reason()) {
+      case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
+          options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
+          r.reason() == io.batchgen.core.runtime.FinishReason.STOP ? FinishReason.STOP
+              : FinishReason.LENGTH, null, p.seed(), runtime.provenance());
+      case ERROR, CANCELLED -> {
+        GenerationResult failed = GenerationResult.failed(id, "Row [" + id + "] failed: "
+            + (r.error() != null ? r.error() : "cancelled before it finished"),
+            runtime.provenance());
+        if (!options.recordErrors()) {
+          throw new RowFailure(failed.error() + ". Set option onError=record to write failed rows"
+              + " with their error instead of failing the job.");
+        }
+        failedRows++;
+        yield failed;
+      }
+    };
+    sink.accept(out);
+  }
+
+  private void fail(GenerationResult failed) {
+    if (!options.recordErrors()) {
+      throw new RowFailure(failed.error() + ". Set option onError=record to write failed rows "
+          + "with their error instead of failing the job.");
+    }
+    failedRows++;
+    local.add(failed);
+  }
+
+  /** The completion text; output is cut before the first stop string, as OpenAI does. */
+  private String completionText(int[] tokens, List<String> stop) {
+    String text = runtime.tokenizer().decode(tokens);
+    int cut = text.length();
+    for (String s : stop) {
+      int at = text.indexOf(s);
+      if (at >= 0 && at < cut) {
+        cut = at;
+      }
+    }
+    return text.substring(0, cut);
+  }
+
+  /** A row's own seed: the job seed mixed with a stable hash of the id (SplitMix64 finaliser). */
+  static long rowSeed(long base, String id) {
+    long h = base;
+    for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
+      h = (h ^ (b & 0xff)) * 0x100000001B3L;
+    }
+    h ^= h >>> 33;
+    h *= 0xff51afd7ed558ccdL;
+    h ^= h >>> 33;
+    h *= 0xc4ceb9fe1a85ec53L;
+    return h ^ (h >>> 33);
+  }
+
+  /** Cancels whatever is still in the runtime (task abort). */
+  @Override
+  public void close() {
+    for (String id : pending.keySet()) {
+      runtime.runtime().cancel(prefix + id);
+    }
+    pending.clear();
+  }
+}

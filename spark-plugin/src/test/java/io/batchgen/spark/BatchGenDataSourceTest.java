@@ -1,0 +1,181 @@
+package io.batchgen.spark;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.batchgen.core.runtime.GenerationRequest;
+import io.batchgen.core.runtime.RuntimeConfig;
+import io.batchgen.core.sampling.SamplingParams;
+import io.batchgen.engine.run.Engine;
+import io.batchgen.spark.runtime.ExecutorRuntimes;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The batchgen sink and source on local[2], against the engine run without Spark. */
+class BatchGenDataSourceTest {
+  private static final int ROWS = 48;
+  private static final int MAX_NEW = 8;
+
+  @TempDir
+  static Path dir;
+  static SparkSession spark;
+  static Path model;
+  static Map<Long, List<Integer>> engineTokens;
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    model = TestData.tinyModel(dir);
+    engineTokens = engineOnly();
+    spark = SparkSession.builder().master("local[2]").appName("batchgen-datasource-test")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
+        .getOrCreate();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    if (spark != null) {
+      spark.stop();
+    }
+    ExecutorRuntimes.closeAll();
+  }
+
+  /** Greedy completions of the same prompts by the engine alone, no Spark. */
+  private static Map<Long, List<Integer>> engineOnly() throws Exception {
+    Map<Long, List<Integer>> out = new HashMap<>();
+    try (Engine engine = Engine.open(model, "cpu", 1, RuntimeConfig.defaults())) {
+      List<GenerationRequest> requests = new ArrayList<>();
+      for (Row r : TestData.promptRows(ROWS)) {
+        requests.add(new GenerationRequest(Long.toString(r.getLong(0)),
+            engine.tokenizer().encode(r.getString(1)), SamplingParams.greedy(MAX_NEW)));
+      }
+      engine.generate(requests, 64, res -> {
+        List<Integer> t = new ArrayList<>();
+        for (int x : res.tokens()) {
+          t.add(x);
+        }
+        out.put(Long.parseLong(res.id()), t);
+      });
+    }
+    return out;
+  }
+
+  private static Map<Long, List<Integer>> tokensById(Dataset<Row> results) {
+    Map<Long, List<Integer>> out = new HashMap<>();
+    for (Row r : results.collectAsList()) {
+      out.put(r.getLong(r.fieldIndex("id")), r.getList(r.fieldIndex("completion_token_ids")));
+    }
+    return out;
+  }
+
+  @Test
+  void sinkWritesOneRowPerIdEqualToTheEngineOutput() throws Exception {
+    String out = dir.resolve("sink-out").toString();
+    TestData.prompts(spark, ROWS).write().format("batchgen")
+        .option("model", model.toString()).option("backend", "cpu")
+        .option("maxNewTokens", Integer.toString(MAX_NEW)).option("includeTokenIds", "true")
+        .mode("append").save(out);
+
+    Dataset<Row> results = spark.read().parquet(out);
+    assertThat(results.count()).isEqualTo(ROWS);
+    assertThat(results.select("id").distinct().count()).isEqualTo(ROWS);
+    assertThat(tokensById(results)).isEqualTo(engineTokens);
+    assertThat(results.filter("finish_reason not in ('stop', 'length')").count()).isZero();
+    assertThat(Files.exists(Path.of(out, "_SUCCESS"))).isTrue();
+    assertThat(Files.readString(Path.of(out, "_batchgen_manifest.json")))
+        .contains("\"rows\" : " + ROWS, "modelHash");
+    assertThat(Files.exists(Path.of(out, "_temporary"))).isFalse();
+  }
+
+  @Test
+  void appendAddsAndOverwriteReplaces() {
+    String out = dir.resolve("modes-out").toString();
+    Dataset<Row> prompts = TestData.prompts(spark, 10);
+    for (int i = 0; i < 2; i++) {
+      prompts.write().format("batchgen").option("model", model.toString())
+          .option("maxNewTokens", "2").mode("append").save(out);
+    }
+    assertThat(spark.read().parquet(out).count()).isEqualTo(20);
+
+    prompts.limit(4).write().format("batchgen").option("model", model.toString())
+        .option("maxNewTokens", "2").mode("overwrite").save(out);
+    assertThat(spark.read().parquet(out).count()).isEqualTo(4);
+  }
+
+  @Test
+  void sourceReturnsOneRowPerIdEqualToTheEngineOutput() {
+    String prompts = dir.resolve("prompts.parquet").toString();
+    TestData.prompts(spark, ROWS).repartition(3).write().mode("overwrite").parquet(prompts);
+
+    Dataset<Row> results = spark.read().format("batchgen")
+        .option("model", model.toString()).option("prompts", prompts).option("backend", "cpu")
+        .option("maxNewTokens", Integer.toString(MAX_NEW)).option("includeTokenIds", "true")
+        .option("numPartitions", "4")
+        .load();
+    assertThat(results.rdd().getNumPartitions()).isEqualTo(4);
+    assertThat(tokensById(results)).isEqualTo(engineTokens);
+  }
+
+  @Test
+  void sqlViewOverTheSourceWorks() {
+    String prompts = dir.resolve("prompts-sql.parquet").toString();
+    TestData.prompts(spark, 6).write().mode("overwrite").parquet(prompts);
+    spark.sql("CREATE OR REPLACE TEMPORARY VIEW completions USING batchgen OPTIONS (model '"
+        + model + "', prompts '" + prompts + "', maxNewTokens '3')");
+    List<Row> rows = spark.sql("SELECT id, completion_tokens FROM completions ORDER BY id")
+        .collectAsList();
+    assertThat(rows).hasSize(6);
+    assertThat(rows).allSatisfy(r -> assertThat(r.getInt(1)).isBetween(1, 3));
+  }
+
+  @Test
+  void badOptionsFailBeforeWorkStartsNamingTheProblem() {
+    Dataset<Row> prompts = TestData.prompts(spark, 3);
+    String out = dir.resolve("bad-out").toString();
+    assertThatThrownBy(() -> prompts.write().format("batchgen").mode("append").save(out))
+        .hasMessageContaining("option 'model'");
+    assertThatThrownBy(() -> prompts.write().format("batchgen")
+        .option("model", dir.resolve("no-such-model").toString()).mode("append").save(out))
+        .hasMessageContaining("does not exist");
+    assertThatThrownBy(() -> prompts.write().format("batchgen").option("model", model.toString())
+        .option("maxNewToken", "5").mode("append").save(out))
+        .satisfies(e -> assertThat(e.getMessage())
+            .containsIgnoringCase("Unknown option 'maxNewToken'")
+            .contains("Did you mean 'maxNewTokens'?"));
+    assertThatThrownBy(() -> prompts.write().format("batchgen").option("model", model.toString())
+        .option("maxNewTokens", "-3").mode("append").save(out))
+        .hasMessageContaining("maxNewTokens").hasMessageContaining(">= 1");
+    assertThatThrownBy(() -> prompts.selectExpr("id", "cast(id as double) as prompt").write()
+        .format("batchgen").option("model", model.toString()).mode("append").save(out))
+        .hasMessageContaining("Column 'prompt'").hasMessageContaining("double");
+    assertThatThrownBy(() -> prompts.selectExpr("prompt").write()
+        .format("batchgen").option("model", model.toString()).mode("append").save(out))
+        .hasMessageContaining("Id column 'id' is missing");
+    assertThat(Files.exists(Path.of(out))).isFalse();
+  }
+
+  @Test
+  void concurrentTasksOnOneExecutorShareOneRuntime() {
+    String out = dir.resolve("shared-out").toString();
+    int before = ExecutorRuntimes.count();
+    TestData.prompts(spark, 16).write().format("batchgen").option("model", model.toString())
+        .option("backend", "cpu").option("maxNewTokens", Integer.toString(MAX_NEW))
+        .option("numPartitions", "2").option("includeTokenIds", "true")
+        .mode("append").save(out);
+    // Same engine spec as the other cpu tests: still one runtime in this JVM for it.
+    assertThat(ExecutorRuntimes.count()).isLessThanOrEqualTo(Math.max(before, 1) + 1);
+    assertThat(spark.read().parquet(out).count()).isEqualTo(16);
+  }
+}
