@@ -31,6 +31,18 @@ public final class ArrowResultBatcher implements ResultWriter {
   private final int maxRows;
   private final long maxTextBytes;
   private final Runnable onClose;
+  // The columns, looked up once (VectorSchemaRoot.getVector is a search by name).
+  private final FieldVector id;
+  private final VarCharVector completion;
+  private final ListVector tokenIds;
+  private final IntVector promptTokens;
+  private final IntVector completionTokens;
+  private final VarCharVector finishReason;
+  private final VarCharVector error;
+  private final BigIntVector seed;
+  private final VarCharVector modelId;
+  private final VarCharVector modelHash;
+  private final VarCharVector engineVersion;
   private int rows;
   private long textBytes;
   private long written;
@@ -49,6 +61,18 @@ public final class ArrowResultBatcher implements ResultWriter {
     this.sink = sink;
     this.onClose = onClose;
     root.allocateNew();
+    this.id = root.getVector(ResultSchema.ID);
+    this.completion = (VarCharVector) root.getVector(ResultSchema.COMPLETION);
+    this.tokenIds = schema.includeTokenIds()
+        ? (ListVector) root.getVector(ResultSchema.COMPLETION_TOKEN_IDS) : null;
+    this.promptTokens = (IntVector) root.getVector(ResultSchema.PROMPT_TOKENS);
+    this.completionTokens = (IntVector) root.getVector(ResultSchema.COMPLETION_TOKENS);
+    this.finishReason = (VarCharVector) root.getVector(ResultSchema.FINISH_REASON);
+    this.error = (VarCharVector) root.getVector(ResultSchema.ERROR);
+    this.seed = (BigIntVector) root.getVector(ResultSchema.SEED);
+    this.modelId = (VarCharVector) root.getVector(ResultSchema.MODEL_ID);
+    this.modelHash = (VarCharVector) root.getVector(ResultSchema.MODEL_HASH);
+    this.engineVersion = (VarCharVector) root.getVector(ResultSchema.ENGINE_VERSION);
   }
 
   /**
@@ -97,7 +121,6 @@ public final class ArrowResultBatcher implements ResultWriter {
       throw new IllegalStateException("Result writer is closed");
     }
     int i = rows;
-    FieldVector id = root.getVector(ResultSchema.ID);
     if (r.id() != null) {
       if (schema.idType() == IdType.LONG) {
         ((BigIntVector) id).setSafe(i, Long.parseLong(r.id()));
@@ -107,11 +130,11 @@ public final class ArrowResultBatcher implements ResultWriter {
     }
     if (r.completion() != null) {
       byte[] text = utf8(r.completion());
-      ((VarCharVector) root.getVector(ResultSchema.COMPLETION)).setSafe(i, text);
+      completion.setSafe(i, text);
       textBytes += text.length;
     }
-    if (schema.includeTokenIds() && r.tokenIdsUnsafe() != null) {
-      ListVector list = (ListVector) root.getVector(ResultSchema.COMPLETION_TOKEN_IDS);
+    if (tokenIds != null && r.tokenIdsUnsafe() != null) {
+      ListVector list = tokenIds;
       IntVector data = (IntVector) list.getDataVector();
       int start = list.startNewValue(i);
       int[] ids = r.tokenIdsUnsafe();
@@ -121,27 +144,23 @@ public final class ArrowResultBatcher implements ResultWriter {
       list.endValue(i, ids.length);
       textBytes += 4L * ids.length;
     }
-    ((IntVector) root.getVector(ResultSchema.PROMPT_TOKENS)).setSafe(i, r.promptTokens());
-    ((IntVector) root.getVector(ResultSchema.COMPLETION_TOKENS)).setSafe(i, r.completionTokens());
-    setString(ResultSchema.FINISH_REASON, i, r.finishReason().wireName());
+    promptTokens.setSafe(i, r.promptTokens());
+    completionTokens.setSafe(i, r.completionTokens());
+    finishReason.setSafe(i, utf8(r.finishReason().wireName()));
     if (r.error() != null) {
-      setString(ResultSchema.ERROR, i, r.error());
+      error.setSafe(i, utf8(r.error()));
     }
     if (r.seed() != null) {
-      ((BigIntVector) root.getVector(ResultSchema.SEED)).setSafe(i, r.seed());
+      seed.setSafe(i, r.seed());
     }
-    setString(ResultSchema.MODEL_ID, i, r.provenance().modelId());
-    setString(ResultSchema.MODEL_HASH, i, r.provenance().modelHash());
-    setString(ResultSchema.ENGINE_VERSION, i, r.provenance().engineVersion());
+    modelId.setSafe(i, utf8(r.provenance().modelId()));
+    modelHash.setSafe(i, utf8(r.provenance().modelHash()));
+    engineVersion.setSafe(i, utf8(r.provenance().engineVersion()));
     rows++;
     written++;
     if (rows >= maxRows || textBytes >= maxTextBytes) {
       flush();
     }
-  }
-
-  private void setString(String column, int i, String value) {
-    ((VarCharVector) root.getVector(column)).setSafe(i, utf8(value));
   }
 
   private static byte[] utf8(String s) {

@@ -60,6 +60,12 @@ public final class ParquetResultWriter implements ResultWriter {
           .withCompressionCodec(CompressionCodecName.SNAPPY)
           .withRowGroupSize(rowGroupBytes)
           .withPageSize((int) Math.min(1 << 20, rowGroupBytes))
+          // Ids, texts, token ids and seeds are nearly unique: a dictionary would be built and
+          // thrown away every row group. The low-cardinality columns keep theirs.
+          .withDictionaryEncoding(ResultSchema.ID, false)
+          .withDictionaryEncoding(ResultSchema.COMPLETION, false)
+          .withDictionaryEncoding(ResultSchema.COMPLETION_TOKEN_IDS + ".list.element", false)
+          .withDictionaryEncoding(ResultSchema.SEED, false)
           .build();
       return new ParquetResultWriter(w, file.toString());
     } catch (IOException e) {
