@@ -164,6 +164,58 @@ public final class KvBlockPool implements AutoCloseable {
     }
   }
 
+  // ------------------------------------------------------------------ offload mode: one layer
+
+  /**
+   * Takes {@code blocks} blocks for a one-layer working set (KV offload mode); null, and nothing
+   * taken, when too few are free.
+   */
+  public int[] allocateLayer(int blocks) {
+    if (blocks > freeCount) {
+      return null;
+    }
+    int[] table = new int[blocks];
+    for (int b = 0; b < blocks; b++) {
+      table[b] = free[--freeCount];
+    }
+    peakUsed = Math.max(peakUsed, usedBlocks());
+    return table;
+  }
+
+  /** Returns a table from {@link #allocateLayer}. */
+  public void releaseLayer(int[] table) {
+    for (int b = table.length - 1; b >= 0; b--) {
+      free[freeCount++] = table[b];
+    }
+  }
+
+  /**
+   * Writes positions {@code [0, positions)} of one layer into {@code table}'s blocks from host
+   * arrays {@code k} and {@code v}, each {@code (capacity, kvDim)}.
+   */
+  public void loadLayer(int[] table, float[] k, float[] v, int positions) {
+    for (int b = 0; b * blockSize < positions; b++) {
+      int first = b * blockSize;
+      int count = Math.min(blockSize, positions - first);
+      System.arraycopy(k, first * kvDim, blockScratch, 0, count * kvDim);
+      System.arraycopy(v, first * kvDim, blockScratch, blockSize * kvDim, count * kvDim);
+      store.writeBlock(table[b], blockScratch, 0);
+    }
+  }
+
+  /** Copies positions {@code [from, to)} of one layer out of {@code table}'s blocks. */
+  public void saveLayer(int[] table, float[] k, float[] v, int from, int to) {
+    for (int b = from / blockSize; b * blockSize < to; b++) {
+      store.readBlock(table[b], blockScratch, 0);
+      int lo = Math.max(from, b * blockSize);
+      int hi = Math.min(to, (b + 1) * blockSize);
+      int slot = lo - b * blockSize;
+      System.arraycopy(blockScratch, slot * kvDim, k, lo * kvDim, (hi - lo) * kvDim);
+      System.arraycopy(blockScratch, (blockSize + slot) * kvDim, v, lo * kvDim,
+          (hi - lo) * kvDim);
+    }
+  }
+
   @Override
   public void close() {
     store.close();

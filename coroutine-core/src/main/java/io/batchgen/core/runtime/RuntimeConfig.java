@@ -11,6 +11,12 @@ package io.batchgen.core.runtime;
  *                                   {@code kvBudgetBytes / executor.kvBytesPerBlock} blocks
  * @param hostKvBudgetBytes          host bytes for parked sequences' KV
  * @param preemption                 park, recompute, or choose by measured cost
+ * @param kvOffload                  keep every sequence's KV in the host tier and page one layer
+ *                                   of one attention batch at a time into the device pool
+ *                                   (MoE-Gen style): the device budget then bounds attention
+ *                                   batches, not the sequences in flight, so expert batches can
+ *                                   gather rows from many more sequences. Admission reserves host
+ *                                   bytes for a sequence's full length, so nothing is preempted
  * @param hostCopyBytesPerSecond     initial estimate of host copy speed for the park-vs-recompute
  *                                   choice, replaced by measurements once the runtime has parked
  * @param prefillChunkTokens         prompt tokens a sequence processes per step
@@ -30,6 +36,7 @@ public record RuntimeConfig(
     long kvBudgetBytes,
     long hostKvBudgetBytes,
     PreemptionMode preemption,
+    boolean kvOffload,
     double hostCopyBytesPerSecond,
     int prefillChunkTokens,
     int maxAttentionRows,
@@ -69,55 +76,47 @@ public record RuntimeConfig(
   }
 
   /**
-   * Defaults for a CPU run: coroutine mode, largest-batch policy, 16-token blocks, 1 GiB of KV,
+   * Defaults for a CPU run: coroutine mode, sweep policy, 16-token blocks, 1 GiB of KV,
    * 4 GiB of host tier, cost-chosen preemption, 64-token prefill chunks.
    */
   public static RuntimeConfig defaults() {
-    return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.largestBatch(), 16,
-        1L << 30, 4L << 30, PreemptionMode.AUTO, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64);
+    return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.sweep(), 16, 1L << 30, 4L << 30, PreemptionMode.AUTO, false, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64);
   }
 
   public RuntimeConfig withMode(SchedulingMode m) {
-    return new RuntimeConfig(m, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption,
-        hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens,
-        maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(m, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
   }
 
   public RuntimeConfig withPolicy(SchedulingPolicy p) {
-    return new RuntimeConfig(mode, p, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption,
-        hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens,
-        maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, p, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
   }
 
   public RuntimeConfig withKv(int blockSize, long budgetBytes, long hostBudgetBytes) {
-    return new RuntimeConfig(mode, policy, blockSize, budgetBytes, hostBudgetBytes, preemption,
-        hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens,
-        maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, blockSize, budgetBytes, hostBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+  }
+
+  public RuntimeConfig withKvOffload(boolean offload) {
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
+        preemption, offload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
+        starvationLimitBatches);
   }
 
   public RuntimeConfig withPreemption(PreemptionMode p) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, p,
-        hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens,
-        maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, p, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
   }
 
   /** Sets the prefill chunk and the per-kind batch row limits. */
   public RuntimeConfig withBatchLimits(int prefillChunk, int attentionRows, int attentionContext,
       int expertRows, int lmHeadRows) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
-        preemption, hostCopyBytesPerSecond, prefillChunk, attentionRows, attentionContext,
-        expertRows, lmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunk, attentionRows, attentionContext, expertRows, lmHeadRows, maxRunningSequences, starvationLimitBatches);
   }
 
   public RuntimeConfig withMaxRunningSequences(int n) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
-        preemption, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
-        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, n, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, n, starvationLimitBatches);
   }
 
   public RuntimeConfig withStarvationLimitBatches(int n) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
-        preemption, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
-        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, n);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, n);
   }
 }

@@ -53,6 +53,7 @@ final class Scheduler implements AwaitSink, AutoCloseable {
   private final int hidden;
   private final int topK;
   private final int kvDim;
+  private final boolean offload;
   private ModuleBatchObserver observer;
 
   private final Map<String, SequenceCoroutine> live = new HashMap<>();
@@ -87,11 +88,12 @@ final class Scheduler implements AwaitSink, AutoCloseable {
       queues[i] = new WaitQueue(i);
     }
     this.policy = config.mode() == SchedulingMode.LOCK_STEP ? SchedulingPolicy.modelOrder()
-        : config.policy();
+        : config.policy().fresh();
     this.eos = shape.eosTokenIds();
     this.hidden = shape.hiddenSize();
     this.topK = shape.topK();
     this.kvDim = shape.numKvHeads() * shape.headDim();
+    this.offload = config.kvOffload();
     long perBlock = executor.kvBytesPerBlock(config.kvBlockSize());
     long blocks = config.kvBudgetBytes() / perBlock;
     if (blocks < shape.numLayers()) {
@@ -136,6 +138,9 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     SequenceCoroutine s = new SequenceCoroutine(request.id(), request.promptTokensShared(),
         request.promptLength(), request.sampling(), listener, nextOrder++, shape, nowNanos);
     String problem = validate(request.id(), s.tokens());
+    if (problem == null && offload) {
+      problem = validateOffload(s);
+    }
     if (problem == null && live.containsKey(request.id())) {
       problem = "a sequence with id [" + request.id() + "] is already running in this runtime;"
           + " request ids must be unique";
@@ -151,6 +156,25 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     publishGauges();
   }
 
+  private String validateOffload(SequenceCoroutine s) {
+    int maxLen = s.maxLength(shape.maxPositions());
+    if (pool.blocksFor(maxLen) > pool.totalBlocks()) {
+      return "request [" + s.id + "] may reach " + maxLen + " positions, " + pool.blocksFor(maxLen)
+          + " KV blocks for one layer, but the pool holds " + pool.totalBlocks()
+          + "; raise kvBudgetBytes or lower maxNewTokens";
+    }
+    if (hostBytes(s) > host.budgetBytes()) {
+      return "request [" + s.id + "] needs " + hostBytes(s) + " bytes of host KV but"
+          + " hostKvBudgetBytes is " + host.budgetBytes() + "; raise hostKvBudgetBytes";
+    }
+    return null;
+  }
+
+  /** KV offload mode: host bytes of a sequence at its full length. */
+  private long hostBytes(SequenceCoroutine s) {
+    return 8L * shape.numLayers() * s.maxLength(shape.maxPositions()) * kvDim;
+  }
+
   private String validate(String id, int[] tokens) {
     for (int t : tokens) {
       if (t < 0 || t >= shape.vocabSize()) {
@@ -163,7 +187,7 @@ final class Scheduler implements AwaitSink, AutoCloseable {
           + shape.maxPositions() + " positions in all; shorten the prompt";
     }
     int need = pool.totalBlocksFor(Math.min(tokens.length, config.prefillChunkTokens()) + 1);
-    if (need > pool.totalBlocks()) {
+    if (!offload && need > pool.totalBlocks()) {
       return "request [" + id + "] needs " + need + " KV blocks for its first step but the pool"
           + " holds " + pool.totalBlocks() + "; raise kvBudgetBytes or lower prefillChunkTokens";
     }
@@ -207,7 +231,9 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     float[] kv = null;
     int position = 0;
     if (includeKv && s.position() > 0) {
-      if (s.place == SequenceCoroutine.Place.READY) {
+      if (offload) {
+        kv = s.parkedKv != null ? s.parkedKv.clone() : s.hostKvLayout(shape.numLayers(), kvDim);
+      } else if (s.place == SequenceCoroutine.Place.READY) {
         kv = pool.copyOut(s.kv, s.position());
       } else if (s.place == SequenceCoroutine.Place.PARKED) {
         kv = s.parkedKv.clone();
@@ -240,7 +266,14 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     s.preemptions = snap.preemptions();
     live.put(s.id, s);
     long bytes = snap.hasKv() ? 4L * snap.kv().length : 0;
-    if (snap.hasKv() && snap.position() > 0 && host.tryReserve(bytes)) {
+    if (offload) {
+      if (snap.hasKv() && snap.position() > 0) {
+        s.setPosition(snap.position());
+        s.parkedKv = snap.kv(); // loaded into the host arrays at admission
+      }
+      s.place = SequenceCoroutine.Place.WAITING;
+      waiting.add(s);
+    } else if (snap.hasKv() && snap.position() > 0 && host.tryReserve(bytes)) {
       s.setPosition(snap.position());
       s.parkedKv = snap.kv();
       s.parkedBytes = bytes;
@@ -277,10 +310,51 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     if (config.mode() == SchedulingMode.LOCK_STEP && inStep > 0) {
       return; // lock-step: the whole running set finishes its step before the next starts
     }
+    if (offload) {
+      admitOffloaded();
+      startOffloaded();
+      return;
+    }
     startReady();
     if (ready.isEmpty()) {
       unparkAndAdmit();
       startReady();
+    }
+  }
+
+  /** KV offload mode: admission reserves host bytes for the full length; no preemption. */
+  private void admitOffloaded() {
+    while (!waiting.isEmpty() && holding < config.maxRunningSequences()) {
+      SequenceCoroutine w = waiting.first();
+      long bytes = hostBytes(w);
+      if (!host.tryReserve(bytes)) {
+        return;
+      }
+      waiting.remove(w);
+      w.hostReserved = bytes;
+      int maxLen = w.maxLength(shape.maxPositions());
+      if (w.parkedKv != null) {
+        w.loadHostKv(w.parkedKv, shape.numLayers(), kvDim, maxLen);
+        w.parkedKv = null;
+      }
+      w.place = SequenceCoroutine.Place.READY;
+      ready.add(w);
+      holding++;
+    }
+  }
+
+  private void startOffloaded() {
+    for (SequenceCoroutine s : new ArrayList<>(ready)) {
+      int rows = s.nextStepRows(config.prefillChunkTokens());
+      s.ensureHostKv(shape.numLayers(), kvDim, s.position() + rows,
+          s.maxLength(shape.maxPositions()));
+      ready.remove(s);
+      s.place = SequenceCoroutine.Place.IN_STEP;
+      inStep++;
+      if (s.firstRunNanos < 0) {
+        s.firstRunNanos = System.nanoTime();
+      }
+      s.beginStep(rows, executor, keys, this);
     }
   }
 
@@ -461,6 +535,7 @@ final class Scheduler implements AwaitSink, AutoCloseable {
       s.place = SequenceCoroutine.Place.NONE;
       holding--;
       pool.release(s.kv);
+      releaseHost(s);
       live.remove(s.id);
       deliver(s);
     } else {
@@ -531,6 +606,20 @@ final class Scheduler implements AwaitSink, AutoCloseable {
           || context + c > config.maxAttentionContextTokens())) {
         break;
       }
+      if (offload) {
+        // The device pool bounds the batch: this layer's KV of every segment must fit at once.
+        s.layerTable = pool.allocateLayer(pool.blocksFor(c));
+        if (s.layerTable == null) {
+          if (n == 0) {
+            throw new IllegalStateException("KV pool has " + pool.freeBlocks()
+                + " free blocks but one layer of [" + s.id + "] needs " + pool.blocksFor(c));
+          }
+          break;
+        }
+        long t0 = System.nanoTime();
+        pool.loadLayer(s.layerTable, s.hostK[layer], s.hostV[layer], s.position());
+        observeCopy(8L * s.position() * kvDim, System.nanoTime() - t0);
+      }
       waited += now - q.headNanos();
       q.pop();
       ensureBatchArrays(n + 1);
@@ -545,7 +634,7 @@ final class Scheduler implements AwaitSink, AutoCloseable {
       SequenceCoroutine s = batchSeqs[i];
       int r = s.stepRows();
       System.arraycopy(s.hidden, 0, h, off * hidden, r * hidden);
-      attention.addSegment(off, r, s.position(), s.kv.table(layer));
+      attention.addSegment(off, r, s.position(), offload ? s.layerTable : s.kv.table(layer));
       off += r;
     }
     if (observer != null) {
@@ -562,8 +651,17 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     try {
       executor.attention(attention);
     } catch (RuntimeException e) {
+      releaseLayerTables(n);
       failBatch(n, key, e);
       return;
+    }
+    if (offload) {
+      for (int i = 0; i < n; i++) {
+        SequenceCoroutine s = batchSeqs[i];
+        pool.saveLayer(s.layerTable, s.hostK[layer], s.hostV[layer], s.position(),
+            s.position() + s.stepRows());
+      }
+      releaseLayerTables(n);
     }
     metrics.batch(ModuleKind.ATTENTION, rows, waited, System.nanoTime() - t0);
     float[] ffn = attention.ffnInput();
@@ -585,6 +683,16 @@ final class Scheduler implements AwaitSink, AutoCloseable {
         s.resume(ModuleKind.ATTENTION, 0, 0, keys, this);
       }
       batchSeqs[i] = null;
+    }
+  }
+
+  private void releaseLayerTables(int n) {
+    for (int i = 0; i < n; i++) {
+      SequenceCoroutine s = batchSeqs[i];
+      if (s.layerTable != null) {
+        pool.releaseLayer(s.layerTable);
+        s.layerTable = null;
+      }
     }
   }
 
@@ -746,9 +854,19 @@ final class Scheduler implements AwaitSink, AutoCloseable {
       }
     }
     pool.release(s.kv);
+    releaseHost(s);
     s.place = SequenceCoroutine.Place.NONE;
     s.dropBuffers();
     live.remove(s.id, s);
+  }
+
+  /** KV offload mode: frees the host reservation and arrays. */
+  private void releaseHost(SequenceCoroutine s) {
+    if (s.hostReserved > 0) {
+      host.release(s.hostReserved);
+      s.hostReserved = 0;
+    }
+    s.dropHostKv();
   }
 
   private void deliver(SequenceCoroutine s) {

@@ -15,6 +15,52 @@ public interface SchedulingPolicy {
   /** Index (into {@code view}) of the queue to run next. */
   int choose(QueueView view);
 
+  /**
+   * A policy instance for one runtime. Stateful policies return a new instance so runtimes that
+   * share a config do not share state; stateless ones return themselves.
+   */
+  default SchedulingPolicy fresh() {
+    return this;
+  }
+
+  /**
+   * Sweeps through the model like a wavefront: the first non-empty queue at or after the module
+   * it ran last, in model order, wrapping around to attention of layer 0. Each module therefore
+   * runs once per sweep with every row that reached it since, which keeps expert batches as large
+   * as lock-step's, while sequences still join and leave between any two modules. The default.
+   */
+  static SchedulingPolicy sweep() {
+    return new Sweep();
+  }
+
+  /** See {@link #sweep()}. */
+  final class Sweep implements SchedulingPolicy {
+    private int cursor;
+
+    @Override
+    public SchedulingPolicy fresh() {
+      return new Sweep();
+    }
+
+    @Override
+    public int choose(QueueView view) {
+      int ahead = -1;
+      int first = 0;
+      for (int i = 0; i < view.size(); i++) {
+        int order = view.modelOrder(i);
+        if (order < view.modelOrder(first)) {
+          first = i;
+        }
+        if (order >= cursor && (ahead < 0 || order < view.modelOrder(ahead))) {
+          ahead = i;
+        }
+      }
+      int choice = ahead >= 0 ? ahead : first;
+      cursor = view.modelOrder(choice);
+      return choice;
+    }
+  }
+
   /** The queue with the most waiting rows; ties go to the module furthest along the model. */
   static SchedulingPolicy largestBatch() {
     return view -> {

@@ -57,6 +57,14 @@ final class SequenceCoroutine {
   float[] parkedKv;
   long parkedBytes;
 
+  /** KV offload mode: per layer, keys and values of cached positions, {@code (capacity, kvDim)}. */
+  float[][] hostK;
+  float[][] hostV;
+  /** KV offload mode: host bytes reserved at admission for the full length. */
+  long hostReserved;
+  /** KV offload mode: the layer's device blocks while in an attention batch. */
+  int[] layerTable;
+
   int preemptions;
   final long submitNanos;
   long firstRunNanos = -1;
@@ -313,6 +321,58 @@ final class SequenceCoroutine {
       expertOut = new float[rows * topK * h];
       sharedOut = sharedExpert ? new float[rows * h] : new float[0];
     }
+  }
+
+  /** Most positions this sequence can ever hold: prompt + max new tokens, within the model. */
+  int maxLength(int maxPositions) {
+    return Math.min(promptLength + params.maxNewTokens(), maxPositions);
+  }
+
+  /** KV offload mode: grows the host arrays to hold {@code positions} positions. */
+  void ensureHostKv(int layers, int kvDim, int positions, int maxLength) {
+    int cap = hostK == null ? 0 : hostK[0].length / kvDim;
+    if (cap >= positions) {
+      return;
+    }
+    int grown = Math.min(Math.max(positions, cap * 2), Math.max(positions, maxLength));
+    if (hostK == null) {
+      hostK = new float[layers][];
+      hostV = new float[layers][];
+      for (int l = 0; l < layers; l++) {
+        hostK[l] = new float[0];
+        hostV[l] = new float[0];
+      }
+    }
+    for (int l = 0; l < layers; l++) {
+      hostK[l] = Arrays.copyOf(hostK[l], grown * kvDim);
+      hostV[l] = Arrays.copyOf(hostV[l], grown * kvDim);
+    }
+  }
+
+  /** KV offload mode: the cached positions in {@code KvLayout} form (for snapshots). */
+  float[] hostKvLayout(int layers, int kvDim) {
+    int p = position;
+    float[] out = new float[2 * layers * p * kvDim];
+    for (int l = 0; l < layers; l++) {
+      System.arraycopy(hostK[l], 0, out, 2 * l * p * kvDim, p * kvDim);
+      System.arraycopy(hostV[l], 0, out, (2 * l + 1) * p * kvDim, p * kvDim);
+    }
+    return out;
+  }
+
+  /** KV offload mode: fills the host arrays from {@code KvLayout} data of {@code position}. */
+  void loadHostKv(float[] layout, int layers, int kvDim, int maxLength) {
+    int p = position;
+    ensureHostKv(layers, kvDim, Math.max(p, 1), maxLength);
+    for (int l = 0; l < layers; l++) {
+      System.arraycopy(layout, 2 * l * p * kvDim, hostK[l], 0, p * kvDim);
+      System.arraycopy(layout, (2 * l + 1) * p * kvDim, hostV[l], 0, p * kvDim);
+    }
+  }
+
+  void dropHostKv() {
+    hostK = null;
+    hostV = null;
   }
 
   /** Frees step buffers while the sequence is parked or queued. */

@@ -20,7 +20,8 @@ class ModeInvarianceTest {
     List<int[]> prompts = Harness.prompts(77, 20, 30, TinyMoeExecutor.VOCAB);
     Map<String, int[]> lockStep = run(sharedExpert, prompts,
         Harness.config(SchedulingMode.LOCK_STEP));
-    List<SchedulingPolicy> policies = List.of(SchedulingPolicy.largestBatch(),
+    List<SchedulingPolicy> policies = List.of(SchedulingPolicy.sweep(),
+        SchedulingPolicy.largestBatch(),
         SchedulingPolicy.oldestWait(), SchedulingPolicy.memoryPressureFirst(0.0),
         SchedulingPolicy.modelOrder());
     for (SchedulingPolicy policy : policies) {
