@@ -80,19 +80,29 @@ public record RuntimeConfig(
    * 4 GiB of host tier, cost-chosen preemption, 64-token prefill chunks.
    */
   public static RuntimeConfig defaults() {
-    return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.sweep(), 16, 1L << 30, 4L << 30, PreemptionMode.AUTO, false, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64);
+    return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.sweep(), 16, 1L << 30,
+        4L << 30, PreemptionMode.AUTO, false, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64);
   }
 
   public RuntimeConfig withMode(SchedulingMode m) {
-    return new RuntimeConfig(m, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(m, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption,
+        kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
+        starvationLimitBatches);
   }
 
   public RuntimeConfig withPolicy(SchedulingPolicy p) {
-    return new RuntimeConfig(mode, p, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, p, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption,
+        kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
+        starvationLimitBatches);
   }
 
   public RuntimeConfig withKv(int blockSize, long budgetBytes, long hostBudgetBytes) {
-    return new RuntimeConfig(mode, policy, blockSize, budgetBytes, hostBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, blockSize, budgetBytes, hostBudgetBytes, preemption,
+        kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
+        starvationLimitBatches);
   }
 
   public RuntimeConfig withKvOffload(boolean offload) {
@@ -103,20 +113,29 @@ public record RuntimeConfig(
   }
 
   public RuntimeConfig withPreemption(PreemptionMode p) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, p, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, p,
+        kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
+        starvationLimitBatches);
   }
 
   /** Sets the prefill chunk and the per-kind batch row limits. */
   public RuntimeConfig withBatchLimits(int prefillChunk, int attentionRows, int attentionContext,
       int expertRows, int lmHeadRows) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunk, attentionRows, attentionContext, expertRows, lmHeadRows, maxRunningSequences, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
+        preemption, kvOffload, hostCopyBytesPerSecond, prefillChunk, attentionRows,
+        attentionContext, expertRows, lmHeadRows, maxRunningSequences, starvationLimitBatches);
   }
 
   public RuntimeConfig withMaxRunningSequences(int n) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, n, starvationLimitBatches);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
+        preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, n, starvationLimitBatches);
   }
 
   public RuntimeConfig withStarvationLimitBatches(int n) {
-    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows, maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, n);
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
+        preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, n);
   }
 }
