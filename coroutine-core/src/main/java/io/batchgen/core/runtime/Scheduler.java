@@ -249,6 +249,44 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     return snap;
   }
 
+  /**
+   * Detaches up to {@code max} sequences for migration, cheapest to move first: not yet started
+   * (youngest first), then parked, then running (youngest first).
+   */
+  List<SequenceSnapshot> detachForMigration(int max, boolean includeKv) {
+    List<SequenceCoroutine> picked = new ArrayList<>();
+    for (SequenceCoroutine s : waiting.descendingSet()) {
+      if (picked.size() < max) {
+        picked.add(s);
+      }
+    }
+    for (SequenceCoroutine s : parked.descendingSet()) {
+      if (picked.size() < max) {
+        picked.add(s);
+      }
+    }
+    if (picked.size() < max) {
+      List<SequenceCoroutine> running = new ArrayList<>();
+      for (SequenceCoroutine s : live.values()) {
+        if (s.place == SequenceCoroutine.Place.READY
+            || s.place == SequenceCoroutine.Place.IN_STEP) {
+          running.add(s);
+        }
+      }
+      running.sort(BY_AGE.reversed());
+      for (SequenceCoroutine s : running) {
+        if (picked.size() < max) {
+          picked.add(s);
+        }
+      }
+    }
+    List<SequenceSnapshot> out = new ArrayList<>(picked.size());
+    for (SequenceCoroutine s : picked) {
+      out.add(snapshot(s.id, true, includeKv));
+    }
+    return out;
+  }
+
   /** Adds a sequence from another runtime's snapshot. */
   void restore(SequenceSnapshot snap, ResultListener listener, long nowNanos) {
     if (snap.numLayers() != shape.numLayers() || snap.kvDim() != kvDim

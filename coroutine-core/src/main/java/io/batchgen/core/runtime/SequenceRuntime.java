@@ -149,6 +149,24 @@ public final class SequenceRuntime implements AutoCloseable {
   }
 
   /**
+   * Detaches up to {@code max} sequences for migration to another runtime, cheapest to move first:
+   * not yet started (youngest first), then parked, then running (youngest first). Their results
+   * will not be delivered here.
+   */
+  public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
+      boolean includeKv) {
+    CompletableFuture<List<SequenceSnapshot>> f = new CompletableFuture<>();
+    send(s -> {
+      try {
+        f.complete(s.detachForMigration(max, includeKv));
+      } catch (RuntimeException e) {
+        f.completeExceptionally(e);
+      }
+    });
+    return f;
+  }
+
+  /**
    * Resumes a sequence snapshotted in another runtime of the same model; {@code listener} gets
    * its result.
    *

@@ -105,6 +105,45 @@ class SnapshotRestoreTest {
   }
 
   @org.junit.jupiter.api.Test
+  void migrationDetachesQueuedBeforeRunningAndEverySequenceFinishesOnce() {
+    java.util.Map<String, int[]> expected;
+    try (Harness h = new Harness(new TinyMoeExecutor(17, true), Harness.config(
+        SchedulingMode.COROUTINE).withMaxRunningSequences(3))) {
+      for (int i = 0; i < 8; i++) {
+        h.submit("q" + i, OTHERS.get(i % OTHERS.size()), SamplingParams.greedy(6 + i));
+      }
+      h.runToCompletion();
+      expected = h.tokens();
+    }
+    try (Harness src = new Harness(new TinyMoeExecutor(17, true), Harness.config(
+        SchedulingMode.COROUTINE).withMaxRunningSequences(3));
+        Harness dst = new Harness(new TinyMoeExecutor(17, true), Harness.config(
+            SchedulingMode.COROUTINE))) {
+      for (int i = 0; i < 8; i++) {
+        src.submit("q" + i, OTHERS.get(i % OTHERS.size()), SamplingParams.greedy(6 + i));
+      }
+      for (int b = 0; b < 40; b++) {
+        src.scheduler.runOnce();
+      }
+      List<SequenceSnapshot> moved = src.scheduler.detachForMigration(6, true);
+      // Five were never admitted (at most 3 run): the youngest queued go first, then running.
+      assertThat(moved).extracting(SequenceSnapshot::id)
+          .startsWith("q7", "q6", "q5", "q4", "q3");
+      assertThat(moved.get(5).generated()).isNotEmpty();
+      for (SequenceSnapshot s : moved) {
+        dst.scheduler.restore(SnapshotCodec.decode(SnapshotCodec.encode(s)),
+            r -> dst.results.put(r.id(), r), 0);
+      }
+      src.runToCompletion();
+      dst.runToCompletion();
+      java.util.Map<String, int[]> all = new java.util.HashMap<>(src.tokens());
+      dst.tokens().forEach((id, t) -> assertThat(all.put(id, t)).as(id).isNull());
+      assertThat(all.keySet()).isEqualTo(expected.keySet());
+      expected.forEach((id, t) -> assertThat(all.get(id)).as(id).containsExactly(t));
+    }
+  }
+
+  @org.junit.jupiter.api.Test
   void snapshotOfAnotherModelIsRefused() {
     SequenceSnapshot snap = new SequenceSnapshot("z", new int[] {1, 2, 3}, 2,
         SamplingParams.greedy(4), 0, null, 3, 8, 64, 0);
