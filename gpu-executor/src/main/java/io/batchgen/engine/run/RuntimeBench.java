@@ -36,8 +36,8 @@ import java.util.Random;
  * 256), fixed per row from {@code --seed} with EOS ignored, so every run does the same work. Each
  * model runs under (a) an ample KV budget and (b) a budget that holds only 1/8 of the sequences at
  * full length (there the coroutine runtime runs with {@code kvOffload}: KV in the host tier, the
- * device budget bounding attention batches); each (budget, mode) pair runs {@code --runs} times (default 3) and reports the
- * median generated tokens/s and the mean expert-batch size. The last line is
+ * device budget bounding attention batches); each (budget, mode) pair runs {@code --runs} times
+ * (default 3) and reports the median generated tokens/s and the mean expert-batch size. The last line is
  * {@code bench runtime: ratio=X key=value ...} with the headline ratio (coroutine over lock-step
  * tokens/s, tight budget, first model) first.
  *
@@ -48,6 +48,22 @@ import java.util.Random;
  * wall clock on a shared machine, so they are noisy; the ratio of runs side by side is the figure.
  */
 public final class RuntimeBench {
+  static final String USAGE = String.join("\n",
+      "Usage: bin/batchgen bench runtime [OPTIONS]",
+      "Coroutine scheduler vs lock-step baseline on the same backend: tokens/s and mean",
+      "expert-batch size under an ample KV budget and one holding 1/8 of the sequences.",
+      "  --models bench,bench-fine  generated model presets to run (default both)",
+      "  --prompts N                requests (default 512)",
+      "  --runs N                   runs per cell; the median is reported (default 3)",
+      "  --threads N                backend threads (default: available processors)",
+      "  --backend NAME             cpu | reference | auto (default cpu)",
+      "  --dtype NAME               bf16 | f32 | f16 weights (default bf16)",
+      "  --maxOutput N              cap of the heavy-tailed output lengths (default 256)",
+      "  --seed N                   workload seed (default 42)",
+      "  --bar                      instead: decode tok/s of 64 x (128 prompt + 128 new)",
+      "The last line is 'bench runtime: ratio=X key=value ...' (X: coroutine / lock-step",
+      "tokens/s under the tight budget on the first model).");
+
   private final PrintStream out;
   private final Map<String, String> opts;
 
@@ -57,6 +73,10 @@ public final class RuntimeBench {
   }
 
   public static void main(String[] args) throws Exception {
+    if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+      System.out.println(USAGE);
+      return;
+    }
     Map<String, String> opts = parse(args);
     new RuntimeBench(System.out, opts).run();
   }
