@@ -2,7 +2,6 @@ package io.batchgen.core.runtime;
 
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleKey;
-import io.batchgen.core.model.ModuleKind;
 
 /**
  * Every module key of one model, created once, and their order in a forward pass: per layer,
@@ -62,9 +61,5 @@ final class ModuleKeys {
       case SHARED_EXPERT -> shared(key.layer());
       case LM_HEAD -> lmHead();
     };
-  }
-
-  static boolean isRowWise(ModuleKind kind) {
-    return kind != ModuleKind.ATTENTION;
   }
 }
