@@ -30,7 +30,7 @@ final class CpuExecutor implements ModuleExecutor {
   private final ModelShape shape;
   private final RopeFrequencies rope;
   private final WorkerPool pool;
-  private final Gemm.Workspace[] ws;
+  private final Gemm gemm;
   private final float[][] workerScratch;
   private float[] xn = new float[0];
   private float[] q = new float[0];
@@ -38,8 +38,7 @@ final class CpuExecutor implements ModuleExecutor {
   private float[] v = new float[0];
   private float[] attnOut = new float[0];
   private float[] proj = new float[0];
-  private float[] gate = new float[0];
-  private float[] up = new float[0];
+  private final CpuFfn ffn;
   private float[] router = new float[0];
   private float[] shared = new float[0];
 
@@ -49,10 +48,10 @@ final class CpuExecutor implements ModuleExecutor {
     this.shape = model.shape();
     this.rope = new RopeFrequencies(c);
     this.pool = new WorkerPool(threads);
-    this.ws = new Gemm.Workspace[threads];
+    this.gemm = new Gemm(pool);
+    this.ffn = new CpuFfn(gemm);
     this.workerScratch = new float[threads][];
     for (int i = 0; i < threads; i++) {
-      ws[i] = new Gemm.Workspace();
       workerScratch[i] = new float[0];
     }
   }
@@ -90,7 +89,7 @@ final class CpuExecutor implements ModuleExecutor {
   }
 
   private void matmul(float[] x, int m, WeightTensor w, float[] out, int ldo) {
-    Gemm.matmul(pool, ws, x, 0, m, w, PanelPacker.of(w.dtype()), out, 0, ldo);
+    gemm.matmul(x, 0, m, w, out, 0, ldo);
   }
 
   /** RMSNorm of row {@code r} (width n): sum of squares in double, in index order. */
@@ -336,39 +335,8 @@ final class CpuExecutor implements ModuleExecutor {
 
   // ---- FFN modules ----
 
-  /**
-   * SwiGLU over all rows: gate and up strips of the same columns are computed by one task and
-   * combined at once, then the down projection.
-   */
   private void ffn(ExpertWeights w, float[] x, int rows, float[] out) {
-    int f = w.ffnSize();
-    int h = c.hiddenSize();
-    gate = grow(gate, (long) rows * f);
-    up = grow(up, (long) rows * f);
-    float[] g = gate;
-    float[] u = up;
-    PanelPacker gp = PanelPacker.of(w.gate().dtype());
-    PanelPacker upk = PanelPacker.of(w.up().dtype());
-    int strips = (f + Gemm.NR - 1) / Gemm.NR;
-    pool.run(strips, (worker, from, to) -> {
-      Gemm.Workspace wk = ws[worker];
-      float[] panel = wk.panel(h);
-      for (int s = from; s < to; s++) {
-        int n0 = s * Gemm.NR;
-        int count = Math.min(Gemm.NR, f - n0);
-        gp.pack(w.gate(), n0, count, panel, wk.scratch);
-        Gemm.strip(x, 0, rows, h, panel, g, 0, f, n0, count, wk.tail);
-        upk.pack(w.up(), n0, count, panel, wk.scratch);
-        Gemm.strip(x, 0, rows, h, panel, u, 0, f, n0, count, wk.tail);
-        for (int r = 0; r < rows; r++) {
-          for (int j = n0; j < n0 + count; j++) {
-            float a = g[r * f + j];
-            g[r * f + j] = a / (1f + (float) Math.exp(-a)) * u[r * f + j];
-          }
-        }
-      }
-    });
-    matmul(g, rows, w.down(), out, h);
+    ffn.run(w, x, rows, out);
   }
 
   @Override

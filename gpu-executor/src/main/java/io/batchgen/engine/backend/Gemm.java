@@ -5,130 +5,217 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code out (m, N) = x (m, K) · W^T} for a weight matrix {@code W (N, K)} in any stored type.
+ * {@code out (m, N) = x (m, K) · W^T} for a weight matrix {@code W (N, K)} in any stored type,
+ * vectorised across the batch rows.
  *
- * <p>Work is split by strips of {@link #NR} weight rows (output columns): a worker decodes a strip
- * once into a k-major float panel and runs every row of {@code x} against it. The micro-kernel
- * keeps one accumulator lane per output element and adds {@code x[m][k] * w[n][k]} for k = 0, 1,
- * ..., K-1 with fused multiply-adds, in that order, whatever the batch size, the row's place in
- * the batch, the strip split or the thread count: every element is the same sequential FMA chain,
- * so results are bitwise batch-invariant and need no horizontal reduction.
+ * <p>x is transposed once per call into {@code xT (K, mp)} ({@code mp} = m rounded up to 8, zero
+ * padded); W is split into strips of {@link #STRIP} rows (output columns), each decoded once by
+ * one worker into floats in its stored row-major order, with no transposition. The micro-kernel
+ * holds one lane per batch row and, for each k in increasing order, adds {@code x[m][k] *
+ * W[n][k]} with a fused multiply-add. So every output element is the same sequential FMA chain
+ * over k whatever the batch size, the row's lane, the strip split or the thread count: results
+ * are bitwise batch-invariant, with no horizontal reduction whose order could vary.
+ *
+ * <p>Not thread-safe: one caller at a time, which fans out to the pool itself.
  */
 final class Gemm {
   static final VectorSpecies<Float> S = FloatVector.SPECIES_256;
-  /** Output columns per strip: two 8-lane vectors. */
-  static final int NR = 16;
-  /** Rows of x per micro-kernel call. */
-  static final int MR = 4;
+  static final int L = 8;
+  /** Weight rows decoded per task. */
+  static final int STRIP = 16;
+  /** Batch rows per cache block (a multiple of 16). */
+  static final int CHUNK = 64;
 
-  private Gemm() {
+  private final WorkerPool pool;
+  private final Workspace[] ws;
+  private float[] xT = new float[0];
+
+  Gemm(WorkerPool pool) {
+    this.pool = pool;
+    this.ws = new Workspace[pool.threads()];
+    for (int i = 0; i < ws.length; i++) {
+      ws[i] = new Workspace();
+    }
   }
 
-  /** Per-worker scratch: the panel and the packer's buffers. */
-  static final class Workspace {
-    float[] panel = new float[0];
-    final PanelPacker.Scratch scratch = new PanelPacker.Scratch();
-    final float[] tail = new float[NR];
+  WorkerPool pool() {
+    return pool;
+  }
 
-    float[] panel(int k) {
-      if (panel.length < k * NR) {
-        panel = new float[k * NR];
+  /** Per-worker scratch: decoded weight rows, the decoder's buffers, a lane buffer. */
+  static final class Workspace {
+    private float[] rows = new float[0];
+    final RowDecoder.Scratch scratch = new RowDecoder.Scratch();
+    final float[] lanes = new float[L];
+
+    float[] rows(int n) {
+      if (rows.length < n) {
+        rows = new float[n];
       }
-      return panel;
+      return rows;
     }
+  }
+
+  static int padded(int m) {
+    return (m + L - 1) / L * L;
+  }
+
+  /** {@code dst (k, padded(m))} = transpose of {@code x (m, k)}, zero padded; grows dst. */
+  static float[] transpose(float[] x, int xOff, int m, int k, float[] dst) {
+    int mp = padded(m);
+    if (dst.length < k * mp) {
+      dst = new float[k * mp];
+    }
+    for (int r = 0; r < m; r++) {
+      int src = xOff + r * k;
+      for (int kk = 0; kk < k; kk++) {
+        dst[kk * mp + r] = x[src + kk];
+      }
+    }
+    for (int r = m; r < mp; r++) {
+      for (int kk = 0; kk < k; kk++) {
+        dst[kk * mp + r] = 0f;
+      }
+    }
+    return dst;
   }
 
   /**
    * Computes {@code out[outOff + r * ldo + n] = sum_k x[xOff + r * K + k] * W[n][k]} for
    * {@code r < m}, {@code n < N}.
    */
-  static void matmul(WorkerPool pool, Workspace[] ws, float[] x, int xOff, int m, WeightTensor w,
-      PanelPacker packer, float[] out, int outOff, int ldo) {
+  void matmul(float[] x, int xOff, int m, WeightTensor w, float[] out, int outOff, int ldo) {
     if (m == 0) {
       return;
     }
+    int k = w.cols();
+    xT = transpose(x, xOff, m, k, xT);
+    float[] xt = xT;
+    RowDecoder decoder = RowDecoder.of(w.dtype());
     int n = w.rows();
-    int strips = (n + NR - 1) / NR;
+    int strips = (n + STRIP - 1) / STRIP;
     pool.run(strips, (worker, from, to) -> {
       Workspace wk = ws[worker];
-      float[] panel = wk.panel(w.cols());
+      float[] rows = wk.rows(STRIP * k);
       for (int s = from; s < to; s++) {
-        int n0 = s * NR;
-        int count = Math.min(NR, n - n0);
-        packer.pack(w, n0, count, panel, wk.scratch);
-        strip(x, xOff, m, w.cols(), panel, out, outOff, ldo, n0, count, wk.tail);
+        int n0 = s * STRIP;
+        int count = Math.min(STRIP, n - n0);
+        decoder.decode(w, n0, count, rows, wk.scratch);
+        strip(xt, m, k, rows, count, out, outOff + n0, ldo, wk.lanes);
       }
     });
   }
 
-  /** All rows of x against one packed strip. */
-  static void strip(float[] x, int xOff, int m, int k, float[] panel, float[] out, int outOff,
-      int ldo, int n0, int count, float[] tail) {
-    int r = 0;
-    for (; r + MR <= m; r += MR) {
-      kernel4(x, xOff + r * k, k, panel, out, outOff + r * ldo + n0, ldo, count, tail);
-    }
-    for (; r < m; r++) {
-      kernel1(x, xOff + r * k, k, panel, out, outOff + r * ldo + n0, count, tail);
+  /** Workspace of a worker, for callers that run strips themselves. */
+  Workspace workspace(int worker) {
+    return ws[worker];
+  }
+
+  /**
+   * All batch rows ({@code xT (k, padded(m))}) against {@code count} decoded weight rows
+   * {@code w (count, k)}; output column j goes to {@code out[outOff + r * ldo + j]}.
+   */
+  static void strip(float[] xT, int m, int k, float[] w, int count, float[] out, int outOff,
+      int ldo, float[] lanes) {
+    int mp = padded(m);
+    // Rows in chunks that keep their slice of xT in L2 while the strip's rows stream by.
+    for (int c0 = 0; c0 < mp; c0 += CHUNK) {
+      int c1 = Math.min(mp, c0 + CHUNK);
+      int j = 0;
+      for (; j + 4 <= count; j += 4) {
+        int r = c0;
+        for (; r + 16 <= c1; r += 16) {
+          kernel16x4(xT, mp, r, k, w, j * k, out, outOff + j, ldo, m, lanes);
+        }
+        for (; r < c1; r += 8) {
+          kernel8x4(xT, mp, r, k, w, j * k, out, outOff + j, ldo, m, lanes);
+        }
+      }
+      for (; j < count; j++) {
+        for (int r = c0; r < c1; r += 8) {
+          kernel8x1(xT, mp, r, k, w, j * k, out, outOff + j, ldo, m, lanes);
+        }
+      }
     }
   }
 
-  private static void kernel4(float[] x, int x0, int k, float[] panel, float[] out, int o0,
-      int ldo, int count, float[] tail) {
+  private static void kernel16x4(float[] xT, int mp, int r0, int k, float[] w, int w0,
+      float[] out, int o0, int ldo, int m, float[] lanes) {
     FloatVector c00 = FloatVector.zero(S);
     FloatVector c01 = FloatVector.zero(S);
+    FloatVector c02 = FloatVector.zero(S);
+    FloatVector c03 = FloatVector.zero(S);
     FloatVector c10 = FloatVector.zero(S);
     FloatVector c11 = FloatVector.zero(S);
-    FloatVector c20 = FloatVector.zero(S);
-    FloatVector c21 = FloatVector.zero(S);
-    FloatVector c30 = FloatVector.zero(S);
-    FloatVector c31 = FloatVector.zero(S);
-    int x1 = x0 + k;
-    int x2 = x1 + k;
-    int x3 = x2 + k;
+    FloatVector c12 = FloatVector.zero(S);
+    FloatVector c13 = FloatVector.zero(S);
+    int w1 = w0 + k;
+    int w2 = w1 + k;
+    int w3 = w2 + k;
     for (int kk = 0; kk < k; kk++) {
-      FloatVector w0 = FloatVector.fromArray(S, panel, kk * NR);
-      FloatVector w1 = FloatVector.fromArray(S, panel, kk * NR + 8);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(w0, c00);
-      c01 = a.fma(w1, c01);
-      a = FloatVector.broadcast(S, x[x1 + kk]);
-      c10 = a.fma(w0, c10);
-      c11 = a.fma(w1, c11);
-      a = FloatVector.broadcast(S, x[x2 + kk]);
-      c20 = a.fma(w0, c20);
-      c21 = a.fma(w1, c21);
-      a = FloatVector.broadcast(S, x[x3 + kk]);
-      c30 = a.fma(w0, c30);
-      c31 = a.fma(w1, c31);
+      FloatVector a0 = FloatVector.fromArray(S, xT, kk * mp + r0);
+      FloatVector a1 = FloatVector.fromArray(S, xT, kk * mp + r0 + 8);
+      FloatVector b = FloatVector.broadcast(S, w[w0 + kk]);
+      c00 = a0.fma(b, c00);
+      c10 = a1.fma(b, c10);
+      b = FloatVector.broadcast(S, w[w1 + kk]);
+      c01 = a0.fma(b, c01);
+      c11 = a1.fma(b, c11);
+      b = FloatVector.broadcast(S, w[w2 + kk]);
+      c02 = a0.fma(b, c02);
+      c12 = a1.fma(b, c12);
+      b = FloatVector.broadcast(S, w[w3 + kk]);
+      c03 = a0.fma(b, c03);
+      c13 = a1.fma(b, c13);
     }
-    store(c00, c01, out, o0, count, tail);
-    store(c10, c11, out, o0 + ldo, count, tail);
-    store(c20, c21, out, o0 + 2 * ldo, count, tail);
-    store(c30, c31, out, o0 + 3 * ldo, count, tail);
+    store(c00, out, o0, ldo, r0, m, lanes);
+    store(c01, out, o0 + 1, ldo, r0, m, lanes);
+    store(c02, out, o0 + 2, ldo, r0, m, lanes);
+    store(c03, out, o0 + 3, ldo, r0, m, lanes);
+    store(c10, out, o0, ldo, r0 + 8, m, lanes);
+    store(c11, out, o0 + 1, ldo, r0 + 8, m, lanes);
+    store(c12, out, o0 + 2, ldo, r0 + 8, m, lanes);
+    store(c13, out, o0 + 3, ldo, r0 + 8, m, lanes);
   }
 
-  private static void kernel1(float[] x, int x0, int k, float[] panel, float[] out, int o0,
-      int count, float[] tail) {
+  private static void kernel8x4(float[] xT, int mp, int r0, int k, float[] w, int w0,
+      float[] out, int o0, int ldo, int m, float[] lanes) {
     FloatVector c0 = FloatVector.zero(S);
     FloatVector c1 = FloatVector.zero(S);
+    FloatVector c2 = FloatVector.zero(S);
+    FloatVector c3 = FloatVector.zero(S);
+    int w1 = w0 + k;
+    int w2 = w1 + k;
+    int w3 = w2 + k;
     for (int kk = 0; kk < k; kk++) {
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c0 = a.fma(FloatVector.fromArray(S, panel, kk * NR), c0);
-      c1 = a.fma(FloatVector.fromArray(S, panel, kk * NR + 8), c1);
+      FloatVector a = FloatVector.fromArray(S, xT, kk * mp + r0);
+      c0 = a.fma(FloatVector.broadcast(S, w[w0 + kk]), c0);
+      c1 = a.fma(FloatVector.broadcast(S, w[w1 + kk]), c1);
+      c2 = a.fma(FloatVector.broadcast(S, w[w2 + kk]), c2);
+      c3 = a.fma(FloatVector.broadcast(S, w[w3 + kk]), c3);
     }
-    store(c0, c1, out, o0, count, tail);
+    store(c0, out, o0, ldo, r0, m, lanes);
+    store(c1, out, o0 + 1, ldo, r0, m, lanes);
+    store(c2, out, o0 + 2, ldo, r0, m, lanes);
+    store(c3, out, o0 + 3, ldo, r0, m, lanes);
   }
 
-  private static void store(FloatVector lo, FloatVector hi, float[] out, int o, int count,
-      float[] tail) {
-    if (count == NR) {
-      lo.intoArray(out, o);
-      hi.intoArray(out, o + 8);
-    } else {
-      lo.intoArray(tail, 0);
-      hi.intoArray(tail, 8);
-      System.arraycopy(tail, 0, out, o, count);
+  private static void kernel8x1(float[] xT, int mp, int r0, int k, float[] w, int w0,
+      float[] out, int o0, int ldo, int m, float[] lanes) {
+    FloatVector c = FloatVector.zero(S);
+    for (int kk = 0; kk < k; kk++) {
+      c = FloatVector.fromArray(S, xT, kk * mp + r0).fma(FloatVector.broadcast(S, w[w0 + kk]), c);
+    }
+    store(c, out, o0, ldo, r0, m, lanes);
+  }
+
+  /** Lane l holds batch row r0 + l of one output column. */
+  private static void store(FloatVector c, float[] out, int o, int ldo, int r0, int m,
+      float[] lanes) {
+    c.intoArray(lanes, 0);
+    int n = Math.min(L, m - r0);
+    for (int l = 0; l < n; l++) {
+      out[o + (r0 + l) * ldo] = lanes[l];
     }
   }
 }

@@ -86,7 +86,7 @@ final class ReferenceExecutor implements ModuleExecutor {
     }
   }
 
-  private static float silu(double g) {
+  static float silu(double g) {
     return (float) (g / (1.0 + Math.exp(-g)));
   }
 
@@ -245,7 +245,7 @@ final class ReferenceExecutor implements ModuleExecutor {
 
   // ---- FFN modules ----
 
-  private float[] ffn(ExpertWeights w, float[] x, int off) {
+  static float[] ffn(ExpertWeights w, float[] x, int off) {
     float[] g = matvec(w.gate(), x, off, null);
     float[] u = matvec(w.up(), x, off, null);
     float[] act = new float[g.length];
