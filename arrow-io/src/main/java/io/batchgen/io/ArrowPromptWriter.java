@@ -35,8 +35,8 @@ public final class ArrowPromptWriter {
     Field stopItem = Field.notNullable("element", ArrowType.Utf8.INSTANCE);
     ArrowType f64 = new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE);
     return new Schema(List.of(
-        idType == IdType.LONG ? Field.notNullable(PromptSchema.DEFAULT_ID, new ArrowType.Int(64, true))
-            : Field.notNullable(PromptSchema.DEFAULT_ID, ArrowType.Utf8.INSTANCE),
+        Field.notNullable(PromptSchema.DEFAULT_ID,
+            idType == IdType.LONG ? new ArrowType.Int(64, true) : ArrowType.Utf8.INSTANCE),
         Field.nullable(PromptSchema.DEFAULT_PROMPT, ArrowType.Utf8.INSTANCE),
         new Field(PromptSchema.DEFAULT_MESSAGES, FieldType.nullable(ArrowType.List.INSTANCE),
             List.of(message)),

@@ -19,8 +19,8 @@ import java.io.UncheckedIOException;
  *  "error": null}
  * </pre>
  * A failed row has {@code "response": null} and
- * {@code "error": {"code": "batchgen_error", "message": …}}. Each line is flushed to the stream as
- * it is written; nothing is buffered beyond the stream's own buffer.
+ * {@code "error": {"code": "batchgen_error", "message": …}}. Each line goes to the stream as it
+ * is written; nothing is buffered beyond the stream's own buffer.
  *
  * <p>Not thread-safe. {@link #close} closes the stream.
  */

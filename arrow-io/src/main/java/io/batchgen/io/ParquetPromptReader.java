@@ -364,7 +364,8 @@ public final class ParquetPromptReader implements AutoCloseable {
     /** The element type of a LIST-annotated group, or null when {@code t} is not a list. */
     private static Type listElement(Type t) {
       if (t.isPrimitive() || t.isRepetition(Type.Repetition.REPEATED)
-          || !(t.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation)
+          || !(t.getLogicalTypeAnnotation()
+              instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation)
           || t.asGroupType().getFieldCount() != 1) {
         return null;
       }
@@ -404,7 +405,8 @@ public final class ParquetPromptReader implements AutoCloseable {
     private static boolean isString(Type t) {
       return t.isPrimitive() && !t.isRepetition(Type.Repetition.REPEATED)
           && t.asPrimitiveType().getPrimitiveTypeName() == PrimitiveTypeName.BINARY
-          && t.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+          && t.getLogicalTypeAnnotation()
+              instanceof LogicalTypeAnnotation.StringLogicalTypeAnnotation;
     }
 
     private static BadInputException wrongType(String source, Type t, String expected,

@@ -57,7 +57,8 @@ public final class ParquetResultReader {
       }
     }
     return new GenerationResult(id, optString(g, ResultSchema.COMPLETION), tokenIds,
-        g.getInteger(ResultSchema.PROMPT_TOKENS, 0), g.getInteger(ResultSchema.COMPLETION_TOKENS, 0),
+        g.getInteger(ResultSchema.PROMPT_TOKENS, 0),
+        g.getInteger(ResultSchema.COMPLETION_TOKENS, 0),
         FinishReason.fromWireName(g.getString(ResultSchema.FINISH_REASON, 0)),
         optString(g, ResultSchema.ERROR),
         g.getFieldRepetitionCount(ResultSchema.SEED) > 0 ? g.getLong(ResultSchema.SEED, 0) : null,

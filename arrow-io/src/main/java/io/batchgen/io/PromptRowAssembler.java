@@ -25,7 +25,8 @@ public final class PromptRowAssembler {
    * Adds one row.
    *
    * @param rowNumber   0-based row index in the source, for messages
-   * @param id          a {@code Long}/{@code Integer}, UTF-8 {@code byte[]}, {@code String}, or null
+   * @param id          a {@code Long}/{@code Integer}, UTF-8 {@code byte[]}, {@code String},
+   *                    or null
    * @param prompt      the prompt as UTF-8 bytes, or null
    * @param messages    chat turns as {@code {role, content}} UTF-8 byte pairs, or null
    * @param overrides   per-row settings; null means none

@@ -21,7 +21,8 @@ import java.util.Set;
 final class RowAssembler {
 
   /** What a reader extracted from one row; strings already decoded, nulls kept as null. */
-  record RawRow(String id, String prompt, List<ChatMessage> messages, GenerationOverrides overrides) {}
+  record RawRow(
+      String id, String prompt, List<ChatMessage> messages, GenerationOverrides overrides) {}
 
   /** A problem with one row's value in one column; caught by the reader and passed to reject. */
   static final class RowProblem extends RuntimeException {

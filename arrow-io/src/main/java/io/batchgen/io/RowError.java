@@ -1,7 +1,8 @@
 package io.batchgen.io;
 
 /**
- * A row that could not become a {@link PromptRequest}, kept under {@link BadRowPolicy#ERROR_RECORD}.
+ * A row that could not become a {@link PromptRequest}, kept under
+ * {@link BadRowPolicy#ERROR_RECORD}.
  *
  * @param source    the file or stream the row came from (a path, or a caller-chosen name)
  * @param rowNumber 0-based row index within {@code source}

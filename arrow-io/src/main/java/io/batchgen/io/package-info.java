@@ -1,18 +1,20 @@
 /**
  * Columnar input and output for BatchGen: prompt requests in (Arrow record batches, Parquet
- * datasets, OpenAI batch JSONL), results out (Arrow record batches, incremental Parquet files,
- * OpenAI batch JSONL), and chat-template rendering. The column layouts are documented in
+ * datasets, raw rows, OpenAI batch JSONL), results out (Arrow record batches, incremental Parquet
+ * files, OpenAI batch JSONL), and chat-template rendering. The column layouts are documented in
  * {@code docs/schemas.md} at the repository root.
  *
- * <p>Entry points: {@link io.batchgen.io.ArrowPromptConverter}, {@link io.batchgen.io.PromptDataset},
- * {@link io.batchgen.io.OpenAiBatchReader}, {@link io.batchgen.io.ChatTemplate} for input;
- * {@link io.batchgen.io.ResultWriter} with {@link io.batchgen.io.ArrowResultBatcher},
- * {@link io.batchgen.io.ParquetResultWriter} and {@link io.batchgen.io.OpenAiBatchWriter} for output;
- * {@link io.batchgen.io.state.StateCodec} for sequence state moving between executors.
+ * <p>Entry points for input: {@link io.batchgen.io.ArrowPromptConverter},
+ * {@link io.batchgen.io.PromptDataset}, {@link io.batchgen.io.PromptRowAssembler},
+ * {@link io.batchgen.io.OpenAiBatchReader}, {@link io.batchgen.io.ChatTemplate}. For output:
+ * {@link io.batchgen.io.ResultWriter} with {@link io.batchgen.io.ArrowResultBatcher} and
+ * {@link io.batchgen.io.ParquetResultWriter}; {@link io.batchgen.io.OpenAiBatchWriter}. For
+ * sequence state moving between executors: {@link io.batchgen.io.state.StateCodec}.
  *
- * <p>Bad input never disappears silently: a schema problem throws {@link
- * io.batchgen.io.BadInputException} naming the column and the fix; a bad row either throws the
- * same (policy {@link io.batchgen.io.BadRowPolicy#FAIL}) or becomes a {@link io.batchgen.io.RowError}
- * the caller turns into an error result ({@link io.batchgen.io.BadRowPolicy#ERROR_RECORD}).
+ * <p>Bad input never disappears silently: a schema problem throws
+ * {@link io.batchgen.io.BadInputException} naming the column and the fix; a bad row either throws
+ * the same (policy {@link io.batchgen.io.BadRowPolicy#FAIL}) or becomes a
+ * {@link io.batchgen.io.RowError} that the caller turns into an error result
+ * ({@link io.batchgen.io.BadRowPolicy#ERROR_RECORD}).
  */
 package io.batchgen.io;

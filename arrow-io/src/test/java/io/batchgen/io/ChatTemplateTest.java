@@ -3,9 +3,14 @@ package io.batchgen.io;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -90,7 +95,7 @@ class ChatTemplateTest {
         {"bos_token": {"content": "<|begin_of_text|>", "lstrip": false},
          "eos_token": "<|eot_id|>",
          "chat_template": %s}
-        """.formatted(new com.fasterxml.jackson.databind.ObjectMapper()
+        """.formatted(new ObjectMapper()
         .writeValueAsString(LLAMA3_STYLE)));
 
     ChatTemplate t = ChatTemplate.fromModelDirectory(dir);
@@ -124,5 +129,37 @@ class ChatTemplateTest {
         .hasMessageContaining(dir.toString())
         .hasMessageContaining("chat_template")
         .hasMessageContaining("'prompt' column");
+  }
+
+  @Test
+  void rendersTheSameFromManyThreadsAtOnce() throws Exception {
+    ChatTemplate t = ChatTemplate.of(QWEN_STYLE, null, "<|im_end|>");
+    List<List<ChatMessage>> inputs = new ArrayList<>();
+    for (int i = 0; i < 64; i++) {
+      inputs.add(List.of(ChatMessage.system("s" + i), ChatMessage.user("u" + i)));
+    }
+    List<String> sequential = inputs.stream().map(m -> t.render(m, true)).toList();
+
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<String>> futures = new ArrayList<>();
+      for (List<ChatMessage> m : inputs) {
+        futures.add(pool.submit(() -> t.render(m, true)));
+      }
+      for (int i = 0; i < inputs.size(); i++) {
+        assertThat(futures.get(i).get()).isEqualTo(sequential.get(i))
+            .contains("<|im_start|>user\nu" + i + "<|im_end|>");
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void brokenTemplateIsRejectedWithItsOrigin() {
+    assertThatThrownBy(() -> ChatTemplate.of("{% for m in messages %}{{ m.content }}", null, null)
+        .render(List.of(ChatMessage.user("x")), false))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("inline template");
   }
 }
