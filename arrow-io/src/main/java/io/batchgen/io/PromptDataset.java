@@ -8,17 +8,25 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.parquet.example.data.Group;
 import org.apache.parquet.hadoop.ParquetFileReader;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.api.ReadSupport;
+import org.apache.parquet.hadoop.example.GroupReadSupport;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.schema.GroupType;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.Type;
 
 /**
  * A Parquet prompt table: one file, a folder (searched recursively, skipping names that start
  * with {@code _} or {@code .}, as Spark does), or a glob, on any Hadoop file system.
  *
- * <p>{@link #rowGroupCosts} reads only footers, for cheap partition planning;
- * {@link #openReader} reads the rows, decoding only the columns it needs.
+ * <p>For planning by cost: {@link #rowGroupCosts} reads only footers; {@link #forEachRowCost}
+ * reads only the text columns and gives each row's prompt size. {@link #openReader} reads and
+ * validates the rows, decoding only the columns it needs.
  */
 public final class PromptDataset {
 
@@ -107,6 +115,76 @@ public final class PromptDataset {
       }
     }
     return out;
+  }
+
+  /** Receives one row's cost estimate from {@link #forEachRowCost}. */
+  @FunctionalInterface
+  public interface RowCostConsumer {
+    /**
+     * @param file        the row's file
+     * @param rowNumber   0-based row index in the file
+     * @param promptBytes UTF-8 bytes of the prompt, or of all message contents of a chat row
+     */
+    void accept(Path file, long rowNumber, long promptBytes);
+  }
+
+  /**
+   * Per-row prompt sizes, reading only the prompt and messages columns and decoding nothing (no
+   * UTF-8 decoding, no validation): cheaper than {@link #openReader} for planning by cost. Rows
+   * with neither column set report 0.
+   */
+  public void forEachRowCost(PromptSchema schema, RowCostConsumer each) {
+    for (Path file : files) {
+      try {
+        MessageType fileSchema;
+        try (ParquetFileReader footer =
+            ParquetFileReader.open(HadoopInputFile.fromPath(file, conf))) {
+          fileSchema = footer.getFooter().getFileMetaData().getSchema();
+        }
+        List<Type> keep = new ArrayList<>();
+        for (String name : new String[] {schema.promptColumn(), schema.messagesColumn()}) {
+          if (fileSchema.containsField(name)) {
+            keep.add(fileSchema.getType(name));
+          }
+        }
+        if (keep.isEmpty()) {
+          throw BadInputException.schema(file.toString(), schema.promptColumn(), "neither a"
+              + " prompt column '" + schema.promptColumn() + "' nor a messages column '"
+              + schema.messagesColumn() + "' exists. Set the prompt/messages column option.");
+        }
+        Configuration projected = new Configuration(conf);
+        projected.set(ReadSupport.PARQUET_READ_SCHEMA,
+            new MessageType(fileSchema.getName(), keep).toString());
+        try (ParquetReader<Group> reader = ParquetReader.builder(new GroupReadSupport(), file)
+            .withConf(projected).build()) {
+          long row = 0;
+          for (Group g = reader.read(); g != null; g = reader.read()) {
+            each.accept(file, row++, textBytes(g));
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("Cannot read prompt sizes from [" + file + "]: "
+            + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** Bytes of every string value in {@code g}, recursively (prompt, or message roles/contents). */
+  private static long textBytes(Group g) {
+    long n = 0;
+    GroupType type = g.getType();
+    for (int f = 0; f < type.getFieldCount(); f++) {
+      for (int r = 0; r < g.getFieldRepetitionCount(f); r++) {
+        if (type.getType(f).isPrimitive()) {
+          if (!PromptSchema.ROLE.equals(type.getType(f).getName())) {
+            n += g.getBinary(f, r).length();
+          }
+        } else {
+          n += textBytes(g.getGroup(f, r));
+        }
+      }
+    }
+    return n;
   }
 
   /**

@@ -76,6 +76,30 @@ class ParquetPromptReaderTest {
   }
 
   @Test
+  void rowCostsAreUtf8SizesOfPromptOrMessageContents() {
+    Path file = path("costs.parquet");
+    try (ParquetPromptWriter w = ParquetPromptWriter.create(file, conf, IdType.LONG)) {
+      Fixtures.edgeCases().forEach(w::write);
+    }
+    List<Long> costs = new ArrayList<>();
+    PromptDataset.open(file.toString(), conf).forEachRowCost(PromptSchema.DEFAULT,
+        (f, row, bytes) -> {
+          assertThat(row).isEqualTo(costs.size());
+          costs.add(bytes);
+        });
+
+    List<Long> expected = Fixtures.edgeCases().stream().map(r -> r.isChat()
+        ? r.messages().stream().mapToLong(m -> utf8Length(m.content())).sum()
+        : utf8Length(r.prompt())).toList();
+    assertThat(costs).containsExactlyElementsOf(expected);
+    assertThat(costs.get(3)).isGreaterThan(100_000); // the 100k-character prompt
+  }
+
+  private static long utf8Length(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+  }
+
+  @Test
   void readsOnlyNeededColumnsAndIgnoresOthersOfAnyType() {
     Path file = path("extra.parquet");
     writeGroups(file, "message m { required int32 id; optional binary prompt (STRING);"
