@@ -123,7 +123,7 @@ public final class ArrowResultBatcher implements ResultWriter {
     int i = rows;
     if (r.id() != null) {
       if (schema.idType() == IdType.LONG) {
-        ((BigIntVector) id).setSafe(i, Long.parseLong(r.id()));
+        ((BigIntVector) id).setSafe(i, ResultSchema.longId(r.id()));
       } else {
         ((VarCharVector) id).setSafe(i, utf8(r.id()));
       }

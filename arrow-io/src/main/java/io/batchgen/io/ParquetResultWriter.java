@@ -190,7 +190,7 @@ public final class ParquetResultWriter implements ResultWriter {
         int i = type.getFieldIndex(ResultSchema.ID);
         out.startField(ResultSchema.ID, i);
         if (schema.idType() == IdType.LONG) {
-          out.addLong(Long.parseLong(r.id()));
+          out.addLong(ResultSchema.longId(r.id()));
         } else {
           out.addBinary(Binary.fromString(r.id()));
         }

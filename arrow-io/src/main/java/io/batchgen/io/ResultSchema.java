@@ -28,6 +28,17 @@ public record ResultSchema(IdType idType, boolean includeTokenIds) {
   public static final String MODEL_HASH = "model_hash";
   public static final String ENGINE_VERSION = "engine_version";
 
+  /** The id as a long for a LONG id column, with a clear error when it is not one. */
+  static long longId(String id) {
+    try {
+      return Long.parseLong(id);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("Result id [" + id + "] is not a long, but the result"
+          + " table's id column is LONG (the prompt table's id type). Write with"
+          + " new ResultSchema(IdType.STRING, …) for string ids.", e);
+    }
+  }
+
   /** The Arrow schema; column order is the documented one. */
   public Schema arrowSchema() {
     List<Field> fields = new ArrayList<>();

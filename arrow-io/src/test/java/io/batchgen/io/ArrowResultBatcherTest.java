@@ -80,6 +80,17 @@ class ArrowResultBatcherTest {
   }
 
   @Test
+  void aTextIdInALongIdTableIsAClearError() {
+    try (ArrowResultBatcher w = ArrowResultBatcher.toSink(new ResultSchema(IdType.LONG, false),
+        allocator, 10, 1 << 20, root -> {})) {
+      assertThatThrownBy(() -> w.write(GenerationResult.failed("req-7", "x", Fixtures.PROVENANCE)))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("Result id [req-7] is not a long")
+          .hasMessageContaining("IdType.STRING");
+    }
+  }
+
+  @Test
   void readerRejectsAForeignLayout() {
     try (VectorSchemaRoot root = new TestTable(allocator, 0)
         .add("id", org.apache.arrow.vector.BigIntVector.class).build()) {
