@@ -84,8 +84,23 @@ public final class BatchGenCli {
       main.invoke(null, (Object) args);
       return 0;
     } catch (InvocationTargetException e) {
-      throw e.getCause();
+      if (System.getenv("BATCHGEN_DEBUG") != null) {
+        throw e.getCause();
+      }
+      // The root cause carries the message meant for the user (bad option, bad row, ...);
+      // Spark wraps it in several layers of job/stage/task failures.
+      err.println("batchgen " + name + ": failed: " + rootMessage(e.getCause()));
+      err.println("(set BATCHGEN_DEBUG=1 for the full stack trace)");
+      return 1;
     }
+  }
+
+  static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getMessage() != null ? root.getMessage() : root.toString();
   }
 
   private static boolean isHelp(String arg) {

@@ -164,7 +164,7 @@ final class PartitionGenerator implements AutoCloseable {
               : FinishReason.LENGTH, null, p.seed(), runtime.provenance());
       case ERROR, CANCELLED -> {
         GenerationResult failed = GenerationResult.failed(id, "Row [" + id + "] failed: "
-            + (r.error() != null ? r.error() : "cancelled before it finished"),
+            + (r.error() != null ? r.error().replace(r.id(), id) : "cancelled before it finished"),
             runtime.provenance());
         if (!options.recordErrors()) {
           throw new RowFailure(failed.error() + ". Set option onError=record to write failed rows"

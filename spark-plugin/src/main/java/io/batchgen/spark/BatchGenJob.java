@@ -1,0 +1,151 @@
+package io.batchgen.spark;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.batchgen.engine.tools.CommandArgs;
+import io.batchgen.spark.config.BatchGenConfig;
+import io.batchgen.spark.config.ConfigEntry;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The generation job over Parquet prompts, for {@code spark-submit}:
+ *
+ * <pre>
+ * spark-submit --class io.batchgen.spark.BatchGenJob batchgen-spark-plugin-VERSION-bundle.jar \
+ *     --model /models/m --input /data/prompts.parquet --output /out/completions \
+ *     [--mode append|overwrite] [--maxNewTokens 256] [any other batchgen option]
+ * </pre>
+ *
+ * It adds the BatchGen plugin to {@code spark.plugins} when the session is created here.
+ */
+public final class BatchGenJob {
+  static final String USAGE = """
+      Usage: BatchGenJob --model PATH --input PROMPTS --output DIR [--mode append|overwrite]
+                         [--OPTION VALUE ...]
+
+      Reads Parquet prompts (columns id, prompt; see docs/schemas.md), generates a completion
+      for every row with the batchgen sink, and writes the result table to DIR (Parquet, with
+      _SUCCESS and _batchgen_manifest.json). Every batchgen option of docs/configs.md is
+      accepted as --OPTION VALUE, e.g. --maxNewTokens 64 --temperature 0.7 --onError record.
+      """;
+
+  /** What a finished job reports. */
+  public record Summary(long rows, long failedRows, long promptTokens, long generatedTokens,
+      double seconds, String output) {
+
+    public double tokensPerSecond() {
+      return generatedTokens / Math.max(seconds, 1e-9);
+    }
+  }
+
+  private BatchGenJob() {
+  }
+
+  public static void main(String[] args) {
+    CommandArgs a = parse(args, System.err);
+    if (a == null) {
+      System.exit(2);
+    }
+    if (a.help()) {
+      System.out.print(USAGE);
+      return;
+    }
+    SparkSession spark = withPlugin(SparkSession.builder().appName("batchgen")).getOrCreate();
+    try {
+      Summary s = run(spark, a);
+      print(s, System.out);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** The accepted options: the job's own and every DataFrame option of the registry. */
+  public static Set<String> options(String... extra) {
+    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode"));
+    names.addAll(Set.of(extra));
+    for (ConfigEntry<?> e : BatchGenConfig.all()) {
+      if (e.option() != null && !e.equals(BatchGenConfig.PROMPTS)) {
+        names.add(e.option());
+      }
+    }
+    return names;
+  }
+
+  /** Parses {@code args} or prints the problem and usage to {@code err} and returns null. */
+  public static CommandArgs parse(String[] args, PrintStream err, String... extraOptions) {
+    try {
+      return CommandArgs.parse(args, options(extraOptions), Set.of());
+    } catch (CommandArgs.UsageException e) {
+      err.println("batchgen: " + e.getMessage());
+      err.print(USAGE);
+      return null;
+    }
+  }
+
+  /** Adds the BatchGen plugin to {@code spark.plugins} unless the conf already names it. */
+  public static SparkSession.Builder withPlugin(SparkSession.Builder builder) {
+    SparkConf conf = new SparkConf();
+    String plugins = conf.get("spark.plugins", "");
+    if (!plugins.contains(BatchGenPlugin.class.getName())) {
+      builder.config("spark.plugins", plugins.isEmpty() ? BatchGenPlugin.class.getName()
+          : plugins + "," + BatchGenPlugin.class.getName());
+    }
+    return builder;
+  }
+
+  /** Runs the job in {@code spark}; returns its summary from the committed manifest. */
+  public static Summary run(SparkSession spark, CommandArgs a) {
+    String input = a.required("input");
+    String output = a.required("output");
+    String mode = a.oneOf("mode", "overwrite", Set.of("append", "overwrite"));
+    Map<String, String> options = new LinkedHashMap<>();
+    for (ConfigEntry<?> e : BatchGenConfig.all()) {
+      if (e.option() != null && a.get(e.option(), null) != null) {
+        options.put(e.option(), a.get(e.option(), null));
+      }
+    }
+    if (!options.containsKey("model")) {
+      throw new CommandArgs.UsageException("Missing required option --model");
+    }
+    long start = System.nanoTime();
+    DataFrameWriter<Row> writer = spark.read().parquet(input).write().format("batchgen")
+        .options(options).mode(mode);
+    writer.save(output);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    JsonNode m = readManifest(spark, output);
+    return new Summary(m.path("rows").asLong(), m.path("failedRows").asLong(),
+        m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, output);
+  }
+
+  private static JsonNode readManifest(SparkSession spark, String output) {
+    Path manifest = new Path(output, "_batchgen_manifest.json");
+    try {
+      FileSystem fs = manifest.getFileSystem(spark.sparkContext().hadoopConfiguration());
+      try (InputStream in = fs.open(manifest)) {
+        return new ObjectMapper().readTree(in);
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("The job finished but its manifest " + manifest
+          + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  public static void print(Summary s, PrintStream out) {
+    out.printf("batchgen: %d rows (%d failed), %d prompt tokens, %d tokens generated in %.1f s "
+        + "(%.0f tokens/s)%n", s.rows(), s.failedRows(), s.promptTokens(), s.generatedTokens(),
+        s.seconds(), s.tokensPerSecond());
+    out.println("batchgen: results in " + s.output());
+  }
+}
