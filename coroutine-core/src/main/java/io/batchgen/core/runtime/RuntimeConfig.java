@@ -26,8 +26,8 @@ package io.batchgen.core.runtime;
  * @param maxExpertRows              rows per expert or shared-expert batch: sized by compute
  * @param maxLmHeadRows              rows per LM-head batch
  * @param maxRunningSequences        sequences holding KV at once
- * @param starvationLimitBatches     a row that waited this many batches runs next regardless of
- *                                   the policy
+ * @param starvationLimitBatches     a row that waited this many batches more than one sweep over
+ *                                   all of the model's modules runs next regardless of the policy
  */
 public record RuntimeConfig(
     SchedulingMode mode,

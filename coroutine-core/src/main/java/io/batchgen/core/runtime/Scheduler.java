@@ -600,7 +600,8 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     if (view.size == 0) {
       return -1;
     }
-    if (tick - oldest > config.starvationLimitBatches()) {
+    // One full sweep over every module is normal waiting, not starvation.
+    if (tick - oldest > config.starvationLimitBatches() + queues.length) {
       return view.queue[oldestIdx].order;
     }
     int choice = policy.choose(view);

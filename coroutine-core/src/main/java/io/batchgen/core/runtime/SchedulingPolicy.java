@@ -6,7 +6,8 @@ package io.batchgen.core.runtime;
  * front of the chosen queue (oldest first), up to the module kind's row limit.
  *
  * <p>The scheduler overrides the choice for a queue whose oldest row has waited more than
- * {@link RuntimeConfig#starvationLimitBatches()} batches, so a policy cannot starve a sequence.
+ * {@link RuntimeConfig#starvationLimitBatches()} batches beyond one batch per module of the model,
+ * so a policy cannot starve a sequence.
  * Implementations must be deterministic given the view, and must not throw.
  */
 @FunctionalInterface
