@@ -24,7 +24,7 @@ final class Gemm {
   /** Weight rows decoded per task. */
   static final int STRIP = 16;
   /** Batch rows per cache block (a multiple of 16). */
-  static final int CHUNK = 64;
+  static final int CHUNK = 96;
 
   private final WorkerPool pool;
   private final Workspace[] ws;
@@ -124,6 +124,9 @@ final class Gemm {
       int j = 0;
       for (; j + 4 <= count; j += 4) {
         int r = c0;
+        for (; r + 24 <= c1; r += 24) {
+          kernel24x4(xT, mp, r, k, w, j * k, out, outOff + j, ldo, m, lanes);
+        }
         for (; r + 16 <= c1; r += 16) {
           kernel16x4(xT, mp, r, k, w, j * k, out, outOff + j, ldo, m, lanes);
         }
@@ -137,6 +140,59 @@ final class Gemm {
         }
       }
     }
+  }
+
+  private static void kernel24x4(float[] xT, int mp, int r0, int k, float[] w, int w0,
+      float[] out, int o0, int ldo, int m, float[] lanes) {
+    FloatVector c00 = FloatVector.zero(S);
+    FloatVector c01 = FloatVector.zero(S);
+    FloatVector c02 = FloatVector.zero(S);
+    FloatVector c03 = FloatVector.zero(S);
+    FloatVector c10 = FloatVector.zero(S);
+    FloatVector c11 = FloatVector.zero(S);
+    FloatVector c12 = FloatVector.zero(S);
+    FloatVector c13 = FloatVector.zero(S);
+    FloatVector c20 = FloatVector.zero(S);
+    FloatVector c21 = FloatVector.zero(S);
+    FloatVector c22 = FloatVector.zero(S);
+    FloatVector c23 = FloatVector.zero(S);
+    int w1 = w0 + k;
+    int w2 = w1 + k;
+    int w3 = w2 + k;
+    for (int kk = 0; kk < k; kk++) {
+      int xo = kk * mp + r0;
+      FloatVector a0 = FloatVector.fromArray(S, xT, xo);
+      FloatVector a1 = FloatVector.fromArray(S, xT, xo + 8);
+      FloatVector a2 = FloatVector.fromArray(S, xT, xo + 16);
+      FloatVector b = FloatVector.broadcast(S, w[w0 + kk]);
+      c00 = a0.fma(b, c00);
+      c10 = a1.fma(b, c10);
+      c20 = a2.fma(b, c20);
+      b = FloatVector.broadcast(S, w[w1 + kk]);
+      c01 = a0.fma(b, c01);
+      c11 = a1.fma(b, c11);
+      c21 = a2.fma(b, c21);
+      b = FloatVector.broadcast(S, w[w2 + kk]);
+      c02 = a0.fma(b, c02);
+      c12 = a1.fma(b, c12);
+      c22 = a2.fma(b, c22);
+      b = FloatVector.broadcast(S, w[w3 + kk]);
+      c03 = a0.fma(b, c03);
+      c13 = a1.fma(b, c13);
+      c23 = a2.fma(b, c23);
+    }
+    store(c00, out, o0, ldo, r0, m, lanes);
+    store(c01, out, o0 + 1, ldo, r0, m, lanes);
+    store(c02, out, o0 + 2, ldo, r0, m, lanes);
+    store(c03, out, o0 + 3, ldo, r0, m, lanes);
+    store(c10, out, o0, ldo, r0 + 8, m, lanes);
+    store(c11, out, o0 + 1, ldo, r0 + 8, m, lanes);
+    store(c12, out, o0 + 2, ldo, r0 + 8, m, lanes);
+    store(c13, out, o0 + 3, ldo, r0 + 8, m, lanes);
+    store(c20, out, o0, ldo, r0 + 16, m, lanes);
+    store(c21, out, o0 + 1, ldo, r0 + 16, m, lanes);
+    store(c22, out, o0 + 2, ldo, r0 + 16, m, lanes);
+    store(c23, out, o0 + 3, ldo, r0 + 16, m, lanes);
   }
 
   private static void kernel16x4(float[] xT, int mp, int r0, int k, float[] w, int w0,
