@@ -160,13 +160,22 @@ public final class RuntimeBench {
         Map<String, Cell> cells = new LinkedHashMap<>();
         for (String budget : List.of("ample", "tight")) {
           long bytes = budget.equals("ample") ? ample : tight;
+          // Module-based batching: under the tight budget the coroutine runtime keeps KV in the
+          // host tier and pages one layer of one attention batch into the device budget.
+          RuntimeConfig lockStep = config(SchedulingMode.LOCK_STEP, bytes, work.size());
+          RuntimeConfig coroutine = config(SchedulingMode.COROUTINE, bytes, work.size())
+              .withKvOffload(budget.equals("tight"));
+          // Runs alternate between the modes so that load drift on a shared machine hits both.
+          List<RunFigures> ls = new ArrayList<>();
+          List<RunFigures> co = new ArrayList<>();
+          for (int r = 0; r < intOpt("runs"); r++) {
+            ls.add(measureOnce(ex, work, lockStep));
+            co.add(measureOnce(ex, work, coroutine));
+          }
+          cells.put(budget + "/" + SchedulingMode.LOCK_STEP, cell(ls));
+          cells.put(budget + "/" + SchedulingMode.COROUTINE, cell(co));
           for (SchedulingMode mode : List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE)) {
-            // Module-based batching: under the tight budget the coroutine runtime keeps KV in
-            // the host tier and pages one layer of one attention batch into the device budget.
-            boolean offload = mode == SchedulingMode.COROUTINE && budget.equals("tight");
-            Cell c = measure(ex, work, config(mode, bytes, work.size()).withKvOffload(offload),
-                intOpt("runs"));
-            cells.put(budget + "/" + mode, c);
+            Cell c = cells.get(budget + "/" + mode);
             out.printf(Locale.ROOT, "  budget=%-5s (%5.1f MiB) mode=%-9s tok/s=%8.1f"
                 + " meanExpertBatch=%6.1f meanAttnBatch=%6.1f preemptions=%d runs=%s%n", budget,
                 bytes / 1048576.0, mode, c.tokensPerSecond(), c.meanExpertBatch(),
@@ -210,37 +219,41 @@ public final class RuntimeBench {
         .withBatchLimits(64, 1024, 1 << 20, 1024, 512).withMaxRunningSequences(maxRunning);
   }
 
-  /** Runs the workload {@code runs} times in fresh runtimes; medians. */
-  static Cell measure(ModuleExecutor ex, List<GenerationRequest> work, RuntimeConfig cfg,
-      int runs) throws InterruptedException {
-    List<Double> tps = new ArrayList<>();
-    List<Double> expert = new ArrayList<>();
-    List<Double> attn = new ArrayList<>();
-    long preemptions = 0;
-    for (int r = 0; r < runs; r++) {
-      try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
-        ResultQueue q = rt.newResultQueue(work.size());
-        long t0 = System.nanoTime();
-        for (GenerationRequest g : work) {
-          q.submit(g);
-        }
-        long tokens = 0;
-        for (int i = 0; i < work.size(); i++) {
-          GenerationResult res = q.poll(Duration.ofMinutes(30));
-          if (res == null || res.reason() == io.batchgen.core.runtime.FinishReason.ERROR) {
-            throw new IllegalStateException("Benchmark sequence failed: " + res);
-          }
-          tokens += res.tokens().length;
-        }
-        double secs = (System.nanoTime() - t0) / 1e9;
-        RuntimeMetrics m = rt.metrics();
-        tps.add(tokens / secs);
-        expert.add(m.meanExpertBatchRows());
-        attn.add(m.meanBatchRows(io.batchgen.core.model.ModuleKind.ATTENTION));
-        preemptions = Math.max(preemptions, m.preemptions());
+  /** One run's figures. */
+  record RunFigures(double tokensPerSecond, double meanExpertBatch, double meanAttentionBatch,
+      long preemptions) {
+  }
+
+  static Cell cell(List<RunFigures> runs) {
+    return new Cell(median(runs.stream().map(RunFigures::tokensPerSecond).toList()),
+        median(runs.stream().map(RunFigures::meanExpertBatch).toList()),
+        median(runs.stream().map(RunFigures::meanAttentionBatch).toList()),
+        runs.stream().mapToLong(RunFigures::preemptions).max().orElse(0),
+        runs.stream().map(RunFigures::tokensPerSecond).toList());
+  }
+
+  /** Runs the workload once in a fresh runtime on {@code ex}. */
+  static RunFigures measureOnce(ModuleExecutor ex, List<GenerationRequest> work,
+      RuntimeConfig cfg) throws InterruptedException {
+    try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
+      ResultQueue q = rt.newResultQueue(work.size());
+      long t0 = System.nanoTime();
+      for (GenerationRequest g : work) {
+        q.submit(g);
       }
+      long tokens = 0;
+      for (int i = 0; i < work.size(); i++) {
+        GenerationResult res = q.poll(Duration.ofMinutes(30));
+        if (res == null || res.reason() == io.batchgen.core.runtime.FinishReason.ERROR) {
+          throw new IllegalStateException("Benchmark sequence failed: " + res);
+        }
+        tokens += res.tokens().length;
+      }
+      double secs = (System.nanoTime() - t0) / 1e9;
+      RuntimeMetrics m = rt.metrics();
+      return new RunFigures(tokens / secs, m.meanExpertBatchRows(),
+          m.meanBatchRows(io.batchgen.core.model.ModuleKind.ATTENTION), m.preemptions());
     }
-    return new Cell(median(tps), median(expert), median(attn), preemptions, tps);
   }
 
   /**
