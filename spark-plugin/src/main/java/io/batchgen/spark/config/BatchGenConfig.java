@@ -96,6 +96,11 @@ public final class BatchGenConfig {
       "spark.batchgen.rebalance.loadReportInterval", null, "duration", "1s",
       "How often each executor reports its load to the driver.", Parsers.durationMs());
 
+  public static final ConfigEntry<Long> PROGRESS_INTERVAL_MS = entry(
+      "spark.batchgen.progress.interval", null, "duration", "10s",
+      "How often the driver logs the progress line (tokens, tokens/s, ETA) while work runs.",
+      Parsers.durationMs());
+
   private BatchGenConfig() {
   }
 

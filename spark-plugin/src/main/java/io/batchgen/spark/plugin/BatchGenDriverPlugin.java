@@ -30,6 +30,7 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
 
   private final Map<String, ExecutorInfo> executors = new ConcurrentHashMap<>();
   private final long pid = ProcessHandle.current().pid();
+  private ProgressReporter progress;
 
   /** The driver plugin of the running SparkContext in this JVM, if any. */
   public static Optional<BatchGenDriverPlugin> active() {
@@ -39,6 +40,7 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
   @Override
   public Map<String, String> init(SparkContext sc, PluginContext ctx) {
     ExecutorPluginSettings settings = ExecutorPluginSettings.fromSparkConf(sc.getConf());
+    progress = new ProgressReporter(executors::values, settings.progressInterval().toMillis());
     ACTIVE.set(this);
     LOG.info("BatchGen driver plugin started (pid {}), executor settings {}", pid, settings);
     return settings.toInitMap();
@@ -71,6 +73,9 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
 
   @Override
   public void shutdown() {
+    if (progress != null) {
+      progress.close();
+    }
     ACTIVE.compareAndSet(this, null);
   }
 }

@@ -35,6 +35,11 @@ public final class BatchGenExecutorPlugin implements ExecutorPlugin {
       public long tokensGenerated() {
         return ExecutorRuntimes.tokensGenerated();
       }
+
+      @Override
+      public long tokensRemaining() {
+        return ExecutorRuntimes.tokensRemaining();
+      }
     });
   }
 

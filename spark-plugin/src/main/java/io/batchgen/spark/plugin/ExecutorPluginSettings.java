@@ -13,8 +13,9 @@ import scala.Tuple2;
  * to executors in the plugin init map, so every executor runs with the same values.
  *
  * @param loadReportInterval how often each executor sends its load to the driver
+ * @param progressInterval   how often the driver logs its progress line while work runs
  */
-public record ExecutorPluginSettings(Duration loadReportInterval) {
+public record ExecutorPluginSettings(Duration loadReportInterval, Duration progressInterval) {
   private static final String LOAD_REPORT_INTERVAL = BatchGenConfig.LOAD_REPORT_INTERVAL_MS.key();
 
   public ExecutorPluginSettings {
@@ -31,7 +32,8 @@ public record ExecutorPluginSettings(Duration loadReportInterval) {
     }
     ResolvedConfig resolved = ResolvedConfig.resolve(Map.of(), batchgen);
     return new ExecutorPluginSettings(
-        Duration.ofMillis(resolved.get(BatchGenConfig.LOAD_REPORT_INTERVAL_MS)));
+        Duration.ofMillis(resolved.get(BatchGenConfig.LOAD_REPORT_INTERVAL_MS)),
+        Duration.ofMillis(resolved.get(BatchGenConfig.PROGRESS_INTERVAL_MS)));
   }
 
   Map<String, String> toInitMap() {
@@ -40,6 +42,7 @@ public record ExecutorPluginSettings(Duration loadReportInterval) {
 
   static ExecutorPluginSettings fromInitMap(Map<String, String> map) {
     return new ExecutorPluginSettings(
-        Duration.ofMillis(Long.parseLong(map.getOrDefault(LOAD_REPORT_INTERVAL, "1000"))));
+        Duration.ofMillis(Long.parseLong(map.getOrDefault(LOAD_REPORT_INTERVAL, "1000"))),
+        Duration.ofSeconds(10));
   }
 }

@@ -34,6 +34,8 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     int activeSequences();
 
     long tokensGenerated();
+
+    long tokensRemaining();
   }
 
   private static final LoadSource IDLE = new LoadSource() {
@@ -49,6 +51,11 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
 
     @Override
     public long tokensGenerated() {
+      return 0;
+    }
+
+    @Override
+    public long tokensRemaining() {
       return 0;
     }
   };
@@ -150,7 +157,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     try {
       LoadSource s = loadSource;
       ctx.send(new LoadReport(executorId, reportSequence.incrementAndGet(), s.queuedSequences(),
-          s.activeSequences(), s.tokensGenerated()));
+          s.activeSequences(), s.tokensGenerated(), s.tokensRemaining()));
     } catch (java.io.IOException | RuntimeException e) {
       // The driver may be going away; a missed report is harmless, the next one supersedes it.
       LOG.debug("Load report from executor {} not sent: {}", executorId, e.toString());

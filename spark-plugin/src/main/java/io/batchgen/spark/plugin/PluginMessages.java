@@ -27,9 +27,11 @@ public final class PluginMessages {
    * @param queuedSequences admitted but not yet started
    * @param activeSequences in prefill or decode
    * @param tokensGenerated since the runtime started
+   * @param tokensRemaining upper bound on the tokens the executor's accepted sequences may still
+   *                        generate (their max new tokens, less what they generated)
    */
   public record LoadReport(String executorId, long sequence, int queuedSequences,
-      int activeSequences, long tokensGenerated) implements Serializable {
+      int activeSequences, long tokensGenerated, long tokensRemaining) implements Serializable {
   }
 
   /** Executor (usually from a task) → driver ({@code ask}): liveness probe answered by {@link Pong}. */

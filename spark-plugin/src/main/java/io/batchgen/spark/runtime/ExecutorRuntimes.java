@@ -2,6 +2,7 @@ package io.batchgen.spark.runtime;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkEnv;
 
 /**
@@ -11,6 +12,10 @@ import org.apache.spark.SparkEnv;
  */
 public final class ExecutorRuntimes {
   private static final Map<EngineSpec, ModelRuntime> RUNTIMES = new HashMap<>();
+  /** Max new tokens of every sequence tasks have submitted and not yet received back. */
+  private static final AtomicLong PENDING_BUDGET = new AtomicLong();
+  /** Tokens of the sequences tasks have received back. */
+  private static final AtomicLong DELIVERED_TOKENS = new AtomicLong();
 
   private ExecutorRuntimes() {
   }
@@ -42,6 +47,26 @@ public final class ExecutorRuntimes {
         .sum();
   }
 
+  /** A task submitted a sequence that may generate up to {@code maxNewTokens}. */
+  public static void onSubmitted(int maxNewTokens) {
+    PENDING_BUDGET.addAndGet(maxNewTokens);
+  }
+
+  /** A task received the result of a sequence submitted with {@code maxNewTokens}. */
+  public static void onDelivered(int maxNewTokens, int generated) {
+    PENDING_BUDGET.addAndGet(-maxNewTokens);
+    DELIVERED_TOKENS.addAndGet(generated);
+  }
+
+  /**
+   * Upper bound on the tokens still to come for accepted sequences: their budget less what the
+   * runtimes generated for them so far.
+   */
+  public static long tokensRemaining() {
+    long inFlightGenerated = Math.max(0, tokensGenerated() - DELIVERED_TOKENS.get());
+    return Math.max(0, PENDING_BUDGET.get() - inFlightGenerated);
+  }
+
   /** How many runtimes this JVM hosts (tests, metrics). */
   public static synchronized int count() {
     return RUNTIMES.size();
@@ -53,6 +78,8 @@ public final class ExecutorRuntimes {
       rt.close();
     }
     RUNTIMES.clear();
+    PENDING_BUDGET.set(0);
+    DELIVERED_TOKENS.set(0);
   }
 
   /** 0 means the executor's cores: spark.executor.cores when set, else the machine's. */

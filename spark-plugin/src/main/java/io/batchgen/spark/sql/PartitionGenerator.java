@@ -8,6 +8,7 @@ import io.batchgen.io.GenerationOverrides;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.RowError;
+import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -37,7 +38,7 @@ final class PartitionGenerator implements AutoCloseable {
   private long promptTokens;
   private long failedRows;
 
-  private record Pending(int promptTokens, Long seed, List<String> stop) {
+  private record Pending(int promptTokens, Long seed, List<String> stop, int maxNewTokens) {
   }
 
   /** A row failed under onError=fail; the message names the row and the fix. */
@@ -107,8 +108,10 @@ final class PartitionGenerator implements AutoCloseable {
       drain(sink);
       return;
     }
-    pending.put(request.id(), new Pending(tokens.length, seed, sampling.stopStrings()));
+    pending.put(request.id(), new Pending(tokens.length, seed, sampling.stopStrings(),
+        sampling.maxNewTokens()));
     promptTokens += tokens.length;
+    ExecutorRuntimes.onSubmitted(sampling.maxNewTokens());
     queue.submit(new GenerationRequest(prefix + request.id(), tokens, sampling));
   }
 
@@ -157,6 +160,7 @@ final class PartitionGenerator implements AutoCloseable {
     }
     int[] tokens = r.tokens();
     generatedTokens += tokens.length;
+    ExecutorRuntimes.onDelivered(p.maxNewTokens(), tokens.length);
     GenerationResult out = switch (r.reason()) {
       case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
           options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
@@ -215,8 +219,9 @@ final class PartitionGenerator implements AutoCloseable {
   /** Cancels whatever is still in the runtime (task abort). */
   @Override
   public void close() {
-    for (String id : pending.keySet()) {
-      runtime.runtime().cancel(prefix + id);
+    for (Map.Entry<String, Pending> e : pending.entrySet()) {
+      runtime.runtime().cancel(prefix + e.getKey());
+      ExecutorRuntimes.onDelivered(e.getValue().maxNewTokens(), 0);
     }
     pending.clear();
   }
