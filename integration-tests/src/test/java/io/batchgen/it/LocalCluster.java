@@ -1,6 +1,11 @@
 package io.batchgen.it;
 
+import io.batchgen.spark.plugin.BatchGenDriverPlugin;
+import io.batchgen.spark.plugin.ExecutorInfo;
+import java.time.Duration;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
+import org.awaitility.Awaitility;
 
 /**
  * Starts Spark sessions on {@code local-cluster[N,cores,memMb]}: real executor JVMs started from
@@ -21,6 +26,19 @@ final class LocalCluster {
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin");
+        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
+        // The default KV budget (1g) is allocated up front on the heap by the cpu backend and
+        // does not fit a 1 GiB executor: the runtime thread dies of OutOfMemoryError.
+        .config("spark.batchgen.runtime.kvCacheBudget", "64m");
+  }
+
+  /**
+   * Waits until {@code n} executor plugins have registered with the driver plugin of this JVM and
+   * each has sent a load report, so that tasks submitted next can land on every executor.
+   */
+  static Map<String, ExecutorInfo> awaitExecutors(int n) {
+    return Awaitility.await("BatchGen executor plugins registering").atMost(Duration.ofMinutes(2))
+        .until(() -> BatchGenDriverPlugin.active().orElseThrow().executors(),
+            m -> m.values().stream().filter(i -> i.lastReport() != null).count() >= n);
   }
 }
