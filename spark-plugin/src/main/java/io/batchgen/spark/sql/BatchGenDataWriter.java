@@ -5,7 +5,6 @@ import io.batchgen.io.ParquetResultWriter;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.ResultSchema;
 import io.batchgen.io.RowError;
-import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
 import java.io.IOException;
@@ -35,7 +34,6 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private final PromptRows rows;
   private final Configuration conf;
   private final Path file;
-  private final ModelRuntime runtime;
   private final PartitionGenerator generator;
   private final ParquetResultWriter writer;
   private final Consumer<GenerationResult> sink;
@@ -48,7 +46,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     this.rows = rows;
     this.conf = conf;
     this.file = new Path(stagingDir, String.format("part-%05d-%d.parquet", partitionId, taskId));
-    this.runtime = ExecutorRuntimes.acquire(options.engine());
+    ModelRuntime runtime = ExecutorRuntimes.acquire(options.engine());
     this.generator = new PartitionGenerator(options, runtime, "w" + taskId);
     this.writer = ParquetResultWriter.open(file, conf,
         new ResultSchema(rows.idType(), options.includeTokenIds()));
@@ -113,15 +111,6 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public CustomTaskMetric[] currentMetricsValues() {
-    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-    return new CustomTaskMetric[] {
-        BatchGenMetrics.value(BatchGenMetrics.TOKENS_GENERATED, generator.generatedTokens()),
-        BatchGenMetrics.value(BatchGenMetrics.PROMPT_TOKENS, generator.promptTokens()),
-        BatchGenMetrics.value(BatchGenMetrics.ROWS_FAILED, generator.failedRows()),
-        BatchGenMetrics.value(BatchGenMetrics.TOKENS_PER_SECOND,
-            Math.round(generator.generatedTokens() / seconds)),
-        BatchGenMetrics.value(BatchGenMetrics.EXPERT_BATCH,
-            Math.round(runtime.runtime().metrics().meanExpertBatchRows())),
-        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
+    return generator.metricsValues(System.nanoTime() - startNanos);
   }
 }

@@ -9,7 +9,6 @@ import io.batchgen.io.PromptDataset;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.PromptSchema;
 import io.batchgen.io.RowError;
-import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
 import java.io.IOException;
@@ -36,7 +35,6 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
   private final IdType idType;
   private final Configuration conf;
   private final Iterator<PromptSlice> slices;
-  private final ModelRuntime runtime;
   private final PartitionGenerator generator;
   private final ArrayDeque<GenerationResult> ready = new ArrayDeque<>();
   private final Consumer<GenerationResult> sink = ready::add;
@@ -57,7 +55,7 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
     this.idType = idType;
     this.conf = conf;
     this.slices = partition.slices().iterator();
-    this.runtime = ExecutorRuntimes.acquire(options.engine());
+    ModelRuntime runtime = ExecutorRuntimes.acquire(options.engine());
     TaskContext task = TaskContext.get();
     String scope = "r" + (task == null ? System.identityHashCode(this) : task.taskAttemptId());
     this.generator = new PartitionGenerator(options, runtime, scope);
@@ -160,16 +158,7 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
 
   @Override
   public CustomTaskMetric[] currentMetricsValues() {
-    double seconds = Math.max(1e-9, (System.nanoTime() - startNanos) / 1e9);
-    return new CustomTaskMetric[] {
-        BatchGenMetrics.value(BatchGenMetrics.TOKENS_GENERATED, generator.generatedTokens()),
-        BatchGenMetrics.value(BatchGenMetrics.PROMPT_TOKENS, generator.promptTokens()),
-        BatchGenMetrics.value(BatchGenMetrics.ROWS_FAILED, generator.failedRows()),
-        BatchGenMetrics.value(BatchGenMetrics.TOKENS_PER_SECOND,
-            Math.round(generator.generatedTokens() / seconds)),
-        BatchGenMetrics.value(BatchGenMetrics.EXPERT_BATCH,
-            Math.round(runtime.runtime().metrics().meanExpertBatchRows())),
-        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
+    return generator.metricsValues(System.nanoTime() - startNanos);
   }
 
   @Override

@@ -8,6 +8,7 @@ import io.batchgen.io.GenerationOverrides;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.RowError;
+import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 
 /**
  * One task's conversation with its executor's runtime: turns prompt requests into sequences,
@@ -149,6 +151,20 @@ final class PartitionGenerator implements AutoCloseable {
 
   long failedRows() {
     return failedRows;
+  }
+
+  /** This task's Spark UI metrics after {@code elapsedNanos} of running. */
+  CustomTaskMetric[] metricsValues(long elapsedNanos) {
+    double seconds = Math.max(1e-9, elapsedNanos / 1e9);
+    return new CustomTaskMetric[] {
+        BatchGenMetrics.value(BatchGenMetrics.TOKENS_GENERATED, generatedTokens),
+        BatchGenMetrics.value(BatchGenMetrics.PROMPT_TOKENS, promptTokens),
+        BatchGenMetrics.value(BatchGenMetrics.ROWS_FAILED, failedRows),
+        BatchGenMetrics.value(BatchGenMetrics.TOKENS_PER_SECOND,
+            Math.round(generatedTokens / seconds)),
+        BatchGenMetrics.value(BatchGenMetrics.EXPERT_BATCH,
+            Math.round(runtime.runtime().metrics().meanExpertBatchRows())),
+        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
   }
 
   private void deliver(io.batchgen.core.runtime.GenerationResult r,
