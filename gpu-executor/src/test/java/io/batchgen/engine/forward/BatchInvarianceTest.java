@@ -48,6 +48,17 @@ class BatchInvarianceTest {
       assertThat(SimpleForward.logits(cpu1, target)).as("1 thread vs 2 threads")
           .containsExactly(alone);
 
+      // 0. one token at a time (single-row batches take the along-k kernels, the 24-row
+      //    prefill the across-rows kernels: both must compute the same arithmetic)
+      try (SimpleForward.Session s = new SimpleForward.Session(cpu, 1, 64, 16)) {
+        float[] got = new float[target.length * vocab];
+        for (int i = 0; i < target.length; i++) {
+          float[] one = s.step(new int[] {0}, List.of(new int[] {target[i]})).get(0);
+          System.arraycopy(one, 0, got, i * vocab, vocab);
+        }
+        assertThat(got).as("decoded one token at a time").containsExactly(alone);
+      }
+
       // 1. the whole prompt as one prefill segment among 31 others of mixed lengths
       try (SimpleForward.Session s = new SimpleForward.Session(cpu, SEQS, 64, 16)) {
         int[] all = new int[SEQS];
