@@ -40,7 +40,7 @@ final class CpuExecutor implements ModuleExecutor {
   private float[] proj = new float[0];
   private final CpuFfn ffn;
   private float[] router = new float[0];
-  private float[] shared = new float[0];
+  private float[] normed = new float[0];
 
   CpuExecutor(LoadedModel model, int threads) {
     this.model = model;
@@ -374,11 +374,11 @@ final class CpuExecutor implements ModuleExecutor {
     BatchChecks.rows(batch, c.hiddenSize(), c.vocabSize(), "LM head");
     int h = c.hiddenSize();
     int rows = batch.rows();
-    shared = grow(shared, (long) rows * h);
+    normed = grow(normed, (long) rows * h);
     for (int r = 0; r < rows; r++) {
-      rmsNorm(batch.input(), r * h, h, model.weights().finalNorm(), shared, r * h);
+      rmsNorm(batch.input(), r * h, h, model.weights().finalNorm(), normed, r * h);
     }
-    matmul(shared, rows, model.weights().lmHead(), batch.output(), c.vocabSize());
+    matmul(normed, rows, model.weights().lmHead(), batch.output(), c.vocabSize());
   }
 
   @Override
