@@ -67,6 +67,9 @@ public final class SequenceRuntime implements AutoCloseable {
       if (e.getCause() instanceof RuntimeException re) {
         throw re;
       }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
       throw e;
     }
     LOG.info("Sequence runtime started: mode={}, executor={}, kvBlocks={}", config.mode(),
@@ -222,7 +225,8 @@ public final class SequenceRuntime implements AutoCloseable {
   private void run(CompletableFuture<Void> started) {
     try {
       scheduler = new Scheduler(executor, config, detokenizer, metrics);
-    } catch (RuntimeException e) {
+    } catch (Throwable e) {
+      // An Error here (e.g. no heap for the KV store) must still release the constructor.
       started.completeExceptionally(e);
       return;
     }
