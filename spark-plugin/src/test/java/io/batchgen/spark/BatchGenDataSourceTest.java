@@ -7,7 +7,9 @@ import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.sampling.SamplingParams;
 import io.batchgen.engine.run.Engine;
+import io.batchgen.spark.runtime.EngineSpec;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
+import io.batchgen.spark.runtime.ModelRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -169,13 +172,56 @@ class BatchGenDataSourceTest {
   @Test
   void concurrentTasksOnOneExecutorShareOneRuntime() {
     String out = dir.resolve("shared-out").toString();
-    int before = ExecutorRuntimes.count();
+    // A spec no other test uses (threads=1), so the runtime is started by this write.
+    EngineSpec spec = new EngineSpec(model.toString(), "cpu", 1, "coroutine", 0, 256);
+    long startedBefore = ExecutorRuntimes.started();
     TestData.prompts(spark, 16).write().format("batchgen").option("model", model.toString())
-        .option("backend", "cpu").option("maxNewTokens", Integer.toString(MAX_NEW))
-        .option("numPartitions", "2").option("includeTokenIds", "true")
+        .option("backend", "cpu").option("threads", "1")
+        .option("maxNewTokens", Integer.toString(MAX_NEW)).option("numPartitions", "2")
         .mode("append").save(out);
-    // Same engine spec as the other cpu tests: still one runtime in this JVM for it.
-    assertThat(ExecutorRuntimes.count()).isLessThanOrEqualTo(Math.max(before, 1) + 1);
+
     assertThat(spark.read().parquet(out).count()).isEqualTo(16);
+    // Two write tasks ran concurrently (local[2]) and both used one new runtime: exactly one
+    // was started, and it finished the sequences of both.
+    assertThat(ExecutorRuntimes.started()).isEqualTo(startedBefore + 1);
+    ModelRuntime shared = ExecutorRuntimes.acquire(spec);
+    try {
+      assertThat(ExecutorRuntimes.started()).isEqualTo(startedBefore + 1);
+      assertThat(shared.runtime().metrics().finishedSequences()).isEqualTo(16);
+    } finally {
+      ExecutorRuntimes.release(shared);
+    }
+  }
+
+  @Test
+  void onErrorRecordWritesTheFailedRowAndFailStopsTheJobNamingIt() {
+    List<Row> rows = new ArrayList<>(TestData.promptRows(5));
+    rows.add(RowFactory.create(99L, "token ".repeat(700)));  // longer than the 512-position model
+    Dataset<Row> prompts = spark.createDataFrame(rows, TestData.promptSchema());
+    String out = dir.resolve("errors-out").toString();
+
+    prompts.write().format("batchgen").option("model", model.toString())
+        .option("maxNewTokens", "2").option("onError", "record").mode("append").save(out);
+    Dataset<Row> results = spark.read().parquet(out);
+    assertThat(results.count()).isEqualTo(6);
+    Row failed = results.filter("id = 99").first();
+    assertThat(failed.getString(failed.fieldIndex("finish_reason"))).isEqualTo("error");
+    assertThat(failed.getString(failed.fieldIndex("error")))
+        .contains("Row [99]", "512 positions");
+    assertThat(results.filter("error is null").count()).isEqualTo(5);
+
+    String out2 = dir.resolve("errors-fail-out").toString();
+    assertThatThrownBy(() -> prompts.write().format("batchgen")
+        .option("model", model.toString()).option("maxNewTokens", "2").mode("append").save(out2))
+        .satisfies(e -> assertThat(rootMessage(e)).contains("Row [99]", "onError=record"));
+    assertThat(Files.exists(Path.of(out2, "_SUCCESS"))).isFalse();
+  }
+
+  private static String rootMessage(Throwable t) {
+    StringBuilder all = new StringBuilder();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      all.append(c.getMessage()).append('\n');
+    }
+    return all.toString();
   }
 }

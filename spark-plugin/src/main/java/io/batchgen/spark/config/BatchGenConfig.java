@@ -81,8 +81,9 @@ public final class BatchGenConfig {
       "coroutine (sequence coroutines with expert-level batching) or lockstep (continuous "
           + "batching baseline).", Parsers.oneOf("coroutine", "lockstep"));
   public static final ConfigEntry<Long> KV_BUDGET = entry("spark.batchgen.runtime.kvCacheBudget",
-      "kvCacheBudget", "size", "1g", "Device memory for the KV cache of each executor runtime.",
-      Parsers.bytes());
+      "kvCacheBudget", "size", "auto", "Device memory for the KV cache of each executor runtime. "
+          + "auto: on CPU backends a quarter of the executor's max heap (the KV cache lives on "
+          + "the heap there).", Parsers.bytesOrAuto());
   public static final ConfigEntry<Integer> MAX_RUNNING = entry(
       "spark.batchgen.runtime.maxRunningSequences", "maxRunningSequences", "int", "256",
       "Sequences holding KV at once in each executor runtime.", Parsers.intAtLeast(1));

@@ -86,6 +86,12 @@ final class Parsers {
     };
   }
 
+  /** A size as {@link #bytes()}, or {@code 0} meaning "choose automatically". */
+  static Function<String, Long> bytesOrAuto() {
+    Function<String, Long> sized = bytes();
+    return s -> s.equals("0") || s.equalsIgnoreCase("auto") ? 0L : sized.apply(s);
+  }
+
   /** Spark's duration strings ({@code 500ms}, {@code 2s}, {@code 1m}) as milliseconds. */
   static Function<String, Long> durationMs() {
     return s -> {

@@ -12,6 +12,8 @@ import org.apache.spark.SparkEnv;
  */
 public final class ExecutorRuntimes {
   private static final Map<EngineSpec, ModelRuntime> RUNTIMES = new HashMap<>();
+  private static final Map<ModelRuntime, Integer> USERS = new HashMap<>();
+  private static final AtomicLong STARTED = new AtomicLong();
   /** Max new tokens of every sequence tasks have submitted and not yet received back. */
   private static final AtomicLong PENDING_BUDGET = new AtomicLong();
   /** Tokens of the sequences tasks have received back. */
@@ -20,14 +22,38 @@ public final class ExecutorRuntimes {
   private ExecutorRuntimes() {
   }
 
-  /** The runtime for {@code spec}, started on first use (blocking other callers meanwhile). */
+  /**
+   * The runtime for {@code spec}, started on first use (blocking other callers meanwhile); the
+   * caller must {@link #release} it when done. Starting a runtime for a new spec first closes
+   * the runtimes no task is using, so an executor holds one model's weights and KV cache at a
+   * time unless tasks of several specs really run at once.
+   */
   public static synchronized ModelRuntime acquire(EngineSpec spec) {
     ModelRuntime rt = RUNTIMES.get(spec);
     if (rt == null) {
+      RUNTIMES.values().removeIf(idle -> {
+        if (USERS.getOrDefault(idle, 0) == 0) {
+          idle.close();
+          return true;
+        }
+        return false;
+      });
       rt = ModelRuntime.start(spec, resolveThreads(spec.threads()));
       RUNTIMES.put(spec, rt);
+      STARTED.incrementAndGet();
     }
+    USERS.merge(rt, 1, Integer::sum);
     return rt;
+  }
+
+  /** A task is done with {@code rt}; it stays open for the next task of the same spec. */
+  public static synchronized void release(ModelRuntime rt) {
+    USERS.computeIfPresent(rt, (r, n) -> n <= 1 ? null : n - 1);
+  }
+
+  /** Runtimes started in this JVM so far (tests, logs). */
+  public static long started() {
+    return STARTED.get();
   }
 
   /** Sequences waiting for admission, summed over this JVM's runtimes. */
@@ -78,6 +104,7 @@ public final class ExecutorRuntimes {
       rt.close();
     }
     RUNTIMES.clear();
+    USERS.clear();
     PENDING_BUDGET.set(0);
     DELIVERED_TOKENS.set(0);
   }

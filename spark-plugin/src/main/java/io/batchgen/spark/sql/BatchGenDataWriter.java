@@ -39,7 +39,6 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private final Consumer<GenerationResult> sink;
   private final long startNanos = System.nanoTime();
   private long rowNumber;
-  private boolean done;
 
   BatchGenDataWriter(JobOptions options, PromptRows rows, String stagingDir, Configuration conf,
       int partitionId, long taskId) {
@@ -78,7 +77,6 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
       throw new IOException("batchgen write task interrupted while finishing", e);
     }
     writer.close();
-    done = true;
     LOG.info("batchgen task wrote {} rows ({} failed), {} tokens generated, to {}",
         writer.rowsWritten(), generator.failedRows(), generator.generatedTokens(),
         file.getName());
@@ -94,7 +92,6 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     } catch (RuntimeException e) {
       LOG.debug("Closing the aborted result file {} failed: {}", file, e.toString());
     }
-    done = true;
     try {
       file.getFileSystem(conf).delete(file, false);
     } catch (IOException e) {
@@ -104,9 +101,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void close() {
-    if (!done) {
-      generator.close();
-    }
+    generator.close();
   }
 
   @Override

@@ -39,6 +39,7 @@ final class PartitionGenerator implements AutoCloseable {
   private long generatedTokens;
   private long promptTokens;
   private long failedRows;
+  private boolean released;
 
   private record Pending(int promptTokens, Long seed, List<String> stop, int maxNewTokens) {
   }
@@ -232,9 +233,16 @@ final class PartitionGenerator implements AutoCloseable {
     return h ^ (h >>> 33);
   }
 
-  /** Cancels whatever is still in the runtime (task abort). */
+  /**
+   * Cancels whatever is still in the runtime (task abort) and releases the runtime for other
+   * tasks. Idempotent.
+   */
   @Override
   public void close() {
+    if (!released) {
+      released = true;
+      ExecutorRuntimes.release(runtime);
+    }
     for (Map.Entry<String, Pending> e : pending.entrySet()) {
       runtime.runtime().cancel(prefix + e.getKey());
       ExecutorRuntimes.onDelivered(e.getValue().maxNewTokens(), 0);
