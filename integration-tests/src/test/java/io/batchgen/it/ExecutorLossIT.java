@@ -1,8 +1,6 @@
 package io.batchgen.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.apache.spark.sql.functions.max;
-import static org.apache.spark.sql.functions.min;
 import static org.awaitility.Awaitility.await;
 
 import io.batchgen.spark.plugin.BatchGenDriverPlugin;
@@ -15,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import org.apache.spark.ExecutorLostFailure;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
@@ -67,9 +66,15 @@ class ExecutorLossIT {
         .config("spark.speculation", "true")
         .config("spark.speculation.multiplier", "1")
         .config("spark.speculation.quantile", "0.1")
-        .config("spark.speculation.minTaskRuntime", "1s")
+        .config("spark.speculation.minTaskRuntime", "200ms")
         .config("spark.speculation.interval", "100ms")
+        // Speculate on duration alone, not only tasks slower than the stage's mean record rate.
+        .config("spark.speculation.efficiency.enabled", "false")
         .getOrCreate();
+    // Spark never starts a speculative copy on a host where an attempt of the task already
+    // runs, and every local-cluster executor is on 127.0.0.1: here speculation is enabled but
+    // cannot launch copies (a straggler write checked this: 0 copies). What this covers is the
+    // retry and commit path with speculation switched on.
     TaskLog log = runKillAndCheck("out-speculation");
     System.out.printf("speculative task attempts launched: %d%n", log.speculativeStarts.size());
   }
@@ -112,21 +117,28 @@ class ExecutorLossIT {
     System.out.printf("write finished %.1f s after it started%n",
         (System.nanoTime() - startNanos) / 1e9);
 
-    assertThat(log.lostTasks).as("tasks lost with the killed executor")
-        .isNotEmpty()
-        .allSatisfy(executorId -> assertThat(executorId)
-            .isEqualTo(victim.registration().executorId()));
-    Dataset<Row> results = spark.read().parquet(out);
-    assertThat(results.count()).isEqualTo(ROWS);
-    assertThat(results.select("id").distinct().count()).isEqualTo(ROWS);
-    // ROWS distinct ids between 0 and ROWS - 1: exactly the input ids.
-    Row range = results.agg(min("id"), max("id")).first();
-    assertThat(range.getLong(0)).isZero();
-    assertThat(range.getLong(1)).isEqualTo(ROWS - 1);
-    assertThat(results.filter("completion_tokens < 1 OR error IS NOT NULL").count()).isZero();
+    // Listener events arrive asynchronously, possibly after the job has returned.
+    await("tasks lost with the killed executor").atMost(Duration.ofSeconds(20))
+        .untilAsserted(() -> assertThat(log.lostTasks).isNotEmpty());
+    assertThat(log.lostTasks).allSatisfy(executorId -> assertThat(executorId)
+        .isEqualTo(victim.registration().executorId()));
+    assertEveryIdExactlyOnce(out);
+    return log;
+  }
+
+  /** The committed table at {@code out} holds ids 0..ROWS-1 once each, with no error. */
+  private void assertEveryIdExactlyOnce(String out) {
+    // Read back once: every input id exactly once, each with a completion and no error.
+    List<Row> results = spark.read().parquet(out).select("id", "completion_tokens", "error")
+        .collectAsList();
+    assertThat(results.stream().map(r -> r.getLong(0)).sorted().toList())
+        .isEqualTo(LongStream.range(0, ROWS).boxed().toList());
+    assertThat(results).allSatisfy(r -> {
+      assertThat(r.getInt(1)).as("completion_tokens of id %d", r.getLong(0)).isPositive();
+      assertThat(r.isNullAt(2)).as("no error on id %d", r.getLong(0)).isTrue();
+    });
     assertThat(Path.of(out, "_SUCCESS")).exists();
     assertThat(Path.of(out, "_temporary")).doesNotExist();
-    return log;
   }
 
   /** Task attempts that failed because their executor was lost, and speculative starts. */
