@@ -5,20 +5,47 @@ import io.batchgen.engine.model.ExpertWeights;
 /**
  * The cpu backend's expert FFN over all rows routed to one expert: one task computes the gate and
  * up outputs of the same strip of columns and applies SiLU at once; then the down projection.
- * Both are {@link Gemm}s over the whole batch. Not thread-safe (one caller at a time).
+ *
+ * <p>Batches of at least {@link #PACK_MIN_ROWS} rows run on {@link PanelGemm} with the expert's
+ * weights packed once into a {@link PackCache}; smaller ones use the packed weights if they are
+ * cached already, else decode the mapped weights on the fly ({@link Gemm}), which costs less than
+ * packing a whole expert for a few rows. Both compute every element
+ * with the same FMA chain, so the choice never changes a result bit. Not thread-safe (one caller
+ * at a time).
  */
 final class CpuFfn {
+  /** Smallest batch that uses the packed weights. */
+  static final int PACK_MIN_ROWS = 16;
+
   private final Gemm gemm;
+  private final PackCache cache;
+  private final int packMinRows;
   private float[] xT = new float[0];
   private float[] gate = new float[0];
   private float[] up = new float[0];
 
   CpuFfn(Gemm gemm) {
+    this(gemm, PackCache.defaultBudget(), PACK_MIN_ROWS);
+  }
+
+  /** {@code packMinRows} = Integer.MAX_VALUE never packs. */
+  CpuFfn(Gemm gemm, long cacheBytes, int packMinRows) {
     this.gemm = gemm;
+    this.cache = new PackCache(gemm, cacheBytes);
+    this.packMinRows = packMinRows;
+  }
+
+
+  PackCache cache() {
+    return cache;
   }
 
   void run(ExpertWeights w, float[] x, int rows, float[] out) {
     if (rows == 0) {
+      return;
+    }
+    if (rows >= packMinRows || cache.holds(w)) {
+      runPacked(w, x, rows, out);
       return;
     }
     int f = w.ffnSize();
@@ -45,13 +72,48 @@ final class CpuFfn {
         ud.decode(w.up(), n0, count, buf, wk.scratch);
         Gemm.strip(xt, rows, h, buf, count, u, n0, f, wk.lanes);
         for (int r = 0; r < rows; r++) {
-          for (int j = n0; j < n0 + count; j++) {
-            float a = g[r * f + j];
-            g[r * f + j] = a / (1f + (float) Math.exp(-a)) * u[r * f + j];
-          }
+          SwiGlu.apply(g, u, r * f + n0, r * f + n0 + count, wk.tail);
         }
       }
     });
     gemm.matmul(g, 0, rows, w.down(), out, 0, w.down().rows());
+  }
+
+  /** gate/up panels then SiLU per panel, then down, all on packed weights. */
+  private void runPacked(ExpertWeights w, float[] x, int rows, float[] out) {
+    int f = w.ffnSize();
+    int h = w.gate().cols();
+    PanelGemm.Packed gp = cache.get(w.gate());
+    PanelGemm.Packed upk = cache.get(w.up());
+    PanelGemm.Packed dp = cache.get(w.down());
+    // gate and up (rows, fp): rows padded to whole panels
+    int fp = gp.panelCount() * PanelGemm.NR;
+    if (gate.length < rows * fp) {
+      gate = new float[rows * fp];
+      up = new float[rows * fp];
+    }
+    float[] g = gate;
+    float[] u = up;
+    gemm.pool().run(gp.panelCount(), (worker, from, to) -> {
+      Gemm.Workspace wk = gemm.workspace(worker);
+      float[] acc = wk.acc(rows);
+      float[] tail = wk.tail;
+      for (int p = from; p < to; p++) {
+        PanelGemm.panel(x, rows, h, gp, p, g, 0, fp, acc);
+        PanelGemm.panel(x, rows, h, upk, p, u, 0, fp, acc);
+        int n0 = p * PanelGemm.NR;
+        int n1 = Math.min(f, n0 + PanelGemm.NR);
+        for (int r = 0; r < rows; r++) {
+          SwiGlu.apply(g, u, r * fp + n0, r * fp + n1, tail);
+        }
+      }
+    });
+    int hOut = w.down().rows();
+    gemm.pool().run(dp.panelCount(), (worker, from, to) -> {
+      float[] acc = gemm.workspace(worker).acc(rows);
+      for (int p = from; p < to; p++) {
+        PanelGemm.panel(g, rows, fp, dp, p, out, 0, hOut, acc);
+      }
+    });
   }
 }

@@ -47,6 +47,17 @@ final class Gemm {
     private float[] rows = new float[0];
     final RowDecoder.Scratch scratch = new RowDecoder.Scratch();
     final float[] lanes = new float[L];
+    private float[] acc = new float[0];
+    /** Scratch for {@link SwiGlu#apply}. */
+    final float[] tail = new float[2 * L];
+
+    /** Accumulator tile for {@link PanelGemm#panel}: {@code m * NR} floats. */
+    float[] acc(int m) {
+      if (acc.length < m * PanelGemm.NR) {
+        acc = new float[m * PanelGemm.NR];
+      }
+      return acc;
+    }
 
     float[] rows(int n) {
       if (rows.length < n) {

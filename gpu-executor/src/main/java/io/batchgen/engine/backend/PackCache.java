@@ -1,0 +1,78 @@
+package io.batchgen.engine.backend;
+
+import io.batchgen.engine.model.ExpertWeights;
+import io.batchgen.engine.model.WeightTensor;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Weight matrices packed for {@link PanelGemm}, kept on the heap up to a byte budget, least
+ * recently used evicted first. The checkpoint itself stays memory-mapped; this is a copy of the
+ * hot expert weights as f32 ({@code 4 * ceil(N / 24) * 24 * K} bytes per matrix, whatever the
+ * stored type: twice the mapped size for bf16, about 3.8x for Q8_0).
+ *
+ * <p>The budget is {@value #PROPERTY} MiB if that system property is set, else a quarter of the
+ * maximum heap. A matrix larger than the whole budget is packed for the call and not kept.
+ * Keys are tensors by identity. Not thread-safe: owned by one {@link CpuFfn}, which is used by one
+ * thread at a time; packing itself fans out to the pool.
+ */
+final class PackCache {
+  static final String PROPERTY = "batchgen.cpu.packCacheMiB";
+
+  private final Gemm gemm;
+  private final long budget;
+  private final LinkedHashMap<WeightTensor, PanelGemm.Packed> map =
+      new LinkedHashMap<>(64, 0.75f, true);
+  private long bytes;
+
+  PackCache(Gemm gemm, long budgetBytes) {
+    this.gemm = gemm;
+    this.budget = budgetBytes;
+  }
+
+  /** The budget from {@value #PROPERTY} or a quarter of the maximum heap. */
+  static long defaultBudget() {
+    String v = System.getProperty(PROPERTY);
+    if (v != null) {
+      try {
+        return Long.parseLong(v.trim()) << 20;
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("System property " + PROPERTY
+            + " must be a whole number of MiB, got '" + v + "'", e);
+      }
+    }
+    return Runtime.getRuntime().maxMemory() / 4;
+  }
+
+  long bytes() {
+    return bytes;
+  }
+
+  /** Whether all three matrices of {@code w} are cached. */
+  boolean holds(ExpertWeights w) {
+    return map.containsKey(w.gate()) && map.containsKey(w.up()) && map.containsKey(w.down());
+  }
+
+  /** {@code w} packed, from the cache or packed now on the pool (and cached if it fits). */
+  PanelGemm.Packed get(WeightTensor w) {
+    PanelGemm.Packed p = map.get(w);
+    if (p != null) {
+      return p;
+    }
+    float[] dst = PanelGemm.allocate(w);
+    gemm.pool().run(PanelGemm.panels(w.rows()),
+        (worker, from, to) -> PanelGemm.pack(w, from, to, dst, gemm.workspace(worker)));
+    p = new PanelGemm.Packed(w.name(), w.rows(), w.cols(), dst);
+    if (p.bytes() <= budget) {
+      Iterator<Map.Entry<WeightTensor, PanelGemm.Packed>> it = map.entrySet().iterator();
+      while (bytes + p.bytes() > budget && it.hasNext()) {
+        bytes -= it.next().getValue().bytes();
+        it.remove();
+      }
+      map.put(w, p);
+      bytes += p.bytes();
+    }
+    return p;
+  }
+}
