@@ -26,10 +26,7 @@ final class LocalCluster {
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
-        // The default KV budget (1g) is allocated up front on the heap by the cpu backend and
-        // does not fit a 1 GiB executor: the runtime thread dies of OutOfMemoryError.
-        .config("spark.batchgen.runtime.kvCacheBudget", "64m");
+        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin");
   }
 
   /**
