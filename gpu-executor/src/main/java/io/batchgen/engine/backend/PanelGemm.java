@@ -25,8 +25,8 @@ final class PanelGemm {
   static final int L = Gemm.L;
   /** Output columns per panel: three vectors. */
   static final int NR = 3 * L;
-  /** k per block: a {@code (KC, NR)} panel slice is 12 KiB. */
-  static final int KC = 128;
+  /** k per block: a {@code (KC, NR)} panel slice is 24 KiB, within L1. */
+  static final int KC = 256;
 
   private PanelGemm() {
   }
