@@ -27,17 +27,8 @@ public final class DemoCommand {
   }
 
   public static void main(String[] args) throws Exception {
-    CommandArgs a;
-    try {
-      a = CommandArgs.parse(args, Set.of("work", "rows", "maxNewTokens", "master"), Set.of());
-    } catch (CommandArgs.UsageException e) {
-      System.err.println("batchgen demo: " + e.getMessage());
-      System.err.print(USAGE);
-      System.exit(2);
-      return;
-    }
-    if (a.help()) {
-      System.out.print(USAGE);
+    CommandArgs a = ToolArgs.parseOrExit(args, Set.of("work", "rows", "maxNewTokens", "master"), "batchgen demo", USAGE);
+    if (a == null) {
       return;
     }
     Path work = Path.of(a.get("work", "batchgen-work")).toAbsolutePath();

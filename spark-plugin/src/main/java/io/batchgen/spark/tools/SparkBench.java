@@ -37,18 +37,9 @@ public final class SparkBench {
   }
 
   public static void main(String[] args) throws Exception {
-    CommandArgs a;
-    try {
-      a = CommandArgs.parse(args, Set.of("preset", "rows", "maxNewTokens", "runs", "work",
-          "master"), Set.of());
-    } catch (CommandArgs.UsageException e) {
-      System.err.println("bench spark: " + e.getMessage());
-      System.err.print(USAGE);
-      System.exit(2);
-      return;
-    }
-    if (a.help()) {
-      System.out.print(USAGE);
+    CommandArgs a = ToolArgs.parseOrExit(args, Set.of("preset", "rows", "maxNewTokens", "runs", "work",
+          "master"), "bench spark", USAGE);
+    if (a == null) {
       return;
     }
     String preset = a.oneOf("preset", "bench", Set.of("bench", "tiny"));
