@@ -12,14 +12,13 @@ import java.util.Map;
  * hot expert weights as f32 ({@code 4 * ceil(N / 24) * 24 * K} bytes per matrix, whatever the
  * stored type: twice the mapped size for bf16, about 3.8x for Q8_0).
  *
- * <p>The budget is {@value #PROPERTY} MiB if that system property is set, else a quarter of the
- * maximum heap. A matrix larger than the whole budget is packed for the call and not kept.
+ * <p>The default budget is a quarter of the maximum heap (the core modules read no system
+ * properties; a typed backend option can make it tunable). A matrix larger than the whole budget
+ * is packed for the call and not kept.
  * Keys are tensors by identity. Not thread-safe: owned by one {@link CpuFfn}, which is used by one
  * thread at a time; packing itself fans out to the pool.
  */
 final class PackCache {
-  static final String PROPERTY = "batchgen.cpu.packCacheMiB";
-
   private final Gemm gemm;
   private final long budget;
   private final LinkedHashMap<WeightTensor, PanelGemm.Packed> map =
@@ -31,17 +30,8 @@ final class PackCache {
     this.budget = budgetBytes;
   }
 
-  /** The budget from {@value #PROPERTY} or a quarter of the maximum heap. */
+  /** A quarter of the maximum heap. */
   static long defaultBudget() {
-    String v = System.getProperty(PROPERTY);
-    if (v != null) {
-      try {
-        return Long.parseLong(v.trim()) << 20;
-      } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("System property " + PROPERTY
-            + " must be a whole number of MiB, got '" + v + "'", e);
-      }
-    }
     return Runtime.getRuntime().maxMemory() / 4;
   }
 
