@@ -297,7 +297,9 @@ public final class RuntimeBench {
             SamplingParams.greedy(128).withIgnoreEos(true)));
       }
       long kv = 1L << 30;
-      for (SchedulingMode mode : List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE)) {
+      double[] medians = new double[2];
+      List<SchedulingMode> modes = List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE);
+      for (SchedulingMode mode : modes) {
         RuntimeConfig cfg = config(mode, kv, n);
         List<Double> decode = new ArrayList<>();
         for (int run = 0; run < intOpt("runs"); run++) {
@@ -308,7 +310,14 @@ public final class RuntimeBench {
         out.printf(Locale.ROOT, "bar: model=%s dtype=%s backend=%s mode=%s 64 seqs x (128 prompt"
             + " + 128 new): decode tok/s=%.1f runs=%s%n", preset, opts.get("dtype"),
             ex.describe(), mode, median(decode), fmt(decode));
+        medians[modes.indexOf(mode)] = median(decode);
       }
+      // The summary line every bench ends with; the bar itself is absolute (compare the
+      // decode tok/s with llama.cpp's batched bench on the same GGUF export of the model).
+      out.printf(Locale.ROOT, "bench runtime: ratio=%.3f coroutine_decode_tok_s=%.1f "
+          + "lockstep_decode_tok_s=%.1f mode=bar model=%s dtype=%s seqs=64 prompt=128 new=128 "
+          + "runs=%d%n", medians[1] / medians[0], medians[1], medians[0], preset,
+          opts.get("dtype"), intOpt("runs"));
     }
   }
 
