@@ -246,15 +246,7 @@ public final class ArrowPromptConverter {
         }
         String r = string(role, messagesName + "." + PromptSchema.ROLE, j);
         String c = string(content, messagesName + "." + PromptSchema.CONTENT, j);
-        if (r == null || r.isBlank()) {
-          throw new RowProblem(messagesName, "message " + k + " has no role; set role to"
-              + " system, user or assistant.");
-        }
-        if (c == null) {
-          throw new RowProblem(messagesName, "message " + k + " (" + r + ") has null content;"
-              + " use an empty string for an empty turn.");
-        }
-        out.add(new ChatMessage(r, c));
+        out.add(RowAssembler.chatMessage(messagesName, k, r, c));
       }
       return out;
     }

@@ -267,15 +267,7 @@ public final class ParquetPromptReader implements AutoCloseable {
         }
         String role = string(e, PromptSchema.ROLE);
         String content = string(e, PromptSchema.CONTENT);
-        if (role == null || role.isBlank()) {
-          throw new RowProblem(messages, "message " + k + " has no role; set role to system,"
-              + " user or assistant.");
-        }
-        if (content == null) {
-          throw new RowProblem(messages, "message " + k + " (" + role + ") has null content;"
-              + " use an empty string for an empty turn.");
-        }
-        out.add(new ChatMessage(role, content));
+        out.add(RowAssembler.chatMessage(messages, k, role, content));
       }
       return out;
     }

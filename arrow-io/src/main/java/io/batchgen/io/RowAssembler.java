@@ -35,6 +35,23 @@ final class RowAssembler {
     }
   }
 
+  /**
+   * Message {@code k} of a chat column, checked the same way for every input format.
+   *
+   * @throws RowProblem naming {@code column} when the role is missing or the content is null
+   */
+  static ChatMessage chatMessage(String column, int k, String role, String content) {
+    if (role == null || role.isBlank()) {
+      throw new RowProblem(column, "message " + k + " has no role; set role to system, user or"
+          + " assistant.");
+    }
+    if (content == null) {
+      throw new RowProblem(column, "message " + k + " (" + role + ") has null content; use an"
+          + " empty string for an empty turn.");
+    }
+    return new ChatMessage(role, content);
+  }
+
   private String source;
   private final PromptSchema schema;
   private final BadRowPolicy policy;
