@@ -39,7 +39,7 @@ public record GenerationOverrides(
    * Checks the ranges; returns the column name and the reason of the first problem, or null when
    * all set values are valid.
    */
-  String[] validate() {
+  public String[] validate() {
     if (maxNewTokens != null && maxNewTokens < 1) {
       return new String[] {PromptSchema.MAX_NEW_TOKENS,
           "max_new_tokens is " + maxNewTokens + " but must be at least 1"};

@@ -226,21 +226,13 @@ final class PromptRows implements Serializable {
         stop.add(arr.getUTF8String(i).toString());
       }
     }
-    if (maxNew != null && maxNew < 1) {
-      throw new IllegalArgumentException("column 'max_new_tokens' is " + maxNew
-          + "; it must be at least 1");
+    GenerationOverrides overrides =
+        new GenerationOverrides(maxNew, temperature, topP, topK, seed, stop);
+    String[] bad = overrides.validate();  // the same rules as every other prompt reader
+    if (bad != null) {
+      throw new IllegalArgumentException("column '" + bad[0] + "': " + bad[1]);
     }
-    if (temperature != null && !(temperature >= 0 && temperature < Double.POSITIVE_INFINITY)) {
-      throw new IllegalArgumentException("column 'temperature' is " + temperature
-          + "; it must be finite and >= 0 (0 is greedy)");
-    }
-    if (topP != null && !(topP > 0 && topP <= 1)) {
-      throw new IllegalArgumentException("column 'top_p' is " + topP + "; it must be in (0, 1]");
-    }
-    if (topK != null && topK < 0) {
-      throw new IllegalArgumentException("column 'top_k' is " + topK + "; it must be >= 0");
-    }
-    return new GenerationOverrides(maxNew, temperature, topP, topK, seed, stop);
+    return overrides;
   }
 
   private Integer intOrNull(InternalRow row, int ordinal) {
