@@ -6,6 +6,7 @@ import io.batchgen.engine.format.gguf.GgufFile;
 import io.batchgen.engine.model.ModelConfig.QkNorm;
 import io.batchgen.engine.model.ModelConfig.RopeStyle;
 import io.batchgen.engine.tokenizer.ByteLevelBpeTokenizer;
+import io.batchgen.engine.tokenizer.SentencePieceBpeTokenizer;
 import io.batchgen.engine.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.List;
@@ -169,12 +170,27 @@ final class GgufCheckpoint {
     return new ModelWeights(embed, List.copyOf(layers), norm, head);
   }
 
+  /** Tokenizer models {@link #tokenizer} understands, for error messages. */
+  static final String SUPPORTED_TOKENIZERS = "gpt2 (byte-level BPE), llama (SentencePiece BPE)";
+
   static TextTokenizer tokenizer(GgufFile g) {
-    String model = optStr(g, "tokenizer.ggml.model", "none");
-    if (!model.equals("gpt2")) {
-      throw ModelFormatException.of(g.path(), "tokenizer.ggml.model [" + model
-          + "] is not supported; only byte-level BPE (gpt2) vocabularies are");
+    String model = optStr(g, "tokenizer.ggml.model", null);
+    if (model == null) {
+      throw ModelFormatException.of(g.path(), "metadata [tokenizer.ggml.model] is missing, so the"
+          + " file has no usable vocabulary; supported: " + SUPPORTED_TOKENIZERS
+          + ". Pass token ids instead of text.");
     }
+    return switch (model) {
+      case "gpt2" -> byteLevelBpe(g);
+      case "llama" -> sentencePiece(g);
+      default -> throw ModelFormatException.of(g.path(), "metadata [tokenizer.ggml.model] is ["
+          + model + "], which is not supported; supported: " + SUPPORTED_TOKENIZERS
+          + ". Pass token ids instead of text, or convert the model with one of these"
+          + " vocabularies.");
+    };
+  }
+
+  private static TextTokenizer byteLevelBpe(GgufFile g) {
     List<String> tokens = strings(g, "tokenizer.ggml.tokens");
     List<String> merges = strings(g, "tokenizer.ggml.merges");
     Object types = g.metadata().get("tokenizer.ggml.token_type");
@@ -189,6 +205,76 @@ final class GgufCheckpoint {
     boolean addBos = optBool(g, "tokenizer.ggml.add_bos_token", false);
     return new ByteLevelBpeTokenizer(tokens, merges, tokenTypes,
         eos >= 0 ? new int[] {(int) eos} : new int[0], addBos ? (int) bos : -1);
+  }
+
+  /**
+   * The SentencePiece vocabulary llama.cpp's converter writes for Llama-2-family models, with
+   * llama.cpp's defaults for absent keys: BOS 1, EOS 2, unknown 0, BOS added, space prefix on,
+   * scores 0, every token normal (byte tokens recognised by their {@code <0xNN>} spelling).
+   */
+  private static TextTokenizer sentencePiece(GgufFile g) {
+    List<String> tokens = strings(g, "tokenizer.ggml.tokens");
+    int n = tokens.size();
+    float[] scores = new float[n];
+    Object s = g.metadata().get("tokenizer.ggml.scores");
+    if (s != null) {
+      List<?> list = array(g, "tokenizer.ggml.scores", s, n);
+      for (int i = 0; i < n; i++) {
+        if (!(list.get(i) instanceof Double d)) {
+          throw ModelFormatException.of(g.path(), "metadata [tokenizer.ggml.scores] holds a"
+              + " non-float at index " + i);
+        }
+        scores[i] = d.floatValue();
+      }
+    }
+    int[] types = new int[n];
+    Object t = g.metadata().get("tokenizer.ggml.token_type");
+    if (t != null) {
+      List<?> list = array(g, "tokenizer.ggml.token_type", t, n);
+      for (int i = 0; i < n; i++) {
+        if (!(list.get(i) instanceof Long v)) {
+          throw ModelFormatException.of(g.path(), "metadata [tokenizer.ggml.token_type] holds a"
+              + " non-integer at index " + i);
+        }
+        types[i] = v.intValue();
+      }
+    } else {
+      for (int i = 0; i < n; i++) {
+        types[i] = tokens.get(i).matches("<0x[0-9A-Fa-f]{2}>")
+            ? SentencePieceBpeTokenizer.TYPE_BYTE : SentencePieceBpeTokenizer.TYPE_NORMAL;
+      }
+    }
+    int bos = tokenId(g, "tokenizer.ggml.bos_token_id", 1, n);
+    int eos = tokenId(g, "tokenizer.ggml.eos_token_id", 2, n);
+    int unk = tokenId(g, "tokenizer.ggml.unknown_token_id", 0, n);
+    boolean addBos = optBool(g, "tokenizer.ggml.add_bos_token", true);
+    if (addBos && bos < 0) {
+      throw ModelFormatException.of(g.path(), "metadata [tokenizer.ggml.add_bos_token] is true"
+          + " but there is no BOS token (tokenizer.ggml.bos_token_id)");
+    }
+    boolean addEos = optBool(g, "tokenizer.ggml.add_eos_token", false);
+    boolean spacePrefix = optBool(g, "tokenizer.ggml.add_space_prefix", true);
+    return new SentencePieceBpeTokenizer(tokens, scores, types,
+        new SentencePieceBpeTokenizer.Options(bos, eos, unk, addBos, addEos, spacePrefix));
+  }
+
+  private static List<?> array(GgufFile g, String key, Object v, int tokens) {
+    if (!(v instanceof List<?> list) || list.size() != tokens) {
+      throw ModelFormatException.of(g.path(), "metadata [" + key + "] must be an array with one"
+          + " entry per token (" + tokens + "), got " + (v instanceof List<?> l
+              ? l.size() + " entries" : v));
+    }
+    return list;
+  }
+
+  /** A special token id: {@code dflt} when absent, -1 for none; must lie inside the vocab. */
+  private static int tokenId(GgufFile g, String key, int dflt, int tokens) {
+    long id = optLong(g, key, dflt);
+    if (id >= tokens) {
+      throw ModelFormatException.of(g.path(), "metadata [" + key + "] is " + id
+          + ", outside the " + tokens + "-token vocabulary");
+    }
+    return (int) id;
   }
 
   private static List<String> strings(GgufFile g, String key) {
