@@ -75,13 +75,12 @@ final class GgufCheckpoint {
           + headDim + ", ffn=" + ffn + ", vocab=" + vocab + ", experts=" + experts + ", topK="
           + topK);
     }
-    RopeScaling scaling = null;
-    String scalingType = optStr(g, a + "rope.scaling.type", "none");
-    if (scalingType.equals("linear")) {
-      scaling = RopeScaling.linear(optDouble(g, a + "rope.scaling.factor", 1));
-    } else if (!scalingType.equals("none")) {
-      throw ModelFormatException.of(g.path(), a + "rope.scaling.type [" + scalingType
-          + "] is not supported; supported: none, linear");
+    RopeScaling scaling = ropeScaling(g, a, maxPos);
+    long window = optLong(g, a + "attention.sliding_window", 0);
+    if (window > 0 && window < maxPos) {
+      throw ModelFormatException.of(g.path(), "metadata [" + a + "attention.sliding_window] is "
+          + window + ", smaller than " + a + "context_length " + maxPos + "; sliding-window"
+          + " attention is not supported (attention here always spans the whole sequence)");
     }
     if (g.tensors().containsKey("rope_freqs.weight")) {
       throw ModelFormatException.of(g.path(), "tensor [rope_freqs.weight] (llama3 RoPE scaling)"
@@ -101,6 +100,61 @@ final class GgufCheckpoint {
     return new ModelConfig(arch, vocab, hidden, layers, heads, kvHeads, headDim, experts, topK,
         ffn, normTopk, sharedFfn, eps, theta, scaling, style, qk, bias, clip, tied, maxPos,
         eos >= 0 ? new int[] {(int) eos} : new int[0], bos);
+  }
+
+  /** {@code <arch>.rope.scaling.type} values {@link #ropeScaling} accepts. */
+  static final String SUPPORTED_ROPE_TYPES = "none, linear, yarn";
+
+  /**
+   * RoPE scaling from llama.cpp's keys. As llama.cpp reads them, the factor is
+   * {@code rope.scaling.factor} (or the older {@code rope.scale_linear}) and an absent type means
+   * linear. YaRN takes {@code original_context_length} and {@code yarn_beta_fast/slow}; the keys
+   * that change YaRN's magnitude or ramp away from Hugging Face's default definition are refused,
+   * since llama.cpp's meaning of them differs between versions.
+   */
+  private static RopeScaling ropeScaling(GgufFile g, String a, int maxPos) {
+    String typeKey = a + "rope.scaling.type";
+    String type = optStr(g, typeKey, "linear");
+    double factor = optDouble(g, a + "rope.scaling.factor",
+        optDouble(g, a + "rope.scale_linear", 1));
+    if (factor == 0) {
+      factor = 1; // llama.cpp: 0 means unset
+    }
+    if (!(factor > 0)) {
+      throw ModelFormatException.of(g.path(), "metadata [" + a + "rope.scaling.factor] must be"
+          + " positive, got " + factor);
+    }
+    return switch (type) {
+      case "none" -> null;
+      case "linear" -> factor == 1 ? null : RopeScaling.linear(factor);
+      case "yarn" -> {
+        refuse(g, a + "rope.scaling.yarn_ext_factor", 1);
+        refuse(g, a + "rope.scaling.yarn_attn_factor", Double.NaN);
+        refuse(g, a + "rope.scaling.attn_factor", 1);
+        refuse(g, a + "rope.scaling.yarn_log_multiplier", 0);
+        if (factor < 1) {
+          throw ModelFormatException.of(g.path(), "metadata [" + a + "rope.scaling.factor] must"
+              + " be >= 1 for YaRN, got " + factor);
+        }
+        long original = optLong(g, a + "rope.scaling.original_context_length", 0);
+        yield new RopeScaling.Yarn(factor, original > 0 ? (int) original : maxPos,
+            optDouble(g, a + "rope.scaling.yarn_beta_fast", 32),
+            optDouble(g, a + "rope.scaling.yarn_beta_slow", 1),
+            RopeScaling.Yarn.mscale(factor, 1), true);
+      }
+      default -> throw ModelFormatException.of(g.path(), "metadata [" + typeKey + "] is ["
+          + type + "], which is not supported; supported: " + SUPPORTED_ROPE_TYPES);
+    };
+  }
+
+  /** Fails when {@code key} is present with a value other than {@code neutral} (NaN: any). */
+  private static void refuse(GgufFile g, String key, double neutral) {
+    Object v = g.metadata().get(key);
+    if (v != null && !(v instanceof Double d && d == neutral)) {
+      throw ModelFormatException.of(g.path(), "metadata [" + key + "] is " + v + "; YaRN is"
+          + " supported only with the Hugging Face default for it (" + (Double.isNaN(neutral)
+              ? "key absent" : String.valueOf(neutral)) + ")");
+    }
   }
 
   static ModelWeights weights(ModelConfig c, GgufFile g) {

@@ -38,7 +38,12 @@ final class HfCheckpoint {
     int layers = c.requiredInt("num_hidden_layers");
     int vocab = c.requiredInt("vocab_size");
     int maxPos = c.integer("max_position_embeddings", 4096);
-    double theta = c.number("rope_theta", arch == Architecture.MIXTRAL ? 1e6 : 10000.0);
+    Json ropeParams = c.object("rope_parameters"); // transformers v5 spelling
+    double theta = c.number("rope_theta", ropeParams != null
+        ? ropeParams.number("rope_theta", Double.NaN) : Double.NaN);
+    if (Double.isNaN(theta)) {
+      theta = arch == Architecture.MIXTRAL ? 1e6 : 10000.0;
+    }
     float eps = (float) c.number("rms_norm_eps", 1e-6);
     boolean tie = c.bool("tie_word_embeddings", false);
     positive(c, "hidden_size", hidden);
@@ -58,12 +63,11 @@ final class HfCheckpoint {
     if (c.bool("mlp_bias", false)) {
       throw ModelFormatException.of(c.file(), "mlp_bias=true is not supported");
     }
-    if (c.bool("use_sliding_window", false)) {
-      throw ModelFormatException.of(c.file(), "use_sliding_window=true is not supported");
-    }
-    // Mixtral may declare a sliding window; positions beyond it would need windowed attention.
-    if (c.has("sliding_window") && arch == Architecture.MIXTRAL) {
-      maxPos = Math.min(maxPos, c.integer("sliding_window", maxPos));
+    checkSlidingWindow(c, arch, layers, maxPos);
+    double partialRotary = c.number("partial_rotary_factor", 1.0);
+    if (partialRotary != 1.0) {
+      throw ModelFormatException.of(c.file(), "partial_rotary_factor " + partialRotary
+          + " (RoPE on part of each head) is not supported; only 1.0 is");
     }
     int experts = 1;
     int topK = 1;
@@ -85,14 +89,7 @@ final class HfCheckpoint {
         topK = c.requiredInt("num_experts_per_tok");
         expertFfn = c.requiredInt("moe_intermediate_size");
         normTopk = c.bool("norm_topk_prob", false);
-        if (c.integer("decoder_sparse_step", 1) != 1) {
-          throw ModelFormatException.of(c.file(), "decoder_sparse_step other than 1 (dense layers"
-              + " between MoE layers) is not supported");
-        }
-        if (c.has("mlp_only_layers") && c.raw().get("mlp_only_layers").isJsonArray()
-            && c.raw().get("mlp_only_layers").getAsJsonArray().size() > 0) {
-          throw ModelFormatException.of(c.file(), "mlp_only_layers is not supported");
-        }
+        checkEveryLayerSparse(c);
         if (arch == Architecture.QWEN2_MOE) {
           sharedFfn = c.requiredInt("shared_expert_intermediate_size");
           bias = true;
@@ -125,7 +122,7 @@ final class HfCheckpoint {
       throw ModelFormatException.of(c.file(), "num_experts_per_tok " + topK
           + " must be in [1, " + experts + "]");
     }
-    RopeScaling scaling = ropeScaling(c);
+    RopeScaling scaling = ropeScaling(c, maxPos);
     int[] eos = c.intOrList("eos_token_id");
     Path gen = dir.resolve("generation_config.json");
     if (Files.exists(gen)) {
@@ -140,8 +137,24 @@ final class HfCheckpoint {
         tie, maxPos, eos, bos);
   }
 
-  private static RopeScaling ropeScaling(Json c) {
-    Json s = c.object("rope_scaling");
+  /** {@code rope_type} values {@link #ropeScaling} accepts, for error messages. */
+  static final String SUPPORTED_ROPE_TYPES = "default, linear, llama3, yarn";
+
+  private static RopeScaling ropeScaling(Json c, int maxPos) {
+    String key = "rope_scaling";
+    Json s = c.object(key);
+    if (s == null) {
+      key = "rope_parameters";
+      s = c.object(key);
+      if (s != null && !s.has("rope_type") && !s.has("type")) {
+        if (s.has("rope_theta")) {
+          return null; // transformers v5 spelling of plain RoPE
+        }
+        throw ModelFormatException.of(c.file(), "key [rope_parameters] has no rope_type (RoPE"
+            + " parameters per layer type are not supported); supported rope_type: "
+            + SUPPORTED_ROPE_TYPES);
+      }
+    }
     if (s == null) {
       return null;
     }
@@ -149,12 +162,114 @@ final class HfCheckpoint {
     return switch (type) {
       case "default" -> null;
       case "linear" -> RopeScaling.linear(s.number("factor", 1));
-      case "llama3" -> new RopeScaling("llama3", s.number("factor", 8),
+      case "llama3" -> new RopeScaling.Llama3(s.number("factor", 8),
           s.number("low_freq_factor", 1), s.number("high_freq_factor", 4),
           s.integer("original_max_position_embeddings", 8192));
-      default -> throw ModelFormatException.of(c.file(), "rope_scaling type [" + type
-          + "] is not supported; supported: default, linear, llama3");
+      case "yarn" -> yarn(c, key, s, maxPos);
+      case "dynamic" -> throw ModelFormatException.of(c.file(), "key [" + key + "] has rope_type"
+          + " [dynamic] (dynamic NTK: frequencies that change with the sequence length), which is"
+          + " not supported; supported: " + SUPPORTED_ROPE_TYPES + ". Remove " + key + " to run"
+          + " with plain RoPE up to the original context length.");
+      default -> throw ModelFormatException.of(c.file(), "key [" + key + "] has rope_type ["
+          + type + "], which is not supported; supported: " + SUPPORTED_ROPE_TYPES);
     };
+  }
+
+  /** YaRN exactly as transformers' {@code _compute_yarn_parameters} reads its config. */
+  private static RopeScaling yarn(Json c, String key, Json s, int maxPos) {
+    if (!s.has("factor") || s.number("factor", 0) < 1) {
+      throw ModelFormatException.of(c.file(), "key [" + key + ".factor] must be a number >= 1"
+          + " for rope_type yarn, got " + (s.has("factor") ? s.number("factor", 0) : "none"));
+    }
+    double factor = s.number("factor", 1);
+    int original = s.integer("original_max_position_embeddings", 0);
+    if (original <= 0) {
+      original = maxPos; // HF: `... or config.max_position_embeddings`
+    }
+    double betaFast = s.number("beta_fast", 0);
+    double betaSlow = s.number("beta_slow", 0);
+    double attention;
+    if (s.has("attention_factor")) {
+      attention = s.number("attention_factor", 1);
+      if (!(attention > 0)) {
+        throw ModelFormatException.of(c.file(), "key [" + key + ".attention_factor] must be"
+            + " positive, got " + attention);
+      }
+    } else {
+      double mscale = s.number("mscale", 0);
+      double mscaleAllDim = s.number("mscale_all_dim", 0);
+      attention = mscale != 0 && mscaleAllDim != 0
+          ? RopeScaling.Yarn.mscale(factor, mscale) / RopeScaling.Yarn.mscale(factor, mscaleAllDim)
+          : RopeScaling.Yarn.mscale(factor, 1);
+    }
+    // Python's `x or default`: a missing or zero beta takes the paper's value.
+    return new RopeScaling.Yarn(factor, original, betaFast != 0 ? betaFast : 32,
+        betaSlow != 0 ? betaSlow : 1, attention, s.bool("truncate", true));
+  }
+
+  /**
+   * Sliding-window attention is not implemented (every backend attends over the whole context), so
+   * a window that can take effect is a load error; one at least as long as the context is a no-op.
+   * Mixtral/Mistral apply {@code sliding_window} whenever it is set; the Qwen families only with
+   * {@code use_sliding_window: true}, and only on layers from {@code max_window_layers} on.
+   */
+  private static void checkSlidingWindow(Json c, Architecture arch, int layers, int maxPos) {
+    if (!c.has("sliding_window")) {
+      return;
+    }
+    int window = c.integer("sliding_window", 0);
+    if (window >= maxPos) {
+      return;
+    }
+    String fix = " Sliding-window attention is not supported: attention here always spans the"
+        + " whole sequence. To run the model exactly within its window, set"
+        + " max_position_embeddings to at most " + window + ".";
+    switch (arch) {
+      case MIXTRAL -> throw ModelFormatException.of(c.file(), "key [sliding_window] is " + window
+          + ", smaller than max_position_embeddings " + maxPos + "." + fix);
+      case QWEN2, QWEN2_MOE, QWEN3, QWEN3_MOE -> {
+        if (!c.bool("use_sliding_window", false)) {
+          return; // HF ignores the window unless use_sliding_window is set
+        }
+        int from = c.integer("max_window_layers", 28);
+        boolean anySliding = from < layers;
+        if (c.has("layer_types") && c.raw().get("layer_types").isJsonArray()) {
+          anySliding = c.raw().get("layer_types").toString().contains("\"sliding_attention\"");
+        }
+        if (anySliding) {
+          throw ModelFormatException.of(c.file(), "key [use_sliding_window] is true with"
+              + " sliding_window " + window + ", smaller than max_position_embeddings " + maxPos
+              + " (layers from max_window_layers " + from + " on use it)." + fix);
+        }
+      }
+      default -> {
+        // Llama and OLMoE have no sliding window; HF ignores the key for them.
+      }
+    }
+  }
+
+  /**
+   * Qwen2-MoE/Qwen3-MoE can interleave dense MLP layers ({@code decoder_sparse_step},
+   * {@code mlp_only_layers}); the module API gives every layer the same experts, so such
+   * checkpoints are refused rather than run with the wrong MLPs.
+   */
+  private static void checkEveryLayerSparse(Json c) {
+    int step = c.integer("decoder_sparse_step", 1);
+    if (step != 1) {
+      throw ModelFormatException.of(c.file(), "key [decoder_sparse_step] is " + step
+          + ": layers whose index + 1 is not a multiple of it would be dense MLPs between the MoE"
+          + " layers, which is not supported; only decoder_sparse_step 1 (every layer MoE) is");
+    }
+    if (c.has("mlp_only_layers")) {
+      var v = c.raw().get("mlp_only_layers");
+      if (!v.isJsonArray()) {
+        throw c.bad("mlp_only_layers", "a list of layer indices", v);
+      }
+      if (v.getAsJsonArray().size() > 0) {
+        throw ModelFormatException.of(c.file(), "key [mlp_only_layers] is " + v + ": dense MLP"
+            + " layers in an MoE model are not supported; only an empty list is");
+      }
+    }
   }
 
   private static void positive(Json c, String key, int v) {
