@@ -76,11 +76,13 @@ final class GgufCheckpoint {
           + topK);
     }
     RopeScaling scaling = ropeScaling(g, a, maxPos);
+    maxPos = HfCheckpoint.contextWith(scaling, maxPos);
     long window = optLong(g, a + "attention.sliding_window", 0);
     if (window > 0 && window < maxPos) {
       throw ModelFormatException.of(g.path(), "metadata [" + a + "attention.sliding_window] is "
-          + window + ", smaller than " + a + "context_length " + maxPos + "; sliding-window"
-          + " attention is not supported (attention here always spans the whole sequence)");
+          + window + ", smaller than the model's context of " + maxPos + " positions;"
+          + " sliding-window attention is not supported (attention here always spans the whole"
+          + " sequence)");
     }
     if (g.tensors().containsKey("rope_freqs.weight")) {
       throw ModelFormatException.of(g.path(), "tensor [rope_freqs.weight] (llama3 RoPE scaling)"

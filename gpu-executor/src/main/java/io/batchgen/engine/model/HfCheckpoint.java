@@ -63,6 +63,8 @@ final class HfCheckpoint {
     if (c.bool("mlp_bias", false)) {
       throw ModelFormatException.of(c.file(), "mlp_bias=true is not supported");
     }
+    RopeScaling scaling = ropeScaling(c, maxPos);
+    maxPos = contextWith(scaling, maxPos);
     checkSlidingWindow(c, arch, layers, maxPos);
     double partialRotary = c.number("partial_rotary_factor", 1.0);
     if (partialRotary != 1.0) {
@@ -122,7 +124,6 @@ final class HfCheckpoint {
       throw ModelFormatException.of(c.file(), "num_experts_per_tok " + topK
           + " must be in [1, " + experts + "]");
     }
-    RopeScaling scaling = ropeScaling(c, maxPos);
     int[] eos = c.intOrList("eos_token_id");
     Path gen = dir.resolve("generation_config.json");
     if (Files.exists(gen)) {
@@ -173,6 +174,19 @@ final class HfCheckpoint {
       default -> throw ModelFormatException.of(c.file(), "key [" + key + "] has rope_type ["
           + type + "], which is not supported; supported: " + SUPPORTED_ROPE_TYPES);
     };
+  }
+
+  /**
+   * The longest sequence: YaRN exists to stretch the original context {@code factor} times, so
+   * its sequences may run to {@code original * factor} even where the config's
+   * {@code max_position_embeddings} still names the original length (as Qwen's do).
+   */
+  static int contextWith(RopeScaling scaling, int maxPos) {
+    if (scaling instanceof RopeScaling.Yarn y) {
+      double stretched = Math.floor(y.originalMaxPositions() * y.factor());
+      return (int) Math.max(maxPos, Math.min(stretched, Integer.MAX_VALUE));
+    }
+    return maxPos;
   }
 
   /** YaRN exactly as transformers' {@code _compute_yarn_parameters} reads its config. */
@@ -226,7 +240,7 @@ final class HfCheckpoint {
         + " max_position_embeddings to at most " + window + ".";
     switch (arch) {
       case MIXTRAL -> throw ModelFormatException.of(c.file(), "key [sliding_window] is " + window
-          + ", smaller than max_position_embeddings " + maxPos + "." + fix);
+          + ", smaller than the model's context of " + maxPos + " positions." + fix);
       case QWEN2, QWEN2_MOE, QWEN3, QWEN3_MOE -> {
         if (!c.bool("use_sliding_window", false)) {
           return; // HF ignores the window unless use_sliding_window is set
@@ -238,8 +252,8 @@ final class HfCheckpoint {
         }
         if (anySliding) {
           throw ModelFormatException.of(c.file(), "key [use_sliding_window] is true with"
-              + " sliding_window " + window + ", smaller than max_position_embeddings " + maxPos
-              + " (layers from max_window_layers " + from + " on use it)." + fix);
+              + " sliding_window " + window + ", smaller than the model's context of " + maxPos
+              + " positions (layers from max_window_layers " + from + " on use it)." + fix);
         }
       }
       default -> {

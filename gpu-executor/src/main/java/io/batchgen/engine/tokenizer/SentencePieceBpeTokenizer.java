@@ -70,7 +70,7 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
   private final Options options;
   private final Map<String, Integer> ids = new HashMap<>();
   private final int[] byteIds = new int[256]; // byte value -> token id, -1 when absent
-  private final List<String> specials = new ArrayList<>();
+  private final Map<Character, List<String>> specialsByFirstChar = new HashMap<>();
 
   /**
    * @param tokens     token strings by id
@@ -95,6 +95,7 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
     this.scores = scores.clone();
     this.types = tokenTypes.clone();
     this.options = options;
+    List<String> specials = new ArrayList<>();
     for (int i = 0; i < tokens.size(); i++) {
       String t = tokens.get(i);
       ids.putIfAbsent(t, i);
@@ -105,6 +106,9 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
       }
     }
     specials.sort(Comparator.comparingInt(String::length).reversed());
+    for (String t : specials) {
+      specialsByFirstChar.computeIfAbsent(t.charAt(0), k -> new ArrayList<>()).add(t);
+    }
     Arrays.fill(byteIds, -1);
     for (int b = 0; b < 256; b++) {
       Integer id = ids.get(String.format("<0x%02X>", b));
@@ -124,31 +128,24 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
       out.add(options.bosId());
     }
     boolean afterSpecial = true; // the text start counts as "after a special token"
-    int pos = 0;
-    while (pos < text.length()) {
-      int nextAt = text.length();
-      String next = null;
-      for (String s : specials) {
-        int at = text.indexOf(s, pos);
-        if (at >= 0 && at < nextAt) {
-          nextAt = at;
-          next = s;
-        }
+    int fragmentStart = 0;
+    int i = 0;
+    while (i < text.length()) {
+      String special = specialAt(text, i);
+      if (special == null) {
+        i++;
+        continue;
       }
-      if (nextAt > pos) {
-        String fragment = text.substring(pos, nextAt);
-        if (options.addSpacePrefix() && afterSpecial) {
-          fragment = " " + fragment;
-        }
-        encodeFragment(fragment.replace(' ', SPACE_MARK), out);
-        afterSpecial = false;
+      if (i > fragmentStart) {
+        encodeFragment(text.substring(fragmentStart, i), afterSpecial, out);
       }
-      if (next == null) {
-        break;
-      }
-      out.add(ids.get(next));
+      out.add(ids.get(special));
       afterSpecial = true;
-      pos = nextAt + next.length();
+      i += special.length();
+      fragmentStart = i;
+    }
+    if (fragmentStart < text.length()) {
+      encodeFragment(text.substring(fragmentStart), afterSpecial, out);
     }
     if (options.addEos() && options.eosId() >= 0) {
       out.add(options.eosId());
@@ -156,8 +153,26 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
     return out.toArray();
   }
 
+  /** The longest special token starting at {@code at}, or null. */
+  private String specialAt(String text, int at) {
+    List<String> candidates = specialsByFirstChar.get(text.charAt(at));
+    if (candidates != null) {
+      for (String s : candidates) { // longest first
+        if (text.startsWith(s, at)) {
+          return s;
+        }
+      }
+    }
+    return null;
+  }
+
+  private void encodeFragment(String fragment, boolean afterSpecial, IntList out) {
+    String s = options.addSpacePrefix() && afterSpecial ? " " + fragment : fragment;
+    mergeByScore(s.replace(' ', SPACE_MARK), out);
+  }
+
   /** Merges one normalised fragment by score and appends its ids. */
-  private void encodeFragment(String s, IntList out) {
+  private void mergeByScore(String s, IntList out) {
     int n = s.codePointCount(0, s.length());
     int[] start = new int[n]; // symbol i covers chars [start[i], start[i] + len[i])
     int[] len = new int[n];   // 0 once merged into its left neighbour

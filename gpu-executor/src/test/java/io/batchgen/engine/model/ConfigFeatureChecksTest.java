@@ -81,6 +81,14 @@ class ConfigFeatureChecksTest {
     assertThat(y.betaSlow()).isEqualTo(1.0);
     assertThat(y.truncate()).isTrue();
     assertThat(y.attentionFactor()).isCloseTo(1 + 0.1 * Math.log(4), within(1e-12));
+    // 128 * 4 = 512 = max_position_embeddings: the context stays
+    assertThat(HfCheckpoint.parseConfig(dir).maxPositions()).isEqualTo(512);
+    Path stretched = edited(mixtral, j -> {
+      JsonObject r = rope("yarn");
+      r.addProperty("original_max_position_embeddings", 512);
+      j.add("rope_scaling", r);
+    });
+    assertThat(HfCheckpoint.parseConfig(stretched).maxPositions()).isEqualTo(2048);
   }
 
   @Test
@@ -198,7 +206,7 @@ class ConfigFeatureChecksTest {
     assertThatThrownBy(() -> HfCheckpoint.parseConfig(dir))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining(dir.resolve("config.json") + ": key [sliding_window] is 256,"
-            + " smaller than max_position_embeddings 512.")
+            + " smaller than the model's context of 512 positions.")
         .hasMessageContaining("Sliding-window attention is not supported")
         .hasMessageContaining("set max_position_embeddings to at most 256");
     // a window covering the whole context never applies; so does null (Mixtral's own config)
@@ -224,8 +232,8 @@ class ConfigFeatureChecksTest {
     assertThatThrownBy(() -> HfCheckpoint.parseConfig(on))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("config.json: key [use_sliding_window] is true with sliding_window"
-            + " 128, smaller than max_position_embeddings 512 (layers from max_window_layers 1"
-            + " on use it).");
+            + " 128, smaller than the model's context of 512 positions (layers from"
+            + " max_window_layers 1 on use it).");
     Path off = edited(qwen2, j -> {
       j.addProperty("use_sliding_window", false);
       j.addProperty("sliding_window", 128);
@@ -287,6 +295,7 @@ class ConfigFeatureChecksTest {
     assertThat(y.betaFast()).isEqualTo(16.0);
     assertThat(y.betaSlow()).isEqualTo(1.0);
     assertThat(y.attentionFactor()).isCloseTo(1 + 0.1 * Math.log(4), within(1e-12));
+    assertThat(GgufCheckpoint.parseConfig(g).maxPositions()).isEqualTo(512); // max(512, 128 * 4)
     GgufFile linear = gguf("linear", w -> w.putF32("qwen2.rope.scale_linear", 2f));
     assertThat(GgufCheckpoint.parseConfig(linear).ropeScaling())
         .isEqualTo(RopeScaling.linear(2));
@@ -310,7 +319,7 @@ class ConfigFeatureChecksTest {
     assertThatThrownBy(() -> GgufCheckpoint.parseConfig(window))
         .isInstanceOf(ModelFormatException.class)
         .hasMessageContaining("window.gguf: metadata [qwen2.attention.sliding_window] is 64,"
-            + " smaller than qwen2.context_length 512; sliding-window attention is not"
-            + " supported");
+            + " smaller than the model's context of 512 positions; sliding-window attention is"
+            + " not supported");
   }
 }

@@ -72,6 +72,11 @@ class SentencePieceBpeTokenizerTest {
     assertThat(spm.encode("a</s>b")).containsExactly(BOS, SPACE_A, EOS, SPACE, B);
     assertThat(spm.encode("")).containsExactly(BOS);
     assertThat(spm.encode("<s>")).containsExactly(BOS, BOS);
+    // adjacent specials, then a fragment that starts after one ("x" is byte 0x78)
+    assertThat(spm.encode("<s></s>x")).containsExactly(BOS, BOS, EOS, SPACE, byteId(0x78));
+    // "<unk" is no token: only the complete "<unk>" is matched
+    assertThat(spm.encode("b<unk<unk>")).containsExactly(BOS, SPACE, B, byteId('<'),
+        byteId('u'), byteId('n'), byteId('k'), UNK);
   }
 
   @Test
