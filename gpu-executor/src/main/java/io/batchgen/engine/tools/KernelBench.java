@@ -25,7 +25,9 @@ import java.util.SplittableRandom;
  *
  * <p>The headline ratio is measured side by side in the same run: the cpu kernel on 2 threads
  * over the plain-Java reference kernel, f32, batch 64. Absolute numbers are noisy on a shared
- * machine; the ratio much less so.
+ * machine; the ratio much less so. The run also measures this machine's register-only FMA
+ * ceiling ({@link FmaPeak}) on 1 and 2 threads and reports every figure as a fraction of it, so
+ * results from machines with different FMA widths can be compared.
  */
 public final class KernelBench {
   static final String USAGE = """
@@ -87,6 +89,9 @@ public final class KernelBench {
         Runtime.getRuntime().availableProcessors());
     Map<String, String> summary = new LinkedHashMap<>();
     Map<String, Double> gflops = new LinkedHashMap<>();
+    double[] peak = {0, FmaPeak.gflops(1, 5), FmaPeak.gflops(2, 5)};
+    out.printf("  fp32 FMA ceiling (registers only): 1 thread %.1f GFLOP/s, 2 threads %.1f"
+        + " GFLOP/s%n", peak[1], peak[2]);
     int maxBatch = Arrays.stream(batches).max().orElse(1);
     float[] x = new float[maxBatch * h];
     SplittableRandom rnd = new SplittableRandom(1);
@@ -102,9 +107,9 @@ public final class KernelBench {
             double[] stats = time(ffn, experts, x, y, b, runs, h, f);
             String key = dtype.name().toLowerCase() + "_t" + threads + "_b" + b;
             gflops.put(key, stats[0]);
-            out.printf("  %-5s threads=%d batch=%4d  %7.1f GFLOP/s  (median of %d, spread"
-                + " %.0f%%)%n", dtype.name().toLowerCase(), threads, b, stats[0], runs,
-                stats[1] * 100);
+            out.printf("  %-5s threads=%d batch=%4d  %7.1f GFLOP/s  %3.0f%% of ceiling  (median of"
+                + " %d, spread %.0f%%)%n", dtype.name().toLowerCase(), threads, b, stats[0],
+                100 * stats[0] / peak[threads], runs, stats[1] * 100);
           }
         }
       }
@@ -120,6 +125,9 @@ public final class KernelBench {
     double ratio = gflops.getOrDefault(best, 0.0) / ref;
     summary.put("baseline", "reference_f32_b" + refBatch);
     summary.put("reference_gflops", fmt(ref));
+    summary.put("ceiling_t1_gflops", fmt(peak[1]));
+    summary.put("ceiling_t2_gflops", fmt(peak[2]));
+    summary.put(best + "_of_ceiling", fmt(gflops.getOrDefault(best, 0.0) / peak[2]));
     gflops.forEach((k, v) -> summary.put(k + "_gflops", fmt(v)));
     Double t1 = gflops.get("f32_t1_b" + refBatch);
     if (t1 != null) {
