@@ -156,7 +156,11 @@ public final class RuntimeBench {
             + " kv/token=%d B%n", preset, arch, ex.describe(), work.size(), fullTokens,
             bytesPerToken);
         long ample = (long) (fullTokens * bytesPerToken * 1.25) + (64L << 20);
-        long tight = fullTokens * bytesPerToken / 8;
+        // 1/8 of the sequences at full length, but never less than the longest one needs (and
+        // one spare block per layer), so small --prompts runs do not fail admission.
+        long longest = work.stream().mapToLong(r -> r.promptTokens().length
+            + r.sampling().maxNewTokens()).max().orElse(0) + 16;
+        long tight = Math.max(fullTokens / 8, longest) * bytesPerToken;
         Map<String, Cell> cells = new LinkedHashMap<>();
         for (String budget : List.of("ample", "tight")) {
           long bytes = budget.equals("ample") ? ample : tight;
