@@ -30,7 +30,6 @@ final class CpuExecutor implements ModuleExecutor {
   private final ModelShape shape;
   private final RopeFrequencies rope;
   private final WorkerPool pool;
-  private final Gemm gemm;
   private final float[][] workerScratch;
   private float[] xn = new float[0];
   private float[] q = new float[0];
@@ -48,8 +47,7 @@ final class CpuExecutor implements ModuleExecutor {
     this.shape = model.shape();
     this.rope = new RopeFrequencies(c);
     this.pool = new WorkerPool(threads);
-    this.gemm = new Gemm(pool);
-    this.ffn = new CpuFfn(gemm);
+    this.ffn = new CpuFfn(new Gemm(pool));
     this.workerScratch = new float[threads][];
     for (int i = 0; i < threads; i++) {
       workerScratch[i] = new float[0];
@@ -89,7 +87,7 @@ final class CpuExecutor implements ModuleExecutor {
   }
 
   private void matmul(float[] x, int m, WeightTensor w, float[] out, int ldo) {
-    gemm.matmul(x, 0, m, w, out, 0, ldo);
+    ffn.matmul(w, x, m, out, ldo);
   }
 
   /** RMSNorm of row {@code r} (width n): sum of squares in double, in index order. */

@@ -1,6 +1,7 @@
 package io.batchgen.engine.backend;
 
 import io.batchgen.engine.model.ExpertWeights;
+import io.batchgen.engine.model.WeightTensor;
 
 /**
  * The cpu backend's expert FFN over all rows routed to one expert: one task computes the gate and
@@ -99,8 +100,8 @@ final class CpuFfn {
       float[] acc = wk.acc(rows);
       float[] tail = wk.tail;
       for (int p = from; p < to; p++) {
-        PanelGemm.panel(x, rows, h, gp, p, g, 0, fp, acc);
-        PanelGemm.panel(x, rows, h, upk, p, u, 0, fp, acc);
+        PanelGemm.panel(x, rows, h, gp, p, g, 0, fp, acc, wk.widened);
+        PanelGemm.panel(x, rows, h, upk, p, u, 0, fp, acc, wk.widened);
         int n0 = p * PanelGemm.NR;
         int n1 = Math.min(f, n0 + PanelGemm.NR);
         for (int r = 0; r < rows; r++) {
@@ -110,9 +111,34 @@ final class CpuFfn {
     });
     int hOut = w.down().rows();
     gemm.pool().run(dp.panelCount(), (worker, from, to) -> {
-      float[] acc = gemm.workspace(worker).acc(rows);
+      Gemm.Workspace wk = gemm.workspace(worker);
+      float[] acc = wk.acc(rows);
       for (int p = from; p < to; p++) {
-        PanelGemm.panel(g, rows, fp, dp, p, out, 0, hOut, acc);
+        PanelGemm.panel(g, rows, fp, dp, p, out, 0, hOut, acc, wk.widened);
+      }
+    });
+  }
+
+  /**
+   * {@code out (rows, N) = x (rows, K) · W^T} for a projection (attention, router, LM head): on
+   * the packed weights when the batch is large enough to pay for packing them or they are cached
+   * already, else decoded on the fly. Bitwise the same either way.
+   */
+  void matmul(WeightTensor w, float[] x, int rows, float[] out, int ldo) {
+    if (rows == 0) {
+      return;
+    }
+    if (rows < packMinRows && !cache.holds(w)) {
+      gemm.matmul(x, 0, rows, w, out, 0, ldo);
+      return;
+    }
+    PanelGemm.Packed pw = cache.get(w);
+    int k = w.cols();
+    gemm.pool().run(pw.panelCount(), (worker, from, to) -> {
+      Gemm.Workspace wk = gemm.workspace(worker);
+      float[] acc = wk.acc(rows);
+      for (int p = from; p < to; p++) {
+        PanelGemm.panel(x, rows, k, pw, p, out, 0, ldo, acc, wk.widened);
       }
     });
   }

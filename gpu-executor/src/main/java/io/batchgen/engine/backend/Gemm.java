@@ -50,6 +50,8 @@ final class Gemm {
     private float[] acc = new float[0];
     /** Scratch for {@link SwiGlu#apply}. */
     final float[] tail = new float[2 * L];
+    /** A BF16 panel block widened to f32 ({@link PanelGemm#panel}). */
+    final float[] widened = new float[PanelGemm.widenedLength()];
 
     /** Accumulator tile for {@link PanelGemm#panel}: {@code m * NR} floats. */
     float[] acc(int m) {

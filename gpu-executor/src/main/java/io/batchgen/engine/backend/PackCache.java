@@ -9,8 +9,9 @@ import java.util.Map;
 /**
  * Weight matrices packed for {@link PanelGemm}, kept on the heap up to a byte budget, least
  * recently used evicted first. The checkpoint itself stays memory-mapped; this is a copy of the
- * hot expert weights as f32 ({@code 4 * ceil(N / 24) * 24 * K} bytes per matrix, whatever the
- * stored type: twice the mapped size for bf16, about 3.8x for Q8_0).
+ * hot weights in panel order: BF16 stays BF16 (the mapped size), every other type becomes f32
+ * ({@code 4 * ceil(N / 24) * 24 * K} bytes per matrix: about 3.8x the mapped size for Q8_0, 2x for
+ * F16).
  *
  * <p>The default budget is a quarter of the maximum heap (the core modules read no system
  * properties; a typed backend option can make it tunable). A matrix larger than the whole budget
@@ -39,6 +40,11 @@ final class PackCache {
     return bytes;
   }
 
+  /** Whether {@code w} is cached. */
+  boolean holds(WeightTensor w) {
+    return map.containsKey(w);
+  }
+
   /** Whether all three matrices of {@code w} are cached. */
   boolean holds(ExpertWeights w) {
     return map.containsKey(w.gate()) && map.containsKey(w.up()) && map.containsKey(w.down());
@@ -50,10 +56,10 @@ final class PackCache {
     if (p != null) {
       return p;
     }
-    float[] dst = PanelGemm.allocate(w);
+    PanelGemm.Packed dst = PanelGemm.allocate(w);
     gemm.pool().run(PanelGemm.panels(w.rows()),
         (worker, from, to) -> PanelGemm.pack(w, from, to, dst, gemm.workspace(worker)));
-    p = new PanelGemm.Packed(w.name(), w.rows(), w.cols(), dst);
+    p = dst;
     if (p.bytes() <= budget) {
       Iterator<Map.Entry<WeightTensor, PanelGemm.Packed>> it = map.entrySet().iterator();
       while (bytes + p.bytes() > budget && it.hasNext()) {

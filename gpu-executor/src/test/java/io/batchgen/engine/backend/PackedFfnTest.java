@@ -13,7 +13,7 @@ import java.util.SplittableRandom;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -78,10 +78,11 @@ class PackedFfnTest {
     }
   }
 
-  @ParameterizedTest
-  @ValueSource(ints = {1, 2})
-  void rowResultIndependentOfBatchPositionAndThreads(int threads) {
-    ExpertWeights w = expert(DType.F32, 11);
+  @ParameterizedTest(name = "{0} threads, {1}")
+  @CsvSource({"1, F32", "2, F32", "1, BF16", "2, BF16"})
+  void rowResultIndependentOfBatchPositionAndThreads(int threads, DType dtype) {
+    // 7 and 8 rows widen BF16 in registers, 12 and more block by block: the same bits
+    ExpertWeights w = expert(dtype, 11);
     int rows = 23;
     float[] x = input(rows, 3);
     float[] alone;
@@ -106,6 +107,38 @@ class PackedFfnTest {
         assertThat(Arrays.copyOfRange(out, r * H, (r + 1) * H)).as("position %d", r)
             .containsExactly(alone);
       }
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = DType.class, names = {"F32", "BF16"})
+  void packedProjectionEqualsOnTheFlyBitForBit(DType dtype) {
+    // 61 output columns: two whole panels and a partial one; written with a row stride of 64
+    WeightTensor w = matrix(dtype, 61, H, new SplittableRandom(3));
+    int ldo = 64;
+    try (WorkerPool pool = new WorkerPool(2)) {
+      Gemm gemm = new Gemm(pool);
+      CpuFfn packed = new CpuFfn(gemm, 1 << 20, 1);
+      for (int rows : new int[] {1, 2, 3, 5, 11, 12, 13, 30}) {
+        float[] x = input(rows, 40 + rows);
+        float[] want = new float[rows * ldo];
+        float[] got = new float[rows * ldo];
+        gemm.matmul(x, 0, rows, w, want, 0, ldo);
+        packed.matmul(w, x, rows, got, ldo);
+        assertThat(got).as("%s, %d rows", dtype, rows).containsExactly(want);
+      }
+      assertThat(packed.cache().holds(w)).isTrue();
+    }
+  }
+
+  @Test
+  void bf16WeightsStayBf16InTheCache() {
+    ExpertWeights w = expert(DType.BF16, 1);
+    try (WorkerPool pool = new WorkerPool(1)) {
+      CpuFfn ffn = new CpuFfn(new Gemm(pool), 1 << 20, 1);
+      run(ffn, w, input(2, 1), 2);
+      // two bytes per element of the padded panels, as mapped
+      assertThat(ffn.cache().bytes()).isEqualTo(2L * (3 * 24 * H * 2 + 2 * 24 * F));
     }
   }
 
