@@ -197,22 +197,16 @@ public final class KvBlockPool implements AutoCloseable {
     for (int b = 0; b * blockSize < positions; b++) {
       int first = b * blockSize;
       int count = Math.min(blockSize, positions - first);
-      System.arraycopy(k, first * kvDim, blockScratch, 0, count * kvDim);
-      System.arraycopy(v, first * kvDim, blockScratch, blockSize * kvDim, count * kvDim);
-      store.writeBlock(table[b], blockScratch, 0);
+      store.writePositions(table[b], 0, count, k, first * kvDim, v, first * kvDim);
     }
   }
 
   /** Copies positions {@code [from, to)} of one layer out of {@code table}'s blocks. */
   public void saveLayer(int[] table, float[] k, float[] v, int from, int to) {
     for (int b = from / blockSize; b * blockSize < to; b++) {
-      store.readBlock(table[b], blockScratch, 0);
       int lo = Math.max(from, b * blockSize);
       int hi = Math.min(to, (b + 1) * blockSize);
-      int slot = lo - b * blockSize;
-      System.arraycopy(blockScratch, slot * kvDim, k, lo * kvDim, (hi - lo) * kvDim);
-      System.arraycopy(blockScratch, (blockSize + slot) * kvDim, v, lo * kvDim,
-          (hi - lo) * kvDim);
+      store.readPositions(table[b], lo - b * blockSize, hi - lo, k, lo * kvDim, v, lo * kvDim);
     }
   }
 

@@ -31,6 +31,37 @@ public interface KvStore extends AutoCloseable {
   /** Overwrites block {@code block} from {@code src[offset .. offset + floatsPerBlock())}. */
   void writeBlock(int block, float[] src, int offset);
 
+  /**
+   * Writes positions {@code [from, from + count)} of {@code block}: keys from {@code k[kOff ..]},
+   * values from {@code v[vOff ..]}, {@code count * kvDim} floats each (kvDim =
+   * {@code floatsPerBlock() / (2 * blockSize())}); other positions keep their contents. Paging
+   * a layer in from the host tier uses this. The default goes through a whole-block copy; stores
+   * that can address positions directly override it.
+   */
+  default void writePositions(int block, int from, int count, float[] k, int kOff, float[] v,
+      int vOff) {
+    int kvDim = floatsPerBlock() / (2 * blockSize());
+    float[] tmp = new float[floatsPerBlock()];
+    readBlock(block, tmp, 0);
+    System.arraycopy(k, kOff, tmp, from * kvDim, count * kvDim);
+    System.arraycopy(v, vOff, tmp, (blockSize() + from) * kvDim, count * kvDim);
+    writeBlock(block, tmp, 0);
+  }
+
+  /**
+   * Reads positions {@code [from, from + count)} of {@code block} into {@code k[kOff ..]} and
+   * {@code v[vOff ..]} (the inverse of {@link #writePositions}). The default goes through a
+   * whole-block copy.
+   */
+  default void readPositions(int block, int from, int count, float[] k, int kOff, float[] v,
+      int vOff) {
+    int kvDim = floatsPerBlock() / (2 * blockSize());
+    float[] tmp = new float[floatsPerBlock()];
+    readBlock(block, tmp, 0);
+    System.arraycopy(tmp, from * kvDim, k, kOff, count * kvDim);
+    System.arraycopy(tmp, (blockSize() + from) * kvDim, v, vOff, count * kvDim);
+  }
+
   @Override
   void close();
 }

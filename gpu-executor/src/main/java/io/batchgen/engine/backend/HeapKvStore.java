@@ -63,6 +63,24 @@ final class HeapKvStore implements KvStore {
     System.arraycopy(src, offset, block(block), 0, floatsPerBlock);
   }
 
+  @Override
+  public void writePositions(int block, int from, int count, float[] k, int kOff, float[] v,
+      int vOff) {
+    float[] b = block(block);
+    int kvDim = vOffset / blockSize();
+    System.arraycopy(k, kOff, b, from * kvDim, count * kvDim);
+    System.arraycopy(v, vOff, b, vOffset + from * kvDim, count * kvDim);
+  }
+
+  @Override
+  public void readPositions(int block, int from, int count, float[] k, int kOff, float[] v,
+      int vOff) {
+    float[] b = block(block);
+    int kvDim = vOffset / blockSize();
+    System.arraycopy(b, from * kvDim, k, kOff, count * kvDim);
+    System.arraycopy(b, vOffset + from * kvDim, v, vOff, count * kvDim);
+  }
+
   private void check(int id) {
     if (closed) {
       throw new IllegalStateException("KV store is closed");
