@@ -29,8 +29,8 @@ import org.junit.jupiter.params.provider.CsvSource;
  * against activations rounded to the same type, hence the looser bounds for those.
  *
  * <p>Opt-in, because it needs Node.js and npm: {@code ./mvnw -B -Pllamacpp -pl gpu-executor test
- * -Dtest=LlamaCppConformanceTest} (the profile runs {@code npm install} in {@code tools/llamacpp} and
- * sets {@code batchgen.llamacpp.dir}).
+ * -Dtest=LlamaCppConformanceTest} (the profile runs {@code npm install} in
+ * {@code tools/llamacpp} and sets {@code batchgen.llamacpp.dir}).
  */
 @EnabledIfSystemProperty(named = "batchgen.llamacpp.dir", matches = ".+")
 class LlamaCppConformanceTest {
