@@ -173,8 +173,9 @@ public final class RuntimeBench {
           List<RunFigures> ls = new ArrayList<>();
           List<RunFigures> co = new ArrayList<>();
           for (int r = 0; r < intOpt("runs"); r++) {
-            ls.add(measureOnce(ex, work, lockStep));
-            co.add(measureOnce(ex, work, coroutine));
+            ls.add(progress(budget, SchedulingMode.LOCK_STEP, r, measureOnce(ex, work, lockStep)));
+            co.add(progress(budget, SchedulingMode.COROUTINE, r,
+                measureOnce(ex, work, coroutine)));
           }
           cells.put(budget + "/" + SchedulingMode.LOCK_STEP, cell(ls));
           cells.put(budget + "/" + SchedulingMode.COROUTINE, cell(co));
@@ -212,6 +213,14 @@ public final class RuntimeBench {
     out.println(line);
   }
 
+  /** One line per run, so a long benchmark shows where it is. */
+  private RunFigures progress(String budget, SchedulingMode mode, int run, RunFigures f) {
+    out.printf(Locale.ROOT, "    run %d/%s budget=%s mode=%s: %.1f tok/s in %.0f s%n", run + 1,
+        opts.get("runs"), budget, mode, f.tokensPerSecond(), f.seconds());
+    out.flush();
+    return f;
+  }
+
   private static double ratio(Map<String, Cell> cells, String budget) {
     return cells.get(budget + "/" + SchedulingMode.COROUTINE).tokensPerSecond()
         / cells.get(budget + "/" + SchedulingMode.LOCK_STEP).tokensPerSecond();
@@ -225,7 +234,7 @@ public final class RuntimeBench {
 
   /** One run's figures. */
   record RunFigures(double tokensPerSecond, double meanExpertBatch, double meanAttentionBatch,
-      long preemptions) {
+      long preemptions, double seconds) {
   }
 
   static Cell cell(List<RunFigures> runs) {
@@ -256,7 +265,7 @@ public final class RuntimeBench {
       double secs = (System.nanoTime() - t0) / 1e9;
       RuntimeMetrics m = rt.metrics();
       return new RunFigures(tokens / secs, m.meanExpertBatchRows(),
-          m.meanBatchRows(io.batchgen.core.model.ModuleKind.ATTENTION), m.preemptions());
+          m.meanBatchRows(io.batchgen.core.model.ModuleKind.ATTENTION), m.preemptions(), secs);
     }
   }
 
@@ -310,6 +319,9 @@ public final class RuntimeBench {
           double t1 = seconds(ex, prefillOnly, cfg);
           double t2 = seconds(ex, full, cfg);
           decode.add(n * 127 / (t2 - t1));
+          out.printf(Locale.ROOT, "    run %d/%d mode=%s: prefill-only %.1f s, full %.1f s, decode"
+              + " %.1f tok/s%n", run + 1, intOpt("runs"), mode, t1, t2, decode.get(run));
+          out.flush();
         }
         out.printf(Locale.ROOT, "bar: model=%s dtype=%s backend=%s mode=%s 64 seqs x (128 prompt"
             + " + 128 new): decode tok/s=%.1f runs=%s%n", preset, opts.get("dtype"),
