@@ -109,12 +109,16 @@ final class CpuFfn {
         }
       }
     });
-    int hOut = w.down().rows();
-    gemm.pool().run(dp.panelCount(), (worker, from, to) -> {
+    packed(dp, g, rows, fp, out, w.down().rows());
+  }
+
+  /** {@code out (rows, ldo) = x (rows, ldx) · W^T} on packed weights, panels split over workers. */
+  private void packed(PanelGemm.Packed pw, float[] x, int rows, int ldx, float[] out, int ldo) {
+    gemm.pool().run(pw.panelCount(), (worker, from, to) -> {
       Gemm.Workspace wk = gemm.workspace(worker);
       float[] acc = wk.acc(rows);
       for (int p = from; p < to; p++) {
-        PanelGemm.panel(g, rows, fp, dp, p, out, 0, hOut, acc, wk.widened);
+        PanelGemm.panel(x, rows, ldx, pw, p, out, 0, ldo, acc, wk.widened);
       }
     });
   }
@@ -132,14 +136,6 @@ final class CpuFfn {
       gemm.matmul(x, 0, rows, w, out, 0, ldo);
       return;
     }
-    PanelGemm.Packed pw = cache.get(w);
-    int k = w.cols();
-    gemm.pool().run(pw.panelCount(), (worker, from, to) -> {
-      Gemm.Workspace wk = gemm.workspace(worker);
-      float[] acc = wk.acc(rows);
-      for (int p = from; p < to; p++) {
-        PanelGemm.panel(x, rows, k, pw, p, out, 0, ldo, acc, wk.widened);
-      }
-    });
+    packed(cache.get(w), x, rows, w.cols(), out, ldo);
   }
 }
