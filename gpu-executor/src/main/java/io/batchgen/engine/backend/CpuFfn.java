@@ -112,7 +112,9 @@ final class CpuFfn {
     packed(dp, g, rows, fp, out, w.down().rows());
   }
 
-  /** {@code out (rows, ldo) = x (rows, ldx) · W^T} on packed weights, panels split over workers. */
+  /**
+   * {@code out (rows, ldo) = x (rows, ldx) · W^T} on packed weights, panels split over workers.
+   */
   private void packed(PanelGemm.Packed pw, float[] x, int rows, int ldx, float[] out, int ldo) {
     gemm.pool().run(pw.panelCount(), (worker, from, to) -> {
       Gemm.Workspace wk = gemm.workspace(worker);
