@@ -32,8 +32,11 @@ import java.util.Random;
  * side by side in one process.
  *
  * <p>Workload: {@code --prompts} requests (default 512) with random token ids, prompt lengths
- * spread over {@code [16, 192]} and heavy-tailed output lengths (Pareto, alpha 1.5, from 8 up to
- * 256), fixed per row from {@code --seed} with EOS ignored, so every run does the same work. Each
+ * spread over {@code [16, 192]} and heavy-tailed output lengths (Pareto, alpha 1.5, from
+ * {@code --minOutput} 32 up to {@code --maxOutput} 256: median 50, mean 73), fixed per row from
+ * {@code --seed} with EOS ignored, so every run does the same work. About 40% of the tokens are
+ * generated: decode is where lock-step's KV-bound running set shrinks expert batches (with
+ * {@code --minOutput 8} prefill is 83% of the work and both modes are compute bound alike). Each
  * model runs under (a) an ample KV budget and (b) a budget that holds only 1/8 of the sequences at
  * full length (there the coroutine runtime runs with {@code kvOffload}: KV in the host tier, the
  * device budget bounding attention batches); each (budget, mode) pair runs {@code --runs} times
@@ -58,8 +61,13 @@ public final class RuntimeBench {
       "  --threads N                backend threads (default: available processors)",
       "  --backend NAME             cpu | reference | auto (default cpu)",
       "  --dtype NAME               bf16 | f32 | f16 weights (default bf16)",
+      "  --minOutput N              scale (and least value) of the heavy-tailed output",
+      "                             lengths (default 32)",
       "  --maxOutput N              cap of the heavy-tailed output lengths (default 256)",
       "  --seed N                   workload seed (default 42)",
+      "  --budgets ample,tight      KV budgets to run (default both; ratios need both modes)",
+      "  --modes lock-step,coroutine  scheduling modes to run (default both; e.g. one mode",
+      "                             alone under a profiler)",
       "  --bar                      instead: decode tok/s of 64 x (128 prompt + 128 new)",
       "The last line is 'bench runtime: ratio=X key=value ...' (X: coroutine / lock-step",
       "tokens/s under the tight budget on the first model).");
@@ -95,8 +103,11 @@ public final class RuntimeBench {
     opts.put("backend", "cpu");
     opts.put("dtype", "bf16");
     opts.put("seed", "42");
+    opts.put("minOutput", "32");
     opts.put("maxOutput", "256");
     opts.put("bar", "false");
+    opts.put("budgets", "ample,tight");
+    opts.put("modes", "lock-step,coroutine");
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (!a.startsWith("--")) {
@@ -148,7 +159,7 @@ public final class RuntimeBench {
               intOpt("threads"))) {
         ModelShape shape = ex.shape();
         List<GenerationRequest> work = workload(shape, intOpt("prompts"),
-            Long.parseLong(opts.get("seed")), intOpt("maxOutput"));
+            Long.parseLong(opts.get("seed")), intOpt("minOutput"), intOpt("maxOutput"));
         long fullTokens = work.stream().mapToLong(r -> r.promptTokens().length
             + r.sampling().maxNewTokens()).sum();
         long bytesPerToken = ex.kvBytesPerBlock(16) / 16 * shape.numLayers();
@@ -162,7 +173,8 @@ public final class RuntimeBench {
             + r.sampling().maxNewTokens()).max().orElse(0) + 16;
         long tight = Math.max(fullTokens / 8, longest) * bytesPerToken;
         Map<String, Cell> cells = new LinkedHashMap<>();
-        for (String budget : List.of("ample", "tight")) {
+        List<SchedulingMode> modes = modes();
+        for (String budget : budgets()) {
           long bytes = budget.equals("ample") ? ample : tight;
           // Module-based batching: under the tight budget the coroutine runtime keeps KV in the
           // host tier and pages one layer of one attention batch into the device budget.
@@ -173,13 +185,22 @@ public final class RuntimeBench {
           List<RunFigures> ls = new ArrayList<>();
           List<RunFigures> co = new ArrayList<>();
           for (int r = 0; r < intOpt("runs"); r++) {
-            ls.add(progress(budget, SchedulingMode.LOCK_STEP, r, measureOnce(ex, work, lockStep)));
-            co.add(progress(budget, SchedulingMode.COROUTINE, r,
-                measureOnce(ex, work, coroutine)));
+            if (modes.contains(SchedulingMode.LOCK_STEP)) {
+              ls.add(progress(budget, SchedulingMode.LOCK_STEP, r,
+                  measureOnce(ex, work, lockStep)));
+            }
+            if (modes.contains(SchedulingMode.COROUTINE)) {
+              co.add(progress(budget, SchedulingMode.COROUTINE, r,
+                  measureOnce(ex, work, coroutine)));
+            }
           }
-          cells.put(budget + "/" + SchedulingMode.LOCK_STEP, cell(ls));
-          cells.put(budget + "/" + SchedulingMode.COROUTINE, cell(co));
-          for (SchedulingMode mode : List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE)) {
+          if (!ls.isEmpty()) {
+            cells.put(budget + "/" + SchedulingMode.LOCK_STEP, cell(ls));
+          }
+          if (!co.isEmpty()) {
+            cells.put(budget + "/" + SchedulingMode.COROUTINE, cell(co));
+          }
+          for (SchedulingMode mode : modes) {
             Cell c = cells.get(budget + "/" + mode);
             out.printf(Locale.ROOT, "  budget=%-5s (%5.1f MiB) mode=%-9s tok/s=%8.1f"
                 + " meanExpertBatch=%6.1f meanAttnBatch=%6.1f preemptions=%d runs=%s%n", budget,
@@ -221,9 +242,36 @@ public final class RuntimeBench {
     return f;
   }
 
+  /** Coroutine over lock-step tokens/s under {@code budget}; NaN when a cell was not run. */
   private static double ratio(Map<String, Cell> cells, String budget) {
-    return cells.get(budget + "/" + SchedulingMode.COROUTINE).tokensPerSecond()
-        / cells.get(budget + "/" + SchedulingMode.LOCK_STEP).tokensPerSecond();
+    Cell co = cells.get(budget + "/" + SchedulingMode.COROUTINE);
+    Cell ls = cells.get(budget + "/" + SchedulingMode.LOCK_STEP);
+    return co == null || ls == null ? Double.NaN : co.tokensPerSecond() / ls.tokensPerSecond();
+  }
+
+  private List<String> budgets() {
+    List<String> out = new ArrayList<>();
+    for (String b : opts.get("budgets").split(",")) {
+      if (!b.equals("ample") && !b.equals("tight")) {
+        throw new IllegalArgumentException("Option --budgets: unknown budget [" + b
+            + "]; use ample, tight or both comma-separated");
+      }
+      out.add(b);
+    }
+    return out;
+  }
+
+  private List<SchedulingMode> modes() {
+    List<SchedulingMode> out = new ArrayList<>();
+    for (String m : opts.get("modes").split(",")) {
+      switch (m) {
+        case "lock-step" -> out.add(SchedulingMode.LOCK_STEP);
+        case "coroutine" -> out.add(SchedulingMode.COROUTINE);
+        default -> throw new IllegalArgumentException("Option --modes: unknown mode [" + m
+            + "]; use lock-step, coroutine or both comma-separated");
+      }
+    }
+    return out;
   }
 
   /** Same limits for both modes; only the mode differs. */
@@ -271,9 +319,10 @@ public final class RuntimeBench {
 
   /**
    * Requests with random ids, prompt lengths in [16, 192] and Pareto(1.5) output lengths in
-   * [8, maxOutput], deterministic from {@code seed}.
+   * [minOutput, maxOutput], deterministic from {@code seed}.
    */
-  static List<GenerationRequest> workload(ModelShape shape, int n, long seed, int maxOutput) {
+  static List<GenerationRequest> workload(ModelShape shape, int n, long seed, int minOutput,
+      int maxOutput) {
     Random r = new Random(seed);
     List<GenerationRequest> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
@@ -283,7 +332,7 @@ public final class RuntimeBench {
         prompt[j] = r.nextInt(shape.vocabSize() - 1);
       }
       double u = 1 - r.nextDouble();
-      int output = (int) Math.min(maxOutput, Math.floor(8 / Math.pow(u, 1 / 1.5)));
+      int output = (int) Math.min(maxOutput, Math.floor(minOutput / Math.pow(u, 1 / 1.5)));
       out.add(new GenerationRequest("r" + i, prompt,
           SamplingParams.greedy(Math.max(1, output)).withIgnoreEos(true)));
     }
