@@ -33,16 +33,16 @@ import java.util.Random;
  *
  * <p>Workload: {@code --prompts} requests (default 512) with random token ids, prompt lengths
  * spread over {@code [16, 192]} and heavy-tailed output lengths (Pareto, alpha 1.5, from
- * {@code --minOutput} 32 up to {@code --maxOutput} 256: median 50, mean 73), fixed per row from
+ * {@code --minOutput} 32 up to {@code --maxOutput} 256: median 51, mean 70), fixed per row from
  * {@code --seed} with EOS ignored, so every run does the same work. About 40% of the tokens are
  * generated: decode is where lock-step's KV-bound running set shrinks expert batches (with
- * {@code --minOutput 8} prefill is 83% of the work and both modes are compute bound alike). Each
- * model runs under (a) an ample KV budget and (b) a budget that holds only 1/8 of the sequences at
- * full length (there the coroutine runtime runs with {@code kvOffload}: KV in the host tier, the
- * device budget bounding attention batches); each (budget, mode) pair runs {@code --runs} times
- * (default 3) and reports the median generated tokens/s and the mean expert-batch size. The last line is
- * {@code bench runtime: ratio=X key=value ...} with the headline ratio (coroutine over lock-step
- * tokens/s, tight budget, first model) first.
+ * {@code --minOutput 8} prompts are 84% of the tokens and both modes are compute bound alike).
+ * Each model runs under (a) an ample KV budget and (b) a budget that holds only 1/8 of the
+ * sequences at full length (there the coroutine runtime runs with {@code kvOffload}: KV in the
+ * host tier, the device budget bounding attention batches); each (budget, mode) pair runs
+ * {@code --runs} times (default 3) and reports the median generated tokens/s and the mean
+ * expert-batch size. The last line is {@code bench runtime: ratio=X key=value ...} with the
+ * headline ratio (coroutine over lock-step tokens/s, tight budget, first model) first.
  *
  * <p>{@code --bar} instead measures the absolute decode bar: 64 sequences, 128-token prompts,
  * 128 new tokens, decode tokens/s = {@code 64 * 127 / (T(128 new) - T(1 new))}.
