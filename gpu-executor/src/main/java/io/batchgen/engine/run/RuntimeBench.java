@@ -2,6 +2,7 @@ package io.batchgen.engine.run;
 
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.model.ModuleKind;
 import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.GenerationResult;
 import io.batchgen.core.runtime.ResultQueue;
@@ -234,10 +235,20 @@ public final class RuntimeBench {
     out.println(line);
   }
 
-  /** One line per run, so a long benchmark shows where it is. */
+  private static double seconds(RuntimeMetrics m, ModuleKind kind) {
+    return m.moduleNanos().getOrDefault(kind, 0L) / 1e9;
+  }
+
+  /**
+   * One line per run, so a long benchmark shows where it is and where its time went: seconds in
+   * expert, attention and LM-head modules, and prompt positions processed (recomputed ones
+   * included).
+   */
   private RunFigures progress(String budget, SchedulingMode mode, int run, RunFigures f) {
-    out.printf(Locale.ROOT, "    run %d/%s budget=%s mode=%s: %.1f tok/s in %.0f s%n", run + 1,
-        opts.get("runs"), budget, mode, f.tokensPerSecond(), f.seconds());
+    out.printf(Locale.ROOT, "    run %d/%s budget=%s mode=%s: %.1f tok/s in %.0f s (experts %.0f s,"
+        + " attention %.0f s, lm-head %.0f s; prefill positions %d)%n", run + 1,
+        opts.get("runs"), budget, mode, f.tokensPerSecond(), f.seconds(), f.expertSeconds(),
+        f.attentionSeconds(), f.lmHeadSeconds(), f.prefillTokens());
     out.flush();
     return f;
   }
@@ -282,7 +293,8 @@ public final class RuntimeBench {
 
   /** One run's figures. */
   record RunFigures(double tokensPerSecond, double meanExpertBatch, double meanAttentionBatch,
-      long preemptions, double seconds) {
+      long preemptions, double seconds, double expertSeconds, double attentionSeconds,
+      double lmHeadSeconds, long prefillTokens) {
   }
 
   static Cell cell(List<RunFigures> runs) {
@@ -313,7 +325,9 @@ public final class RuntimeBench {
       double secs = (System.nanoTime() - t0) / 1e9;
       RuntimeMetrics m = rt.metrics();
       return new RunFigures(tokens / secs, m.meanExpertBatchRows(),
-          m.meanBatchRows(io.batchgen.core.model.ModuleKind.ATTENTION), m.preemptions(), secs);
+          m.meanBatchRows(ModuleKind.ATTENTION), m.preemptions(), secs,
+          seconds(m, ModuleKind.EXPERT) + seconds(m, ModuleKind.SHARED_EXPERT),
+          seconds(m, ModuleKind.ATTENTION), seconds(m, ModuleKind.LM_HEAD), m.prefillTokens());
     }
   }
 
