@@ -76,7 +76,7 @@ public final class RuntimeBench {
   private final PrintStream out;
   private final Map<String, String> opts;
 
-  private RuntimeBench(PrintStream out, Map<String, String> opts) {
+  RuntimeBench(PrintStream out, Map<String, String> opts) {
     this.out = out;
     this.opts = opts;
   }
@@ -150,6 +150,9 @@ public final class RuntimeBench {
 
   private void runCompare(Path dir) throws Exception {
     String[] models = opts.get("models").split(",");
+    // Bad option values fail before minutes of model generation.
+    List<String> budgets = budgets();
+    List<SchedulingMode> modes = modes();
     Map<String, String> summary = new LinkedHashMap<>();
     String headline = null;
     for (String preset : models) {
@@ -174,8 +177,7 @@ public final class RuntimeBench {
             + r.sampling().maxNewTokens()).max().orElse(0) + 16;
         long tight = Math.max(fullTokens / 8, longest) * bytesPerToken;
         Map<String, Cell> cells = new LinkedHashMap<>();
-        List<SchedulingMode> modes = modes();
-        for (String budget : budgets()) {
+        for (String budget : budgets) {
           long bytes = budget.equals("ample") ? ample : tight;
           // Module-based batching: under the tight budget the coroutine runtime keeps KV in the
           // host tier and pages one layer of one attention batch into the device budget.
