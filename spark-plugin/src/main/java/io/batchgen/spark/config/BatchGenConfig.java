@@ -102,6 +102,20 @@ public final class BatchGenConfig {
       "How often the driver logs the progress line (tokens, tokens/s, ETA) while work runs.",
       Parsers.durationMs());
 
+  public static final ConfigEntry<Long> REGISTRATION_TIMEOUT_MS = entry(
+      "spark.batchgen.plugin.registrationTimeout", null, "duration", "30s",
+      "How long an executor's BatchGen plugin may take to register with the driver plugin once "
+          + "Spark has added the executor; one that has not registered by then counts as a "
+          + "failed plugin start.", Parsers.durationMs());
+
+  public static final ConfigEntry<Integer> MAX_START_FAILURES = entry(
+      "spark.batchgen.plugin.maxStartFailures", null, "int", "2",
+      "Executors whose BatchGen plugin fails to start (an error, or no registration within "
+          + "spark.batchgen.plugin.registrationTimeout) before the application's jobs are failed "
+          + "with the cause, instead of the cluster manager relaunching executors forever. Such "
+          + "failures are nearly always configuration, the same on every executor; 0 never fails "
+          + "the jobs.", Parsers.intAtLeast(0));
+
   private BatchGenConfig() {
   }
 
