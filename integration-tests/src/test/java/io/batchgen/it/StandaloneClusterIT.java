@@ -7,10 +7,14 @@ import io.batchgen.io.IdType;
 import io.batchgen.io.ParquetPromptWriter;
 import io.batchgen.io.ParquetResultReader;
 import io.batchgen.io.PromptRequest;
+import io.batchgen.spark.tools.ClusterCommand;
 import io.batchgen.spark.tools.SparkHome;
 import io.batchgen.spark.tools.SparkProcesses;
 import io.batchgen.spark.tools.StandaloneCluster;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,8 +32,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The deployment users have: a standalone Spark cluster started from Spark's own jars (a Master
- * and a Worker whose SPARK_HOME/jars holds nothing of ours), the bundle jar submitted with
- * {@code spark-submit} as the application jar, in client and in cluster mode, over a Parquet
+ * and a Worker whose SPARK_HOME/jars holds nothing of ours, started and stopped as
+ * {@code bin/batchgen cluster} does), the bundle jar submitted with {@code spark-submit} as the
+ * application jar, in client and in cluster mode, with no JVM flags of ours, over a Parquet
  * prompt table and a generated tiny model. The executors get BatchGen only through Spark's
  * user class loader, which is what a local-cluster test (executors started with the test
  * classpath) cannot show.
@@ -45,7 +50,7 @@ class StandaloneClusterIT {
   private static StandaloneCluster cluster;
 
   @BeforeAll
-  static void startCluster() throws IOException {
+  static void startCluster() throws Exception {
     work = Path.of(System.getProperty("batchgen.it.workDir"));
     deleteTree(work);
     Files.createDirectories(work);
@@ -57,17 +62,33 @@ class StandaloneClusterIT {
         w.write(PromptRequest.ofText(Long.toString(r.getLong(0)), r.getString(1)));
       }
     }
-    home = SparkHome.withJars(work.resolve("spark-home"),
-        SparkHome.readClasspathFile(Path.of(System.getProperty("batchgen.it.sparkJars"))));
-    cluster = StandaloneCluster.start(StandaloneCluster.Spec.local(home, work.resolve("cluster"),
-        1, 4, "4g"));
+    // The cluster a user starts with 'bin/batchgen cluster start' (detached daemons).
+    System.setProperty("batchgen.sparkJars", System.getProperty("batchgen.it.sparkJars"));
+    Path clusterDir = work.resolve("cluster");
+    assertThat(cli("start", "--work", clusterDir.toString(), "--workers", "1", "--cores", "4",
+        "--memory", "4g", "--port", "0", "--webuiPort", "0")).contains("cluster: master spark://");
+    cluster = StandaloneCluster.attach(clusterDir).orElseThrow();
+    Runtime.getRuntime().addShutdownHook(new Thread(cluster::close)); // even if the JVM dies
+    home = cluster.sparkHome();
+    assertThat(cli("status", "--work", clusterDir.toString())).contains("1 alive workers");
   }
 
   @AfterAll
-  static void stopCluster() {
+  static void stopCluster() throws Exception {
     if (cluster != null) {
-      cluster.close();
+      assertThat(cli("stop", "--work", cluster.workDir().toString())).contains("stopped");
+      assertThat(cluster.daemons()).noneMatch(StandaloneCluster.Daemon::alive);
     }
+  }
+
+  /** Runs {@code bin/batchgen cluster ARGS} in this JVM; its output, or a failure with it. */
+  private static String cli(String... args) throws Exception {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    PrintStream print = new PrintStream(out, true, StandardCharsets.UTF_8);
+    int status = ClusterCommand.run(args, print, print);
+    String text = out.toString(StandardCharsets.UTF_8);
+    assertThat(status).as("bin/batchgen cluster %s:%n%s", String.join(" ", args), text).isZero();
+    return text;
   }
 
   @Test

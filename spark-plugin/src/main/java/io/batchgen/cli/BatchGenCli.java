@@ -25,6 +25,8 @@ public final class BatchGenCli {
         "make the default tiny MoE model and sample prompts, generate completions with Spark");
     add(COMMANDS, "generate", "io.batchgen.spark.tools.GenerateCommand",
         "run the generation job over Parquet prompts in a local (or remote) Spark session");
+    add(COMMANDS, "cluster", "io.batchgen.spark.tools.ClusterCommand",
+        "start, inspect or stop a local Spark standalone cluster from Spark's own jars; submit");
     add(COMMANDS, "make-model", "io.batchgen.engine.tools.MakeModelCommand",
         "write a deterministic random-weight MoE model (HF directory or GGUF) from a seed");
     add(COMMANDS, "logits", "io.batchgen.engine.tools.LogitsCommand",

@@ -119,6 +119,10 @@ public final class BatchGenJob {
     if (!options.containsKey("model")) {
       throw new CommandArgs.UsageException("Missing required option --model");
     }
+    // Executors run in other working directories (a Worker's app folder): a relative model path
+    // means the driver's, as a relative --input does for Spark.
+    options.put("model", java.nio.file.Path.of(options.get("model")).toAbsolutePath().normalize()
+        .toString());
     long start = System.nanoTime();
     DataFrameWriter<Row> writer = spark.read().parquet(input).write().format("batchgen")
         .options(options).mode(mode);

@@ -89,12 +89,15 @@ public final class StandaloneCluster implements AutoCloseable {
     }
   }
 
+  private final SparkHome home;
   private final Path workDir;
   private final String masterUrl;
   private final String webUiUrl;
   private final List<Daemon> daemons;
 
-  private StandaloneCluster(Path workDir, String masterUrl, String webUiUrl, List<Daemon> daemons) {
+  private StandaloneCluster(SparkHome home, Path workDir, String masterUrl, String webUiUrl,
+      List<Daemon> daemons) {
+    this.home = home;
     this.workDir = workDir;
     this.masterUrl = masterUrl;
     this.webUiUrl = webUiUrl;
@@ -122,12 +125,13 @@ public final class StandaloneCluster implements AutoCloseable {
             "--webui-port", "0", "--cores", Integer.toString(spec.coresPerWorker()), "--memory",
             spec.memoryPerWorker(), "--work-dir", dir.toString(), masterUrl), env));
       }
-      StandaloneCluster cluster = new StandaloneCluster(workDir, masterUrl, webUiUrl, started);
+      StandaloneCluster cluster = new StandaloneCluster(spec.home(), workDir, masterUrl, webUiUrl,
+          started);
       cluster.awaitAlive(spec.workers(), spec.startTimeout());
       cluster.writeState();
       return cluster;
     } catch (IOException | RuntimeException e) {
-      new StandaloneCluster(workDir, "", "", started).close();
+      new StandaloneCluster(spec.home(), workDir, "", "", started).close();
       if (e instanceof IOException io) {
         throw new UncheckedIOException("Cannot start the standalone cluster in " + workDir + ": "
             + io, io);
@@ -154,8 +158,8 @@ public final class StandaloneCluster implements AutoCloseable {
           Long.parseLong(p.getProperty("daemon." + i + ".pid")),
           Path.of(p.getProperty("daemon." + i + ".log"))));
     }
-    return Optional.of(new StandaloneCluster(workDir.toAbsolutePath(),
-        p.getProperty("masterUrl"), p.getProperty("webUiUrl"), daemons));
+    return Optional.of(new StandaloneCluster(SparkHome.existing(Path.of(p.getProperty("sparkHome"))),
+        workDir.toAbsolutePath(), p.getProperty("masterUrl"), p.getProperty("webUiUrl"), daemons));
   }
 
   /** The URL applications pass as {@code --master}, e.g. {@code spark://127.0.0.1:7077}. */
@@ -170,6 +174,11 @@ public final class StandaloneCluster implements AutoCloseable {
 
   public Path workDir() {
     return workDir;
+  }
+
+  /** The Spark home the daemons run from (and spark-submit should run from). */
+  public SparkHome sparkHome() {
+    return home;
   }
 
   public List<Daemon> daemons() {
@@ -265,6 +274,7 @@ public final class StandaloneCluster implements AutoCloseable {
 
   private void writeState() throws IOException {
     Properties p = new Properties();
+    p.setProperty("sparkHome", home.dir().toString());
     p.setProperty("masterUrl", masterUrl);
     p.setProperty("webUiUrl", webUiUrl);
     for (int i = 0; i < daemons.size(); i++) {
