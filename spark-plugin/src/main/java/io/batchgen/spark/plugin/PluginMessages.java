@@ -10,17 +10,17 @@ import io.batchgen.spark.plugin.PluginWire.Out;
  * {@code Serializable}.
  *
  * <p>Spark's plugin RPC runs executor to driver only: an executor asks or sends, the driver
- * answers asks. Each record states its direction and its tag on the wire.
+ * answers asks. Each record states its direction.
  */
 public final class PluginMessages {
   private PluginMessages() {
   }
 
-  /** A message of the plugin protocol: its wire tag and how its fields are written. */
+  /**
+   * A message of the plugin protocol. Its tag on the wire is registered in {@link PluginWire};
+   * its fields are written by {@code write} and read back by the kind's static {@code read}.
+   */
   public sealed interface Message permits Register, Welcome, LoadReport, Ping, Pong, StartFailed {
-    /** The tag that identifies this kind on the wire (unique, 1..255). */
-    int tag();
-
     /** Writes the fields in the order the kind's {@code read} reads them. */
     void write(Out out);
   }
@@ -32,13 +32,6 @@ public final class PluginMessages {
    */
   public record Register(String executorId, String host, long pid, int cores, String gpuAddress)
       implements Message {
-    static final int TAG = 1;
-
-    @Override
-    public int tag() {
-      return TAG;
-    }
-
     @Override
     public void write(Out out) {
       out.string(executorId).string(host).i64(pid).i32(cores).string(gpuAddress);
@@ -52,13 +45,6 @@ public final class PluginMessages {
 
   /** Driver → executor: the registration was accepted. */
   public record Welcome(long driverPid, int registeredExecutors) implements Message {
-    static final int TAG = 2;
-
-    @Override
-    public int tag() {
-      return TAG;
-    }
-
     @Override
     public void write(Out out) {
       out.i64(driverPid).i32(registeredExecutors);
@@ -82,13 +68,6 @@ public final class PluginMessages {
    */
   public record LoadReport(String executorId, long sequence, int queuedSequences,
       int activeSequences, long tokensGenerated, long tokensRemaining) implements Message {
-    static final int TAG = 3;
-
-    @Override
-    public int tag() {
-      return TAG;
-    }
-
     @Override
     public void write(Out out) {
       out.string(executorId).i64(sequence).i32(queuedSequences).i32(activeSequences)
@@ -104,13 +83,6 @@ public final class PluginMessages {
 
   /** Executor (usually from a task) → driver ({@code ask}): liveness probe answered by {@link Pong}. */
   public record Ping(String executorId, long pid) implements Message {
-    static final int TAG = 4;
-
-    @Override
-    public int tag() {
-      return TAG;
-    }
-
     @Override
     public void write(Out out) {
       out.string(executorId).i64(pid);
@@ -123,13 +95,6 @@ public final class PluginMessages {
 
   /** Driver → executor: answer to {@link Ping}. */
   public record Pong(long driverPid, int registeredExecutors) implements Message {
-    static final int TAG = 5;
-
-    @Override
-    public int tag() {
-      return TAG;
-    }
-
     @Override
     public void write(Out out) {
       out.i64(driverPid).i32(registeredExecutors);
@@ -148,13 +113,6 @@ public final class PluginMessages {
    * @param cause what failed and which setting fixes it; no prompt text
    */
   public record StartFailed(String executorId, String host, String cause) implements Message {
-    static final int TAG = 6;
-
-    @Override
-    public int tag() {
-      return TAG;
-    }
-
     @Override
     public void write(Out out) {
       out.string(executorId).string(host).string(cause);

@@ -29,8 +29,8 @@ import java.util.function.Function;
  * unknown tag, a field that runs past the end, a bad length, invalid UTF-8 or bytes left over all
  * fail with a {@link PluginProtocolException} that names the message and field.
  *
- * <p>Adding a message kind: a record implementing {@link Message} with a new tag, its
- * {@code write}, a static {@code read}, and one line in {@link #READERS}. A field added to an
+ * <p>Adding a message kind: a record implementing {@link Message} with its {@code write} and a
+ * static {@code read}, and one line with the next free tag in {@link #BY_TAG}. A field added to an
  * existing message changes the layout: bump {@link #VERSION}. Driver and executors always run the
  * same jar, so the version must simply match.
  */
@@ -42,21 +42,29 @@ public final class PluginWire {
   private static final byte MAGIC_1 = 'G';
   private static final int HEADER_BYTES = 4;
 
-  private static final Map<Integer, Reader> READERS = readers();
-
-  /** Reads one message kind's fields. */
-  private record Reader(String name, Function<In, Message> read) {
+  /** One message kind: its tag on the wire (never reused), name, class and field reader. */
+  private record Kind(int tag, String name, Class<? extends Message> type,
+      Function<In, Message> read) {
   }
 
-  private static Map<Integer, Reader> readers() {
-    Map<Integer, Reader> m = new LinkedHashMap<>();
-    m.put(PluginMessages.Register.TAG, new Reader("Register", PluginMessages.Register::read));
-    m.put(PluginMessages.Welcome.TAG, new Reader("Welcome", PluginMessages.Welcome::read));
-    m.put(PluginMessages.LoadReport.TAG, new Reader("LoadReport", PluginMessages.LoadReport::read));
-    m.put(PluginMessages.Ping.TAG, new Reader("Ping", PluginMessages.Ping::read));
-    m.put(PluginMessages.Pong.TAG, new Reader("Pong", PluginMessages.Pong::read));
-    m.put(PluginMessages.StartFailed.TAG, new Reader("StartFailed",
-        PluginMessages.StartFailed::read));
+  /** Every kind, by tag. A new kind takes the next free tag; a tag is never reused. */
+  private static final Map<Integer, Kind> BY_TAG = kinds(
+      new Kind(1, "Register", PluginMessages.Register.class, PluginMessages.Register::read),
+      new Kind(2, "Welcome", PluginMessages.Welcome.class, PluginMessages.Welcome::read),
+      new Kind(3, "LoadReport", PluginMessages.LoadReport.class, PluginMessages.LoadReport::read),
+      new Kind(4, "Ping", PluginMessages.Ping.class, PluginMessages.Ping::read),
+      new Kind(5, "Pong", PluginMessages.Pong.class, PluginMessages.Pong::read),
+      new Kind(6, "StartFailed", PluginMessages.StartFailed.class,
+          PluginMessages.StartFailed::read));
+
+  private static Map<Integer, Kind> kinds(Kind... kinds) {
+    Map<Integer, Kind> m = new LinkedHashMap<>();
+    for (Kind k : kinds) {
+      if (m.put(k.tag(), k) != null || k.tag() < 1 || k.tag() > 255) {
+        throw new IllegalStateException("Plugin message tag " + k.tag() + " reused or out of "
+            + "range 1..255");
+      }
+    }
     return Collections.unmodifiableMap(m);
   }
 
@@ -66,7 +74,7 @@ public final class PluginWire {
   /** The message as the bytes to hand to {@code PluginContext.ask/send} or to return as a reply. */
   public static byte[] encode(Message message) {
     Out out = new Out();
-    out.u8(MAGIC_0).u8(MAGIC_1).u8(VERSION).u8(message.tag());
+    out.u8(MAGIC_0).u8(MAGIC_1).u8(VERSION).u8(tagOf(message));
     message.write(out);
     return out.toByteArray();
   }
@@ -93,14 +101,14 @@ public final class PluginWire {
           + "BatchGen versions; deploy the same BatchGen jar to both");
     }
     int tag = bytes[3] & 0xff;
-    Reader reader = READERS.get(tag);
-    if (reader == null) {
+    Kind kind = BY_TAG.get(tag);
+    if (kind == null) {
       throw new PluginProtocolException("Unknown BatchGen plugin message tag " + tag
           + " (protocol version " + VERSION + " knows " + knownTags() + ")");
     }
     In in = new In(ByteBuffer.wrap(bytes, HEADER_BYTES, bytes.length - HEADER_BYTES),
-        reader.name());
-    Message m = reader.read().apply(in);
+        kind.name());
+    Message m = kind.read().apply(in);
     in.expectEnd();
     return m;
   }
@@ -115,10 +123,21 @@ public final class PluginWire {
     return expected.cast(m);
   }
 
+  /** The wire tag of {@code message}'s kind. */
+  static int tagOf(Message message) {
+    for (Kind k : BY_TAG.values()) {
+      if (k.type() == message.getClass()) {
+        return k.tag();
+      }
+    }
+    throw new IllegalStateException(message.getClass().getSimpleName() + " has no tag in "
+        + "PluginWire; register its kind there");
+  }
+
   private static String knownTags() {
     StringBuilder sb = new StringBuilder();
-    READERS.forEach((tag, r) -> sb.append(sb.length() == 0 ? "" : ", ").append(tag).append(' ')
-        .append(r.name()));
+    BY_TAG.forEach((tag, k) -> sb.append(sb.length() == 0 ? "" : ", ").append(tag).append(' ')
+        .append(k.name()));
     return sb.toString();
   }
 
