@@ -62,7 +62,8 @@ public final class ResultQueue {
   /** Takes a slot, checking while it waits that the runtime can still free one. */
   private void acquire() throws InterruptedException {
     while (!permits.tryAcquire(LIVENESS_CHECK.toNanos(), TimeUnit.NANOSECONDS)) {
-      if (results.isEmpty()) {
+      // A failed runtime refuses at once; a closed one only once nothing is left to take.
+      if (runtime.failure() != null || results.isEmpty()) {
         runtime.checkDelivering();
       }
     }

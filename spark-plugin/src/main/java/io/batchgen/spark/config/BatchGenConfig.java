@@ -68,6 +68,11 @@ public final class BatchGenConfig {
       "onError", "enum", "fail", "What a bad row does: fail (the job fails, naming the row) or "
           + "record (the row is written with its error and the job goes on).",
       Parsers.oneOf("fail", "record"));
+  public static final ConfigEntry<Boolean> RESUME = entry("spark.batchgen.output.resume",
+      "resume", "boolean", "false", "Sink only: keep every row that earlier failed or killed runs "
+          + "into the same output finished (their committed task files) and generate only the "
+          + "missing ids. With mode append the rows already in the table are kept too; with "
+          + "overwrite the new table is the earlier runs' rows plus this run's.", Parsers.bool());
   public static final ConfigEntry<Boolean> INCLUDE_TOKEN_IDS = entry(
       "spark.batchgen.output.includeTokenIds", "includeTokenIds", "boolean", "false",
       "Also write the completion's token ids.", Parsers.bool());

@@ -4,13 +4,18 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkEnv;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The runtimes of this JVM, one per {@link EngineSpec}: the first task that asks for a spec loads
  * the model; every later task on the executor, concurrent or not, shares that runtime, so their
- * sequences batch together. Closed when the executor shuts down (plugin shutdown).
+ * sequences batch together. Closed when the executor shuts down (plugin shutdown). A runtime
+ * that failed is replaced by a fresh one for the next task (the tasks that used it fail and
+ * Spark retries them).
  */
 public final class ExecutorRuntimes {
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorRuntimes.class);
   private static final Map<EngineSpec, ModelRuntime> RUNTIMES = new HashMap<>();
   private static final Map<ModelRuntime, Integer> USERS = new HashMap<>();
   private static final AtomicLong STARTED = new AtomicLong();
@@ -30,6 +35,17 @@ public final class ExecutorRuntimes {
    */
   public static synchronized ModelRuntime acquire(EngineSpec spec) {
     ModelRuntime rt = RUNTIMES.get(spec);
+    if (rt != null && rt.runtime().failure() != null) {
+      // A failed runtime is never handed out again; its last user closes it (see release).
+      LOG.warn("Replacing the failed BatchGen runtime for model {}: {}", spec.modelPath(),
+          rt.runtime().failure().toString());
+      RUNTIMES.remove(spec);
+      if (USERS.getOrDefault(rt, 0) == 0) {
+        USERS.remove(rt);
+        rt.close();
+      }
+      rt = null;
+    }
     if (rt == null) {
       RUNTIMES.values().removeIf(idle -> {
         if (USERS.getOrDefault(idle, 0) == 0) {
@@ -48,7 +64,18 @@ public final class ExecutorRuntimes {
 
   /** A task is done with {@code rt}; it stays open for the next task of the same spec. */
   public static synchronized void release(ModelRuntime rt) {
-    USERS.computeIfPresent(rt, (r, n) -> n <= 1 ? null : n - 1);
+    Integer users = USERS.get(rt);
+    if (users == null) {
+      return;
+    }
+    if (users > 1) {
+      USERS.put(rt, users - 1);
+    } else {
+      USERS.remove(rt);
+      if (!RUNTIMES.containsValue(rt)) {
+        rt.close(); // replaced after a failure, and now unused
+      }
+    }
   }
 
   /** Runtimes started in this JVM so far (tests, logs). */
@@ -100,7 +127,9 @@ public final class ExecutorRuntimes {
 
   /** Closes every runtime; later {@link #acquire} calls start fresh ones. */
   public static synchronized void closeAll() {
-    for (ModelRuntime rt : RUNTIMES.values()) {
+    java.util.Set<ModelRuntime> all = new java.util.HashSet<>(RUNTIMES.values());
+    all.addAll(USERS.keySet());
+    for (ModelRuntime rt : all) {
       rt.close();
     }
     RUNTIMES.clear();

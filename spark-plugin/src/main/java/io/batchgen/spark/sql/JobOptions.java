@@ -21,13 +21,15 @@ import java.util.List;
  * @param idColumn        input id column
  * @param promptColumn    input prompt column
  * @param recordErrors    onError=record: bad rows are written with their error
+ * @param resume          sink: keep what earlier failed runs finished, generate the rest
  * @param includeTokenIds write completion token ids
  * @param numPartitions   partitions to plan or write; 0 = default parallelism
  * @param maxInflightRows rows one task keeps in the runtime at once
  */
 public record JobOptions(EngineSpec engine, int maxNewTokens, double temperature, double topP,
     int topK, double minP, long seed, List<String> stop, String idColumn, String promptColumn,
-    boolean recordErrors, boolean includeTokenIds, int numPartitions, int maxInflightRows)
+    boolean recordErrors, boolean resume, boolean includeTokenIds, int numPartitions,
+    int maxInflightRows)
     implements Serializable {
 
   public JobOptions {
@@ -48,7 +50,13 @@ public record JobOptions(EngineSpec engine, int maxNewTokens, double temperature
         c.get(BatchGenConfig.TOP_K), c.get(BatchGenConfig.MIN_P), c.get(BatchGenConfig.SEED),
         c.get(BatchGenConfig.STOP), c.get(BatchGenConfig.ID_COLUMN),
         c.get(BatchGenConfig.PROMPT_COLUMN), c.get(BatchGenConfig.ON_ERROR).equals("record"),
-        c.get(BatchGenConfig.INCLUDE_TOKEN_IDS), c.get(BatchGenConfig.NUM_PARTITIONS),
+        c.get(BatchGenConfig.RESUME), c.get(BatchGenConfig.INCLUDE_TOKEN_IDS), c.get(BatchGenConfig.NUM_PARTITIONS),
         c.get(BatchGenConfig.MAX_INFLIGHT_ROWS));
+  }
+
+  /** The input columns to read prompts from. */
+  public io.batchgen.io.PromptSchema promptSchema() {
+    return io.batchgen.io.PromptSchema.DEFAULT.withIdColumn(idColumn)
+        .withPromptColumn(promptColumn);
   }
 }
