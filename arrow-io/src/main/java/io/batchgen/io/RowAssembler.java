@@ -7,6 +7,7 @@ import java.nio.charset.CoderResult;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -57,6 +58,7 @@ final class RowAssembler {
   private final BadRowPolicy policy;
   private final Set<String> seenIds;
   private List<PromptRequest> requests = new ArrayList<>();
+  private long[] requestRows = new long[16];
   private List<RowError> errors = new ArrayList<>();
 
   RowAssembler(String source, PromptSchema schema, BadRowPolicy policy) {
@@ -99,6 +101,13 @@ final class RowAssembler {
           + schema.messagesColumn() + "'). Set exactly one of them."));
       return;
     }
+    if (raw.prompt() != null && raw.prompt().isBlank()) {
+      reject(rowNumber, id, new RowProblem(schema.promptColumn(), "the prompt is "
+          + (raw.prompt().isEmpty() ? "empty" : "only whitespace (" + raw.prompt().length()
+          + " characters)") + ", so there is nothing to complete. Give the row prompt text, or"
+          + " filter such rows out upstream."));
+      return;
+    }
     if (raw.prompt() != null && raw.messages() != null) {
       reject(rowNumber, id, new RowProblem(schema.messagesColumn(), "the row has both prompt"
           + " text ('" + schema.promptColumn() + "') and chat messages ('"
@@ -123,6 +132,10 @@ final class RowAssembler {
           + " id; de-duplicate the input (e.g. dropDuplicates on the id column)."));
       return;
     }
+    if (requests.size() == requestRows.length) {
+      requestRows = Arrays.copyOf(requestRows, requestRows.length * 2);
+    }
+    requestRows[requests.size()] = rowNumber;
     requests.add(new PromptRequest(id, raw.prompt(), raw.messages(), raw.overrides()));
   }
 
@@ -137,7 +150,8 @@ final class RowAssembler {
 
   /** The rows accepted or rejected since the last drain, in order; starts a new batch. */
   PromptBatch drain() {
-    PromptBatch batch = new PromptBatch(requests, errors);
+    PromptBatch batch = new PromptBatch(requests, errors,
+        Arrays.copyOf(requestRows, requests.size()));
     requests = new ArrayList<>();
     errors = new ArrayList<>();
     return batch;

@@ -27,7 +27,7 @@ final class Fixtures {
   static List<PromptRequest> edgeCases() {
     return List.of(
         PromptRequest.ofText("1", "Hello, world"),
-        PromptRequest.ofText("2", ""),
+        PromptRequest.ofText("2", "  spaces around, and a final newline\n"),
         PromptRequest.ofText("3", "Grüße aus Köln — 你好，世界 — مرحبا — 🦊\n\ttabs and newlines"),
         PromptRequest.ofText("4", LONG_PROMPT),
         new PromptRequest("5", "with every override", null,

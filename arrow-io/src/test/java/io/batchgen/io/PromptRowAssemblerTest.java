@@ -55,4 +55,39 @@ class PromptRowAssemblerTest {
     assertThat(batch.errors().get(1).message())
         .startsWith("max_new_tokens is 0 but must be at least 1");
   }
+
+  @Test
+  void emptyOrWhitespaceOnlyPromptsAreRowErrorsAndBatchesReplayInRowOrder() {
+    PromptRowAssembler rows =
+        new PromptRowAssembler("p", PromptSchema.DEFAULT, BadRowPolicy.ERROR_RECORD);
+    rows.addRow(0, 1L, utf8("ok"), null, null);
+    rows.addRow(1, 2L, utf8(""), null, null);
+    rows.addRow(2, 3L, utf8(" \t\n"), null, null);
+    rows.addRow(3, 4L, utf8("also ok"), null, null);
+
+    PromptBatch batch = rows.drain();
+    assertThat(batch.errors()).extracting(RowError::id, RowError::column).containsExactly(
+        org.assertj.core.groups.Tuple.tuple("2", "prompt"),
+        org.assertj.core.groups.Tuple.tuple("3", "prompt"));
+    assertThat(batch.errors().get(0).describe()).isEqualTo("Bad prompt row in [p] at row 1"
+        + " (id 2), column 'prompt': the prompt is empty, so there is nothing to complete. Give"
+        + " the row prompt text, or filter such rows out upstream.");
+    assertThat(batch.errors().get(1).message())
+        .startsWith("the prompt is only whitespace (3 characters)");
+    assertThat(batch.requestRows()).containsExactly(0L, 3L);
+
+    List<String> order = new java.util.ArrayList<>();
+    batch.forEachRow(new PromptBatch.RowVisitor() {
+      @Override
+      public void request(long rowNumber, PromptRequest request) {
+        order.add(rowNumber + ":" + request.id());
+      }
+
+      @Override
+      public void error(RowError error) {
+        order.add(error.rowNumber() + ":!" + error.id());
+      }
+    });
+    assertThat(order).containsExactly("0:1", "1:!2", "2:!3", "3:4");
+  }
 }

@@ -15,6 +15,10 @@ import java.util.concurrent.TimeUnit;
 public final class ResultQueue {
   private final SequenceRuntime runtime;
   private final Semaphore permits;
+  /** How often a waiting caller checks that the runtime is still alive. */
+  private static final Duration LIVENESS_CHECK = Duration.ofMillis(100);
+
+  private final int capacity;
   private final LinkedBlockingQueue<GenerationResult> results = new LinkedBlockingQueue<>();
   private final ResultListener listener = results::add;
 
@@ -24,12 +28,17 @@ public final class ResultQueue {
           + capacity);
     }
     this.runtime = runtime;
+    this.capacity = capacity;
     this.permits = new Semaphore(capacity);
   }
 
-  /** Submits a request, waiting while the queue is at capacity. */
+  /**
+   * Submits a request, waiting while the queue is at capacity.
+   *
+   * @throws RuntimeFailedException when the runtime fails or closes, also while waiting
+   */
   public void submit(GenerationRequest request) throws InterruptedException {
-    permits.acquire();
+    acquire();
     try {
       runtime.submit(request, listener);
     } catch (RuntimeException e) {
@@ -41,7 +50,7 @@ public final class ResultQueue {
   /** Restores a snapshot whose result should arrive here, waiting while at capacity. */
   public void restore(io.batchgen.core.snapshot.SequenceSnapshot snapshot)
       throws InterruptedException {
-    permits.acquire();
+    acquire();
     try {
       runtime.restore(snapshot, listener);
     } catch (RuntimeException e) {
@@ -50,20 +59,57 @@ public final class ResultQueue {
     }
   }
 
-  /** The next finished result, waiting for one. */
-  public GenerationResult take() throws InterruptedException {
-    GenerationResult r = results.take();
-    permits.release();
-    return r;
+  /** Takes a slot, checking while it waits that the runtime can still free one. */
+  private void acquire() throws InterruptedException {
+    while (!permits.tryAcquire(LIVENESS_CHECK.toNanos(), TimeUnit.NANOSECONDS)) {
+      if (results.isEmpty()) {
+        runtime.checkDelivering();
+      }
+    }
   }
 
-  /** The next finished result, or null after {@code timeout}. */
-  public GenerationResult poll(Duration timeout) throws InterruptedException {
-    GenerationResult r = results.poll(timeout.toNanos(), TimeUnit.NANOSECONDS);
-    if (r != null) {
-      permits.release();
+  /**
+   * The next finished result, waiting for one as long as the runtime can still deliver it.
+   *
+   * @throws RuntimeFailedException when the runtime fails or closes while this caller waits
+   */
+  public GenerationResult take() throws InterruptedException {
+    while (true) {
+      GenerationResult r = poll(LIVENESS_CHECK);
+      if (r != null) {
+        return r;
+      }
     }
-    return r;
+  }
+
+  /**
+   * The next finished result, or null after {@code timeout}.
+   *
+   * @throws RuntimeFailedException when the runtime fails, or has closed with nothing left here
+   */
+  public GenerationResult poll(Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      if (runtime.failure() != null) {
+        runtime.checkDelivering();
+      }
+      long left = deadline - System.nanoTime();
+      GenerationResult r = results.poll(Math.max(0, Math.min(left, LIVENESS_CHECK.toNanos())),
+          TimeUnit.NANOSECONDS);
+      if (r != null) {
+        if (runtime.failure() != null) {
+          runtime.checkDelivering(); // results after a failure include its casualties
+        }
+        permits.release();
+        return r;
+      }
+      if (permits.availablePermits() < capacity) {
+        runtime.checkDelivering(); // something is still owed: is anyone left to deliver it?
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        return null;
+      }
+    }
   }
 
   /**

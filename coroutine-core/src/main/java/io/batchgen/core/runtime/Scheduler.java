@@ -850,16 +850,25 @@ final class Scheduler implements AwaitSink, AutoCloseable {
     }
   }
 
+  /**
+   * A module call threw: the backend (and the KV it was writing) is in an unknown state, so the
+   * whole runtime fails rather than only this batch's sequences, whose rows are not at fault.
+   * Callers see a {@link RuntimeFailedException}; their owner starts a fresh runtime.
+   */
   private void failBatch(int n, ModuleKey key, RuntimeException e) {
-    LOG.warn("Module {} failed on {} for a batch of {} rows; failing its sequences", key,
-        executor.describe(), n, e);
-    String message = "module " + key + " failed on " + executor.describe() + ": " + e;
     for (int i = 0; i < n; i++) {
-      SequenceCoroutine s = batchSeqs[i];
       batchSeqs[i] = null;
-      if (s.place == SequenceCoroutine.Place.IN_STEP) {
-        failSequence(s, FinishReason.ERROR, message);
-      }
+    }
+    throw new ModuleFailedException("module " + key + " failed on " + executor.describe()
+        + " in a batch of " + n + " rows: " + e, e);
+  }
+
+  /** A module call threw; fatal for the runtime (see {@link #failBatch}). */
+  static final class ModuleFailedException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    ModuleFailedException(String message, Throwable cause) {
+      super(message, cause);
     }
   }
 

@@ -24,9 +24,12 @@ import org.slf4j.LoggerFactory;
  * detached by a migration snapshot. {@link #close()} cancels what is still running, waits for
  * the scheduler thread, and frees the KV store; the executor stays open (its owner closes it).
  *
- * <p>Failures: a module call that throws fails only the sequences in that batch (reason
- * {@code error}); an {@link Error} on the scheduler thread fails every live sequence and the
- * runtime, after which calls throw {@link IllegalStateException}.
+ * <p>Failures: problems with one request (bad token ids, too long for the KV budget) finish only
+ * that sequence with reason {@code error}. A module call that throws, or an {@link Error} on the
+ * scheduler thread, fails the runtime: from then on every call throws
+ * {@link RuntimeFailedException} naming the cause, and so does every {@link ResultQueue} a caller
+ * waits on, so no caller waits forever. A failed runtime is not reused: its owner closes it and
+ * starts another.
  */
 public final class SequenceRuntime implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(SequenceRuntime.class);
@@ -206,6 +209,32 @@ public final class SequenceRuntime implements AutoCloseable {
     return closing;
   }
 
+  /** What failed the runtime, or null while it is healthy (see the class comment). */
+  public Throwable failure() {
+    return failure;
+  }
+
+  /**
+   * Throws when a caller waiting for results would wait forever: the runtime failed, or its
+   * scheduler thread has ended (closed) so nothing more will be delivered.
+   */
+  void checkDelivering() {
+    Throwable f = failure;
+    if (f != null) {
+      throw failed(f);
+    }
+    if (!thread.isAlive()) {
+      throw new RuntimeFailedException("Sequence runtime is closed; results still awaited will"
+          + " not arrive", null);
+    }
+  }
+
+  private static RuntimeFailedException failed(Throwable f) {
+    return new RuntimeFailedException("Sequence runtime failed: " + f.getMessage()
+        + (f.getMessage() != null && f.getMessage().contains(f.getClass().getSimpleName()) ? ""
+        : " (" + f.getClass().getName() + ")"), f);
+  }
+
   /** Current counters; cheap, from any thread. */
   public RuntimeMetrics metrics() {
     return metrics.snapshot();
@@ -214,10 +243,10 @@ public final class SequenceRuntime implements AutoCloseable {
   private void send(Consumer<Scheduler> command) {
     Throwable f = failure;
     if (f != null) {
-      throw new IllegalStateException("Sequence runtime failed: " + f, f);
+      throw failed(f);
     }
     if (closing) {
-      throw new IllegalStateException("Sequence runtime is closed");
+      throw new RuntimeFailedException("Sequence runtime is closed", null);
     }
     inbox.add(command);
   }
@@ -236,7 +265,7 @@ public final class SequenceRuntime implements AutoCloseable {
       scheduler.finishAll(FinishReason.CANCELLED, "runtime shut down");
     } catch (Throwable t) {
       failure = t;
-      LOG.error("Sequence runtime scheduler failed; failing every live sequence", t);
+      LOG.error("Sequence runtime failed; every caller waiting on it is told so", t);
       try {
         scheduler.finishAll(FinishReason.ERROR, "runtime failed: " + t);
       } catch (Throwable ignored) {

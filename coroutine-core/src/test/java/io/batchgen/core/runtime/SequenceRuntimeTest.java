@@ -137,46 +137,51 @@ class SequenceRuntimeTest {
   }
 
   @Test
-  void aFailingModuleFailsOnlyTheSequencesInItsBatch() throws Exception {
+  void aFailingModuleFailsTheRuntimeAndEveryWaitingCallerPromptly() throws Exception {
     RecordingExecutor ex = new RecordingExecutor(new TinyMoeExecutor(3, false));
     ModuleKey broken = ModuleKey.expert(1, 2);
-    AtomicInteger brokenCalls = new AtomicInteger();
-    ex.failWhen(c -> c.key().equals(broken) && brokenCalls.incrementAndGet() == 1);
+    ex.failWhen(c -> c.key().equals(broken));
     List<int[]> prompts = Harness.prompts(5, 16, 10, TinyMoeExecutor.VOCAB);
     try (SequenceRuntime rt = new SequenceRuntime(ex, config())) {
-      List<java.util.Set<String>> brokenBatches = java.util.Collections.synchronizedList(
-          new ArrayList<>());
-      rt.setBatchObserver((key, rows) -> {
-        if (key.equals(broken)) {
-          brokenBatches.add(rows.stream().map(ModuleBatchObserver.Row::sequenceId)
-              .collect(java.util.stream.Collectors.toSet()));
-        }
-      });
       ResultQueue q = rt.newResultQueue(prompts.size());
-      for (int i = 0; i < prompts.size(); i++) {
-        q.submit(new GenerationRequest("p" + i, prompts.get(i), SamplingParams.greedy(6)));
-      }
-      List<GenerationResult> results = new ArrayList<>();
-      for (int i = 0; i < prompts.size(); i++) {
-        results.add(q.poll(Duration.ofSeconds(30)));
-      }
-      assertThat(results).doesNotContainNull();
-      List<GenerationResult> failed = results.stream()
-          .filter(r -> r.reason() == FinishReason.ERROR).toList();
-      assertThat(failed).isNotEmpty();
-      assertThat(failed).allSatisfy(r -> assertThat(r.error()).contains("expert[1,2]")
-          .contains("injected failure"));
-      assertThat(failed.stream().map(GenerationResult::id)).containsExactlyInAnyOrderElementsOf(
-          brokenBatches.get(0));
-      assertThat(results.stream().filter(r -> r.reason() == FinishReason.LENGTH)).isNotEmpty();
-      // The runtime stays usable once the module recovers.
-      ex.failWhen(c -> false);
-      q.submit(new GenerationRequest("after", prompts.get(0), SamplingParams.greedy(6)));
-      GenerationResult after = q.poll(Duration.ofSeconds(30));
-      assertThat(after.reason()).isEqualTo(FinishReason.LENGTH);
-      assertThat(after.tokens()).containsExactly(
-          ReferenceGenerator.greedy(new TinyMoeExecutor(3, false), prompts.get(0), 6));
+      ResultQueue idle = rt.newResultQueue(1);
+      long t0 = System.nanoTime();
+      assertThatThrownBy(() -> {
+        // The runtime may fail while these are still being submitted: submit throws then.
+        for (int i = 0; i < prompts.size(); i++) {
+          q.submit(new GenerationRequest("p" + i, prompts.get(i), SamplingParams.greedy(6)));
+        }
+        for (int i = 0; i < prompts.size(); i++) {
+          q.take();
+        }
+      }).isInstanceOf(RuntimeFailedException.class)
+          .hasMessageContaining("module expert[1,2] failed on")
+          .hasMessageContaining("injected failure");
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+      assertThat(rt.failure()).isNotNull();
+      // Every other caller is told too, and new work is refused with the cause.
+      assertThatThrownBy(() -> idle.poll(Duration.ZERO))
+          .isInstanceOf(RuntimeFailedException.class);
+      assertThatThrownBy(() -> q.submit(new GenerationRequest("late", prompts.get(0),
+          SamplingParams.greedy(2)))).isInstanceOf(RuntimeFailedException.class)
+          .hasMessageContaining("injected failure");
     }
+  }
+
+  @Test
+  void aCallerStillWaitingWhenTheRuntimeClosesIsToldSo() throws Exception {
+    RecordingExecutor ex = new RecordingExecutor(new TinyMoeExecutor(3, false));
+    SequenceRuntime rt = new SequenceRuntime(ex, config());
+    ResultQueue q = rt.newResultQueue(4);
+    q.submit(new GenerationRequest("a", new int[] {1, 2, 3}, SamplingParams.greedy(500)
+        .withIgnoreEos(true)));
+    rt.close();
+    // The live sequence was cancelled and delivered; after it, nothing more is owed.
+    assertThat(q.take().reason()).isEqualTo(FinishReason.CANCELLED);
+    assertThat(q.poll(Duration.ofMillis(300))).isNull();
+    assertThatThrownBy(() -> q.submit(new GenerationRequest("b", new int[] {1},
+        SamplingParams.greedy(1)))).isInstanceOf(RuntimeFailedException.class)
+        .hasMessageContaining("closed");
   }
 
   @Test

@@ -2,15 +2,22 @@ package io.batchgen.engine.backend;
 
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.engine.model.LoadedModel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Creates module executors by backend name. */
+/**
+ * Creates module executors by backend name: the built-in ones, and any {@link BackendProvider}
+ * on the classpath.
+ */
 public final class Backends {
   private static final Logger LOG = LoggerFactory.getLogger(Backends.class);
 
-  /** Names accepted by {@link #create}. */
+  /** The built-in names accepted by {@link #create}. */
   public static final String NAMES = "reference, cpu, auto";
+  private static final List<String> BUILT_IN = List.of("reference", "cpu", "auto");
 
   private Backends() {
   }
@@ -27,6 +34,10 @@ public final class Backends {
     if (threads <= 0) {
       throw new IllegalArgumentException("Backend threads must be positive, got " + threads);
     }
+    BackendProvider provider = BUILT_IN.contains(name) ? null : provider(name);
+    if (provider != null) {
+      return provider.create(model, threads);
+    }
     return switch (name) {
       case "reference" -> new ReferenceExecutor(model);
       case "cpu" -> new CpuExecutor(model, threads);
@@ -36,7 +47,37 @@ public final class Backends {
         yield new CpuExecutor(model, threads);
       }
       default -> throw new IllegalArgumentException("Unknown backend [" + name + "]; supported: "
-          + NAMES);
+          + String.join(", ", names()));
     };
+  }
+
+  /** Every accepted name: the built-in ones, then those of providers on the classpath. */
+  public static List<String> names() {
+    List<String> names = new ArrayList<>(BUILT_IN);
+    for (BackendProvider p : providers()) {
+      if (!names.contains(p.name())) {
+        names.add(p.name());
+      }
+    }
+    return names;
+  }
+
+  private static BackendProvider provider(String name) {
+    for (BackendProvider p : providers()) {
+      if (p.name().equals(name)) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  private static List<BackendProvider> providers() {
+    ClassLoader loader = Thread.currentThread().getContextClassLoader();
+    List<BackendProvider> out = new ArrayList<>();
+    for (BackendProvider p : ServiceLoader.load(BackendProvider.class,
+        loader != null ? loader : Backends.class.getClassLoader())) {
+      out.add(p);
+    }
+    return out;
   }
 }

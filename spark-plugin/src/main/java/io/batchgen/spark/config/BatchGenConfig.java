@@ -22,8 +22,9 @@ public final class BatchGenConfig {
       Parsers.nonEmpty());
   public static final ConfigEntry<String> BACKEND = entry("spark.batchgen.engine.backend",
       "backend", "enum", "auto", "Compute backend: reference (slow, exact), cpu (Java Vector API), "
-          + "or auto (the best available, logged).",
-      Parsers.oneOf("auto", "cpu", "reference"));
+          + "auto (the best available, logged), or the name of a backend provider on the "
+          + "classpath (io.batchgen.engine.backend.BackendProvider).",
+      Parsers.backend());
   public static final ConfigEntry<Integer> THREADS = entry("spark.batchgen.engine.threads",
       "threads", "int", "0", "Compute threads per executor runtime; 0 means the executor's cores "
           + "(spark.executor.cores, or all cores in local mode).",

@@ -120,6 +120,18 @@ final class Parsers {
     };
   }
 
+  /** A backend name: a built-in one or a provider's found on the classpath now. */
+  static Function<String, String> backend() {
+    return s -> {
+      String v = s.toLowerCase(Locale.ROOT);
+      List<String> names = io.batchgen.engine.backend.Backends.names();
+      if (!names.contains(v)) {
+        throw new IllegalArgumentException("expected one of " + String.join(", ", names));
+      }
+      return v;
+    };
+  }
+
   /** A comma-separated list; empty string gives an empty list. */
   static Function<String, List<String>> list() {
     return s -> s.isEmpty() ? List.of()
