@@ -41,7 +41,8 @@ public final class ChatTemplate {
   private static final List<String> SPECIAL_TOKEN_KEYS = List.of("bos_token", "eos_token",
       "unk_token", "sep_token", "pad_token", "cls_token", "mask_token");
   /** Variables the renderer sets itself; extra variables may not replace them. */
-  private static final Set<String> RESERVED = Set.of("messages", "add_generation_prompt");
+  public static final Set<String> RESERVED_VARIABLES = Set.of("messages",
+      "add_generation_prompt");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -206,7 +207,7 @@ public final class ChatTemplate {
    */
   public ChatTemplate withVariables(Map<String, ?> variables) {
     for (String k : variables.keySet()) {
-      if (RESERVED.contains(k)) {
+      if (RESERVED_VARIABLES.contains(k)) {
         throw new IllegalArgumentException("Chat template variable [" + k + "] is set by"
             + " BatchGen itself and cannot be given in option 'chatTemplateKwargs'");
       }

@@ -242,6 +242,15 @@ final class TinyModelWriter {
   // ---- HF ----
 
   void writeHf(Path dir, long shardBytes) throws IOException {
+    writeHf(dir, shardBytes, null);
+  }
+
+  /**
+   * Writes the HF directory; with {@code tokenizerDir} its tokenizer files (tokenizer.json,
+   * tokenizer_config.json, chat templates, special_tokens_map.json) are copied in place of the
+   * generated vocabulary, whose size the config must already have.
+   */
+  void writeHf(Path dir, long shardBytes, Path tokenizerDir) throws IOException {
     List<Spec> all = specs();
     List<SafetensorsWriter> shards = new ArrayList<>();
     List<List<String>> shardNames = new ArrayList<>();
@@ -283,6 +292,10 @@ final class TinyModelWriter {
     gen.addProperty("eos_token_id", c.eosTokenIds()[0]);
     gen.addProperty("do_sample", false);
     writeJson(dir.resolve("generation_config.json"), gen);
+    if (tokenizerDir != null) {
+      copyTokenizer(tokenizerDir, dir);
+      return;
+    }
     GeneratedVocab v = GeneratedVocab.build(c.vocabSize(), EOS);
     writeJson(dir.resolve("tokenizer.json"), v.tokenizerJson());
     JsonObject tc = new JsonObject();
@@ -292,6 +305,27 @@ final class TinyModelWriter {
     tc.addProperty("add_bos_token", false);
     tc.addProperty("clean_up_tokenization_spaces", false);
     writeJson(dir.resolve("tokenizer_config.json"), tc);
+  }
+
+  /** The files that make up a Hugging Face tokenizer and its chat templates. */
+  private static void copyTokenizer(Path from, Path to) throws IOException {
+    for (String name : List.of("tokenizer.json", "tokenizer_config.json",
+        "special_tokens_map.json", "chat_template.jinja", "chat_template.json")) {
+      if (Files.exists(from.resolve(name))) {
+        Files.copy(from.resolve(name), to.resolve(name),
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      }
+    }
+    Path more = from.resolve("additional_chat_templates");
+    if (Files.isDirectory(more)) {
+      Files.createDirectories(to.resolve("additional_chat_templates"));
+      try (var files = Files.list(more)) {
+        for (Path f : files.filter(Files::isRegularFile).toList()) {
+          Files.copy(f, to.resolve("additional_chat_templates").resolve(f.getFileName()),
+              java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+      }
+    }
   }
 
   private JsonObject hfConfig() {

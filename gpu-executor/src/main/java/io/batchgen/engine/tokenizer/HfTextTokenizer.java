@@ -4,6 +4,8 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import com.google.gson.stream.JsonReader;
+import com.google.gson.stream.JsonToken;
 import io.batchgen.engine.format.ModelFormatException;
 import java.io.IOException;
 import java.io.Reader;
@@ -130,6 +132,21 @@ public final class HfTextTokenizer implements TextTokenizer {
     }
   }
 
+  /**
+   * The vocabulary size of a tokenizer directory and the id of its tokenizer_config.json
+   * {@code eos_token} (-1 when none), read without loading the tokenizer itself.
+   */
+  public static int[] vocabSizeAndEos(Path dir) {
+    Path json = dir.resolve("tokenizer.json");
+    if (!Files.exists(json)) {
+      throw ModelFormatException.of(json, "file not found; a tokenizer directory needs"
+          + " tokenizer.json and tokenizer_config.json");
+    }
+    Vocabulary vocab = Vocabulary.read(json);
+    return new int[] {vocab.size(),
+        vocab.id(Config.read(dir.resolve("tokenizer_config.json")).eosToken())};
+  }
+
   /** add_bos_token/add_eos_token on top of the post-processor: true adds once, false drops. */
   private static int[] adjust(int[] ids, int special, Boolean add, boolean atStart) {
     if (special < 0 || add == null) {
@@ -169,29 +186,46 @@ public final class HfTextTokenizer implements TextTokenizer {
       return token == null ? -1 : ids.getOrDefault(token, -1);
     }
 
+    /** Streams tokenizer.json for the vocabulary and added tokens, skipping the merges. */
     static Vocabulary read(Path file) {
-      try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-        JsonObject obj = JsonParser.parseReader(r).getAsJsonObject();
+      try (JsonReader r = new JsonReader(Files.newBufferedReader(file, StandardCharsets.UTF_8))) {
         Map<String, Integer> ids = new HashMap<>();
-        int max = -1;
-        JsonElement model = obj.get("model");
-        if (model != null && model.isJsonObject() && model.getAsJsonObject().has("vocab")
-            && model.getAsJsonObject().get("vocab").isJsonObject()) {
-          for (var e : model.getAsJsonObject().getAsJsonObject("vocab").entrySet()) {
-            int id = e.getValue().getAsInt();
-            ids.put(e.getKey(), id);
-            max = Math.max(max, id);
+        int[] max = {-1};
+        r.beginObject();
+        while (r.hasNext()) {
+          String key = r.nextName();
+          if (key.equals("model") && r.peek() == JsonToken.BEGIN_OBJECT) {
+            r.beginObject();
+            while (r.hasNext()) {
+              if (r.nextName().equals("vocab") && r.peek() == JsonToken.BEGIN_OBJECT) {
+                r.beginObject();
+                while (r.hasNext()) {
+                  String token = r.nextName();
+                  int id = r.nextInt();
+                  ids.put(token, id);
+                  max[0] = Math.max(max[0], id);
+                }
+                r.endObject();
+              } else {
+                r.skipValue();
+              }
+            }
+            r.endObject();
+          } else if (key.equals("added_tokens") && r.peek() == JsonToken.BEGIN_ARRAY) {
+            r.beginArray();
+            while (r.hasNext()) {
+              JsonObject a = JsonParser.parseReader(r).getAsJsonObject();
+              int id = a.get("id").getAsInt();
+              ids.put(a.get("content").getAsString(), id);
+              max[0] = Math.max(max[0], id);
+            }
+            r.endArray();
+          } else {
+            r.skipValue();
           }
         }
-        JsonElement added = obj.get("added_tokens");
-        if (added != null && added.isJsonArray()) {
-          for (JsonElement a : added.getAsJsonArray()) {
-            int id = a.getAsJsonObject().get("id").getAsInt();
-            ids.put(a.getAsJsonObject().get("content").getAsString(), id);
-            max = Math.max(max, id);
-          }
-        }
-        return new Vocabulary(ids, max + 1);
+        r.endObject();
+        return new Vocabulary(ids, max[0] + 1);
       } catch (IOException e) {
         throw ModelFormatException.of(file, "cannot read: " + e.getMessage(), e);
       } catch (RuntimeException e) {

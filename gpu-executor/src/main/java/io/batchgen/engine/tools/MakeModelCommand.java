@@ -17,11 +17,17 @@ public final class MakeModelCommand {
       Usage: batchgen make-model --out PATH [--preset tiny|bench|bench-fine]
                  [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|llama|qwen2|qwen3]
                  [--dtype f32|bf16|f16|q8_0] [--format hf|gguf] [--seed N]
+                 [--tokenizer DIR]
 
       Writes a random-weight model that is the same for the same options: a Hugging Face
       directory (config.json, model.safetensors, tokenizer.json, ...) or a GGUF file (q8_0 only
       with --format gguf). For gguf, --out may name the .gguf file or a directory to put
       model.gguf in. Defaults: --preset tiny --arch mixtral --dtype bf16 --format hf --seed 1.
+
+      --tokenizer DIR builds the model around a real tokenizer: DIR's tokenizer.json,
+      tokenizer_config.json and chat templates are copied in, and the vocabulary size and
+      end-of-sequence id are taken from them, so the whole pipeline runs with that model
+      family's prompts (Hugging Face format only).
       """;
 
   private MakeModelCommand() {
@@ -35,7 +41,8 @@ public final class MakeModelCommand {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     CommandArgs a;
     try {
-      a = CommandArgs.parse(args, Set.of("preset", "arch", "dtype", "format", "seed", "out"),
+      a = CommandArgs.parse(args, Set.of("preset", "arch", "dtype", "format", "seed", "out",
+          "tokenizer"),
           Set.of("make-model"));
       if (a.help()) {
         out.print(USAGE);
@@ -51,7 +58,14 @@ public final class MakeModelCommand {
       Path outPath = Path.of(a.required("out"));
       long start = System.nanoTime();
       Path written;
-      if (format.equals("hf")) {
+      String tokenizer = a.get("tokenizer", null);
+      if (tokenizer != null && !format.equals("hf")) {
+        throw new CommandArgs.UsageException("--tokenizer needs --format hf");
+      }
+      if (tokenizer != null) {
+        written = TinyModels.writeWithTokenizer(preset, arch, dtype, seed, Path.of(tokenizer),
+            outPath);
+      } else if (format.equals("hf")) {
         written = TinyModels.write(preset, arch, dtype, seed, outPath);
       } else {
         Path file = outPath.toString().endsWith(".gguf") ? outPath : outPath.resolve("model.gguf");
@@ -61,8 +75,10 @@ public final class MakeModelCommand {
       try (var files = Files.walk(written)) {
         bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
       }
-      out.printf("make-model: wrote %s %s %s %s (seed %d, %.1f MB) to %s in %.1f s%n", preset,
-          arch, dtype, format, seed, bytes / 1e6, written, (System.nanoTime() - start) / 1e9);
+      out.printf("make-model: wrote %s %s %s %s (seed %d, %.1f MB%s) to %s in %.1f s%n", preset,
+          arch, dtype, format, seed, bytes / 1e6,
+          tokenizer == null ? "" : ", tokenizer of " + tokenizer, written,
+          (System.nanoTime() - start) / 1e9);
       return 0;
     } catch (CommandArgs.UsageException e) {
       err.println("make-model: " + e.getMessage());

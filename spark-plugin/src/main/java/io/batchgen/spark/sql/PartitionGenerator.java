@@ -11,6 +11,7 @@ import io.batchgen.io.RowError;
 import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
+import io.batchgen.spark.runtime.PromptEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -30,6 +31,7 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 final class PartitionGenerator implements AutoCloseable {
   private final JobOptions options;
   private final ModelRuntime runtime;
+  private final PromptEncoder prompts;
   private final ResultQueue queue;
   private final String prefix;
   /** Per in-flight id: what the result conversion needs (prompt length, seed, stops). */
@@ -59,6 +61,7 @@ final class PartitionGenerator implements AutoCloseable {
   PartitionGenerator(JobOptions options, ModelRuntime runtime, String scope) {
     this.options = options;
     this.runtime = runtime;
+    this.prompts = runtime.promptEncoder(options.chatTemplateName(), options.chatTemplateKwargs());
     this.prefix = scope + "/";
     this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
   }
@@ -85,7 +88,7 @@ final class PartitionGenerator implements AutoCloseable {
     }
     int[] tokens;
     try {
-      tokens = runtime.tokenizer().encode(request.text(runtime.chatTemplate()));
+      tokens = prompts.encode(request).ids();
     } catch (RuntimeException e) {
       fail(GenerationResult.failed(request.id(), "Cannot tokenize the prompt of row ["
           + request.id() + "]: " + e.getMessage(), runtime.provenance()));
