@@ -65,10 +65,11 @@ public final class BatchGenConfig {
       "spark.batchgen.input.promptColumn", "promptColumn", "string", "prompt",
       "Input column holding the prompt text.", Parsers.nonEmpty());
   public static final ConfigEntry<String> CHAT_TEMPLATE_NAME = entry(
-      "spark.batchgen.input.chatTemplateName", "chatTemplateName", "string", null,
-      "Which of the model's named chat templates renders chat (messages) rows, e.g. tool_use; "
-          + "unset: its default one (chat_template.jinja, tokenizer_config.json or the GGUF "
-          + "file's tokenizer.chat_template).", Parsers.nonEmpty());
+      "spark.batchgen.input.chatTemplateName", "chatTemplateName", "string", "default",
+      "Which of the model's chat templates renders chat (messages) rows: default (its main "
+          + "one: chat_template.jinja, chat_template in tokenizer_config.json, or a GGUF file's "
+          + "tokenizer.chat_template) or the name of another, e.g. tool_use.",
+      Parsers.nonEmpty());
   public static final ConfigEntry<String> CHAT_TEMPLATE_KWARGS = entry(
       "spark.batchgen.input.chatTemplateKwargs", "chatTemplateKwargs", "json", "",
       "Extra chat-template variables as a JSON object, like apply_chat_template's keyword "

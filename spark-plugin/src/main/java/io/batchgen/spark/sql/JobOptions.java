@@ -24,7 +24,7 @@ import java.util.List;
  * @param includeTokenIds write completion token ids
  * @param numPartitions   partitions to plan or write; 0 = default parallelism
  * @param maxInflightRows rows one task keeps in the runtime at once
- * @param chatTemplateName   the model's named chat template for chat rows; null: its default
+ * @param chatTemplateName   the model's chat template for chat rows ("default": its main one)
  * @param chatTemplateKwargs extra chat-template variables as a JSON object; empty for none
  */
 public record JobOptions(EngineSpec engine, int maxNewTokens, double temperature, double topP,
@@ -54,7 +54,7 @@ public record JobOptions(EngineSpec engine, int maxNewTokens, double temperature
         c.get(BatchGenConfig.PROMPT_COLUMN), c.get(BatchGenConfig.ON_ERROR).equals("record"),
         c.get(BatchGenConfig.INCLUDE_TOKEN_IDS), c.get(BatchGenConfig.NUM_PARTITIONS),
         c.get(BatchGenConfig.MAX_INFLIGHT_ROWS),
-        c.getOptional(BatchGenConfig.CHAT_TEMPLATE_NAME),
+        c.get(BatchGenConfig.CHAT_TEMPLATE_NAME),
         c.get(BatchGenConfig.CHAT_TEMPLATE_KWARGS));
   }
 }
