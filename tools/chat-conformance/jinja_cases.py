@@ -7,31 +7,15 @@ transformers renders chat templates, and writes them as the Java test's expected
 Each case: template source, variables, and either the rendered text or the error class.
 """
 import json
+import os
 import sys
 
 import jinja2
-from jinja2.ext import loopcontrols
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from render_jinja2 import Raised, hf_environment  # noqa: E402
 
-class TemplateRaised(Exception):
-    pass
-
-
-def raise_exception(message):
-    raise TemplateRaised(message)
-
-
-def tojson(x, ensure_ascii=False, indent=None, separators=None, sort_keys=False):
-    # transformers' own tojson (no HTML escaping)
-    return json.dumps(x, ensure_ascii=ensure_ascii, indent=indent, separators=separators,
-                      sort_keys=sort_keys)
-
-
-env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
-                                    extensions=[loopcontrols])
-env.filters["tojson"] = tojson
-env.globals["raise_exception"] = raise_exception
+env = hf_environment()
 
 MSGS = [
     {"role": "system", "content": "Be brief."},
@@ -153,7 +137,7 @@ def main():
         case = {"template": template, "variables": variables}
         try:
             case["output"] = env.from_string(template).render(**variables)
-        except TemplateRaised as e:
+        except Raised as e:
             case["raised"] = str(e)
         except jinja2.exceptions.TemplateSyntaxError as e:
             case["error"] = "syntax"

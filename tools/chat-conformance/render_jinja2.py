@@ -30,11 +30,17 @@ def token_text(v):
     return v if isinstance(v, str) or v is None else v.get("content")
 
 
-def main(config_file, conversations_file):
+def hf_environment():
+    """Jinja2 as transformers' render_jinja_template sets it up."""
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
                                         extensions=[loopcontrols])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
+    return env
+
+
+def main(config_file, conversations_file):
+    env = hf_environment()
     cfg = json.load(open(config_file, encoding="utf-8"))
     source = cfg["chat_template"]
     if isinstance(source, list):

@@ -50,10 +50,7 @@ class ChatFamiliesJobTest {
 
   @BeforeAll
   static void setUp() {
-    spark = SparkSession.builder().master("local[2]").appName("batchgen-chat-families-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
-        .getOrCreate();
+    spark = TestData.localSession("batchgen-chat-families-test");
   }
 
   @AfterAll
