@@ -11,6 +11,7 @@ import io.batchgen.spark.runtime.PromptEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,6 +25,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,6 +63,23 @@ class ChatFamiliesJobTest {
     ExecutorRuntimes.closeAll();
   }
 
+  static StructType chatSchema() {
+    return new StructType().add("id", DataTypes.LongType).add("messages",
+        DataTypes.createArrayType(new StructType().add("role", DataTypes.StringType)
+            .add("content", DataTypes.StringType)));
+  }
+
+  /** One row per conversation of {@link #CHATS}, its index as id. */
+  static List<Row> chatRows() {
+    List<Row> rows = new ArrayList<>();
+    for (int i = 0; i < CHATS.size(); i++) {
+      List<Row> turns = new ArrayList<>();
+      CHATS.get(i).forEach(m -> turns.add(RowFactory.create(m.role(), m.content())));
+      rows.add(RowFactory.create((long) i, turns));
+    }
+    return rows;
+  }
+
   static Path tokenizers(String family) {
     return Path.of(System.getProperty("batchgen.tokenizers.dir", "target/tokenizers"), family);
   }
@@ -82,17 +101,8 @@ class ChatFamiliesJobTest {
         model.toString()}, new PrintStream(log, true, StandardCharsets.UTF_8), System.err);
     assertThat(code).as(log.toString(StandardCharsets.UTF_8)).isZero();
 
-    StructType schema = new StructType().add("id", DataTypes.LongType).add("messages",
-        DataTypes.createArrayType(new StructType().add("role", DataTypes.StringType)
-            .add("content", DataTypes.StringType)));
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < CHATS.size(); i++) {
-      List<Row> turns = new ArrayList<>();
-      CHATS.get(i).forEach(m -> turns.add(RowFactory.create(m.role(), m.content())));
-      rows.add(RowFactory.create((long) i, turns));
-    }
     String out = dir.resolve(family + "-out").toString();
-    spark.createDataFrame(rows, schema).write().format("batchgen")
+    spark.createDataFrame(chatRows(), chatSchema()).write().format("batchgen")
         .option("model", model.toString()).option("maxNewTokens", "2")
         .option("onError", "record").mode("append").save(out);
 
@@ -113,6 +123,37 @@ class ChatFamiliesJobTest {
         int promptTokens = r.getAs("prompt_tokens");
         assertThat(promptTokens).as(family + " row " + i)
             .isEqualTo(encoder.encodeChat(CHATS.get(i), true).ids().length);
+      }
+    }
+  }
+
+  @Test
+  void aGgufModelTakesChatPromptsWithItsOwnTemplate() throws Exception {
+    Path template = dir.resolve("template.jinja");
+    Files.writeString(template, "{% for m in messages %}<|reserved_0|>{{ m.role }}\n"
+        + "{{ m.content }}<|endoftext|>\n{% endfor %}"
+        + "{% if add_generation_prompt %}<|reserved_0|>assistant\n{% endif %}");
+    Path model = dir.resolve("gguf-chat").resolve("model.gguf");
+    assertThat(MakeModelCommand.run(new String[] {"--format", "gguf", "--dtype", "f32",
+        "--chat-template", template.toString(), "--out", model.toString()},
+        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), System.err))
+        .isZero();
+
+    String out = dir.resolve("gguf-chat-out").toString();
+    spark.createDataFrame(chatRows(), chatSchema()).write().format("batchgen")
+        .option("model", model.toString()).option("maxNewTokens", "2")
+        .option("onError", "record").mode("append").save(out);
+
+    List<Row> results = spark.read().parquet(out).collectAsList();
+    assertThat(results).hasSize(CHATS.size());
+    try (LoadedTokenizer t = ModelLoader.loadTokenizer(model)) {
+      PromptEncoder encoder = PromptEncoder.of(t.tokenizer(), model, t.embeddedChatTemplates(),
+          "default", "");
+      for (Row r : results) {
+        List<ChatMessage> chat = CHATS.get((int) r.getLong(0));
+        assertThat((String) r.getAs("error")).isNull();
+        assertThat((int) r.getAs("prompt_tokens"))
+            .isEqualTo(encoder.encodeChat(chat, true).ids().length);
       }
     }
   }

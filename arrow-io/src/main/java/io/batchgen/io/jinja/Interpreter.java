@@ -137,7 +137,10 @@ final class Interpreter {
     out.append(s);
   }
 
-  /** Renders {@code body} into a string instead of the output (block set, filter, macro). */
+  /**
+   * Renders {@code body} into a string instead of the output (block set, filter, macro); the
+   * capture is bounded by the output limit like the output itself.
+   */
   private String capture(List<Stmt> body, Scope scope) {
     StringBuilder saved = out;
     out = new StringBuilder();
@@ -145,12 +148,7 @@ final class Interpreter {
       exec(body, scope);
       return out.toString();
     } finally {
-      StringBuilder captured = out;
       out = saved;
-      if (out.length() + (long) captured.length() > limits.maxOutputChars()) {
-        throw new TemplateException.LimitExceeded("output exceeds " + limits.maxOutputChars()
-            + " characters", 0);
-      }
     }
   }
 

@@ -161,6 +161,27 @@ public final class TinyModels {
     }
   }
 
+  /**
+   * Like {@link #writeGguf} with a chat template in the file ({@code tokenizer.chat_template}),
+   * so the GGUF model takes chat prompts.
+   */
+  public static Path writeGgufWithChatTemplate(String preset, String arch, String dtype,
+      long seed, Path file, String chatTemplate) {
+    try {
+      if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+      TinyModelWriter w = new TinyModelWriter(config(preset, arch), seed, dtype(dtype, true));
+      w.writeGguf(file, g -> {
+        w.gpt2Vocab(g);
+        g.putString("tokenizer.chat_template", chatTemplate);
+      });
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write model to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
   static io.batchgen.engine.format.DType dtype(String name, boolean gguf) {
     return switch (name.toLowerCase(Locale.ROOT)) {
       case "f32" -> io.batchgen.engine.format.DType.F32;
