@@ -27,6 +27,8 @@ public final class BatchGenCli {
         "run the generation job over Parquet prompts in a local (or remote) Spark session");
     add(COMMANDS, "make-model", "io.batchgen.engine.tools.MakeModelCommand",
         "write a deterministic random-weight MoE model (HF directory or GGUF) from a seed");
+    add(COMMANDS, "tokenize", "io.batchgen.spark.tools.TokenizeCommand",
+        "show a prompt (text or chat messages) as the model sees it: rendered text and token ids");
     add(COMMANDS, "logits", "io.batchgen.engine.tools.LogitsCommand",
         "run a token prompt and write float32 logits for every position");
     add(BENCHES, "kernels", "io.batchgen.engine.tools.KernelBench",

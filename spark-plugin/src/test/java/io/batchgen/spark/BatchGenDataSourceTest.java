@@ -40,11 +40,7 @@ class BatchGenDataSourceTest {
   static void setUp() throws Exception {
     model = TestData.tinyModel(dir);
     engineTokens = engineOnly();
-    spark = SparkSession.builder().master("local[2]").appName("batchgen-datasource-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
-        .getOrCreate();
+    spark = TestData.localSession("batchgen-datasource-test");
   }
 
   @AfterAll

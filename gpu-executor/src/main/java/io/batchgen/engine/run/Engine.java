@@ -82,6 +82,11 @@ public final class Engine implements AutoCloseable {
     return runtime;
   }
 
+  /** The loaded checkpoint (config, weights, tokenizer, embedded chat templates). */
+  public LoadedModel model() {
+    return model;
+  }
+
   public TextTokenizer tokenizer() {
     return model.tokenizer();
   }

@@ -64,6 +64,17 @@ public final class BatchGenConfig {
   public static final ConfigEntry<String> PROMPT_COLUMN = entry(
       "spark.batchgen.input.promptColumn", "promptColumn", "string", "prompt",
       "Input column holding the prompt text.", Parsers.nonEmpty());
+  public static final ConfigEntry<String> CHAT_TEMPLATE_NAME = entry(
+      "spark.batchgen.input.chatTemplateName", "chatTemplateName", "string", "default",
+      "Which of the model's chat templates renders chat (messages) rows: default (its main "
+          + "one: chat_template.jinja, chat_template in tokenizer_config.json, or a GGUF file's "
+          + "tokenizer.chat_template) or the name of another, e.g. tool_use.",
+      Parsers.nonEmpty());
+  public static final ConfigEntry<String> CHAT_TEMPLATE_KWARGS = entry(
+      "spark.batchgen.input.chatTemplateKwargs", "chatTemplateKwargs", "json", "",
+      "Extra chat-template variables as a JSON object, like apply_chat_template's keyword "
+          + "arguments: {\"enable_thinking\": false} for Qwen3; tools and documents set those "
+          + "variables for every row.", Parsers.chatTemplateVariables());
   public static final ConfigEntry<String> ON_ERROR = entry("spark.batchgen.output.onError",
       "onError", "enum", "fail", "What a bad row does: fail (the job fails, naming the row) or "
           + "record (the row is written with its error and the job goes on).",

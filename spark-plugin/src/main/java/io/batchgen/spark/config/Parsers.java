@@ -132,6 +132,35 @@ final class Parsers {
     };
   }
 
+  /**
+   * A JSON object of extra chat-template variables; returns the JSON text (tasks parse it).
+   * Refuses the variables the renderer sets itself.
+   */
+  static Function<String, String> chatTemplateVariables() {
+    return s -> {
+      if (s.isBlank()) {
+        return "";
+      }
+      com.fasterxml.jackson.databind.JsonNode node;
+      try {
+        node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(s);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException("expected a JSON object such as"
+            + " {\"enable_thinking\": false}: " + e.getOriginalMessage(), e);
+      }
+      if (node == null || !node.isObject()) {
+        throw new IllegalArgumentException("expected a JSON object such as"
+            + " {\"enable_thinking\": false}");
+      }
+      for (String reserved : io.batchgen.io.ChatTemplate.RESERVED_VARIABLES) {
+        if (node.has(reserved)) {
+          throw new IllegalArgumentException("'" + reserved + "' is set by BatchGen itself");
+        }
+      }
+      return s;
+    };
+  }
+
   /** A comma-separated list; empty string gives an empty list. */
   static Function<String, List<String>> list() {
     return s -> s.isEmpty() ? List.of()

@@ -25,15 +25,18 @@ import java.util.List;
  * @param includeTokenIds write completion token ids
  * @param numPartitions   partitions to plan or write; 0 = default parallelism
  * @param maxInflightRows rows one task keeps in the runtime at once
+ * @param chatTemplateName   the model's chat template for chat rows ("default": its main one)
+ * @param chatTemplateKwargs extra chat-template variables as a JSON object; empty for none
  */
 public record JobOptions(EngineSpec engine, int maxNewTokens, double temperature, double topP,
     int topK, double minP, long seed, List<String> stop, String idColumn, String promptColumn,
     boolean recordErrors, boolean resume, boolean includeTokenIds, int numPartitions,
-    int maxInflightRows)
+    int maxInflightRows, String chatTemplateName, String chatTemplateKwargs)
     implements Serializable {
 
   public JobOptions {
     stop = List.copyOf(stop);
+    chatTemplateKwargs = chatTemplateKwargs == null ? "" : chatTemplateKwargs;
     if (minP >= 1) {
       throw new IllegalArgumentException("Invalid value '" + minP + "' for option 'minP': must be"
           + " in [0, 1); 0 disables it");
@@ -50,8 +53,9 @@ public record JobOptions(EngineSpec engine, int maxNewTokens, double temperature
         c.get(BatchGenConfig.TOP_K), c.get(BatchGenConfig.MIN_P), c.get(BatchGenConfig.SEED),
         c.get(BatchGenConfig.STOP), c.get(BatchGenConfig.ID_COLUMN),
         c.get(BatchGenConfig.PROMPT_COLUMN), c.get(BatchGenConfig.ON_ERROR).equals("record"),
-        c.get(BatchGenConfig.RESUME), c.get(BatchGenConfig.INCLUDE_TOKEN_IDS), c.get(BatchGenConfig.NUM_PARTITIONS),
-        c.get(BatchGenConfig.MAX_INFLIGHT_ROWS));
+        c.get(BatchGenConfig.RESUME), c.get(BatchGenConfig.INCLUDE_TOKEN_IDS),
+        c.get(BatchGenConfig.NUM_PARTITIONS), c.get(BatchGenConfig.MAX_INFLIGHT_ROWS),
+        c.get(BatchGenConfig.CHAT_TEMPLATE_NAME), c.get(BatchGenConfig.CHAT_TEMPLATE_KWARGS));
   }
 
   /** The input columns to read prompts from. */

@@ -12,6 +12,7 @@ import io.batchgen.io.RowError;
 import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
+import io.batchgen.spark.runtime.PromptEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -36,6 +37,7 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 final class PartitionGenerator implements AutoCloseable {
   private final JobOptions options;
   private final ModelRuntime runtime;
+  private final PromptEncoder prompts;
   private final ResultQueue queue;
   private final String prefix;
   private final String source;
@@ -68,6 +70,7 @@ final class PartitionGenerator implements AutoCloseable {
   PartitionGenerator(JobOptions options, ModelRuntime runtime, String scope, String source) {
     this.options = options;
     this.runtime = runtime;
+    this.prompts = runtime.promptEncoder(options.chatTemplateName(), options.chatTemplateKwargs());
     this.prefix = scope + "/";
     this.source = source;
     this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
@@ -107,7 +110,7 @@ final class PartitionGenerator implements AutoCloseable {
     int context = runtime.runtime().shape().maxPositions();
     int[] tokens;
     try {
-      tokens = runtime.tokenizer().encode(request.text(runtime.chatTemplate()));
+      tokens = prompts.encode(request).ids();
     } catch (RuntimeException e) {
       rowError(rowSource, rowNumber, request.id(), column, (request.isChat()
           ? "the chat messages could not be rendered with the model's chat template or tokenized: "
