@@ -94,7 +94,7 @@ class PreemptionTest {
       h.runToCompletion();
       GenerationResult r = h.results.get("long");
       assertThat(r.reason()).isEqualTo(FinishReason.ERROR);
-      assertThat(r.error()).contains("KV blocks").contains("raise kvBudgetBytes");
+      assertThat(r.error()).contains("KV blocks").contains("raise the KV cache budget");
       assertThat(r.tokens()).hasSizeGreaterThan(5);
       assertThat(h.results.get("short").reason()).isEqualTo(FinishReason.LENGTH);
     }

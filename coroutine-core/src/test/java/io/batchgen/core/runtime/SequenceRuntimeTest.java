@@ -238,6 +238,6 @@ class SequenceRuntimeTest {
   void aKvBudgetBelowOneBlockPerLayerIsRefusedAtConstruction() {
     assertThatThrownBy(() -> new SequenceRuntime(new TinyMoeExecutor(1, false),
         config().withKv(4, 100, 0))).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("kvBudgetBytes");
+        .hasMessageContaining("raise the KV cache budget");
   }
 }
