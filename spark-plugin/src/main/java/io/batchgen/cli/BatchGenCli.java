@@ -37,6 +37,8 @@ public final class BatchGenCli {
         "tokens/s and expert-batch size, coroutine scheduler vs lock-step baseline");
     add(BENCHES, "spark", "io.batchgen.spark.tools.SparkBench",
         "Spark job tokens/s vs engine-only tokens/s on the same prompts");
+    add(BENCHES, "state", "io.batchgen.spark.tools.StateBench",
+        "sequence-state (snapshot) encode and decode MB/s vs a bulk copy of the same KV");
   }
 
   private static void add(Map<String, Command> into, String name, String mainClass, String summary) {
