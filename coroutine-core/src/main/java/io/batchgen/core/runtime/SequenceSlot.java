@@ -118,9 +118,9 @@ final class SequenceSlot implements AwaitSink {
   }
 
   /** The sequence's result once it finished (or failed) at {@code nowNanos}. */
-  GenerationResult result(long nowNanos) {
+  SequenceResult result(long nowNanos) {
     long queued = firstRunNanos < 0 ? nowNanos - submitNanos : firstRunNanos - submitNanos;
-    return new GenerationResult(seq.id, seq.generated(), seq.finishReason, seq.error,
+    return new SequenceResult(seq.id, seq.generated(), seq.finishReason, seq.error,
         seq.promptLength, queued, nowNanos - submitNanos, preemptions);
   }
 

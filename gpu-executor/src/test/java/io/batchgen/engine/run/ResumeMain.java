@@ -1,6 +1,6 @@
 package io.batchgen.engine.run;
 
-import io.batchgen.core.runtime.GenerationResult;
+import io.batchgen.core.runtime.SequenceResult;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.snapshot.SnapshotCodec;
@@ -35,11 +35,11 @@ public final class ResumeMain {
       for (int i = 0; i < count; i++) {
         queue.restore(SnapshotCodec.decode(in));
       }
-      List<GenerationResult> results = new ArrayList<>();
+      List<SequenceResult> results = new ArrayList<>();
       for (int i = 0; i < count; i++) {
         results.add(queue.poll(Duration.ofMinutes(2)));
       }
-      for (GenerationResult r : results) {
+      for (SequenceResult r : results) {
         System.out.println(r.id() + ": " + IntStream.of(r.tokens()).mapToObj(Integer::toString)
             .collect(Collectors.joining(",")) + " blocks=" + blockSize + " reason=" + r.reason());
       }

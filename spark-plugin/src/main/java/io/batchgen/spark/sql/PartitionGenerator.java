@@ -3,7 +3,7 @@ package io.batchgen.spark.sql;
 import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.sampling.SamplingParams;
-import io.batchgen.io.FinishReason;
+import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.io.GenerationOverrides;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.PromptRequest;
@@ -172,7 +172,7 @@ final class PartitionGenerator implements AutoCloseable {
     while (!local.isEmpty()) {
       sink.accept(local.poll());
     }
-    io.batchgen.core.runtime.GenerationResult r;
+    io.batchgen.core.runtime.SequenceResult r;
     while (!pending.isEmpty() && (r = queue.poll(java.time.Duration.ZERO)) != null) {
       deliver(r, sink);
     }
@@ -217,7 +217,7 @@ final class PartitionGenerator implements AutoCloseable {
         BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
   }
 
-  private void deliver(io.batchgen.core.runtime.GenerationResult r,
+  private void deliver(io.batchgen.core.runtime.SequenceResult r,
       Consumer<GenerationResult> sink) {
     String id = r.id().substring(prefix.length());
     Pending p = pending.remove(id);
@@ -230,12 +230,11 @@ final class PartitionGenerator implements AutoCloseable {
     GenerationResult out = switch (r.reason()) {
       case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
           options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
-          r.reason() == io.batchgen.core.runtime.FinishReason.STOP ? FinishReason.STOP
-              : FinishReason.LENGTH, null, p.seed(), runtime.provenance());
+          r.reason(), null, p.seed(), runtime.provenance());
       case ERROR -> {
         // The runtime refused this row (e.g. it needs more KV than the budget allows).
-        GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(), id,
-            p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed"),
+        GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(),
+            id, p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed"),
             runtime.provenance());
         if (!options.recordErrors()) {
           throw new RowFailure(failed.error() + ". " + RECORD_HINT);
