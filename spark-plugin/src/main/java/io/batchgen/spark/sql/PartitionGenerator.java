@@ -13,7 +13,6 @@ import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
 import io.batchgen.spark.runtime.PromptEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -141,15 +140,8 @@ final class PartitionGenerator implements AutoCloseable {
       return;
     }
     try {
-      double temperature = o.temperature() != null ? o.temperature() : options.temperature();
-      seed = temperature == 0 ? null
-          : o.seed() != null ? o.seed() : rowSeed(options.seed(), request.id());
-      sampling = new SamplingParams(temperature,
-          o.topK() != null ? o.topK() : options.topK(),
-          o.topP() != null ? o.topP() : options.topP(), options.minP(),
-          seed == null ? 0 : seed,
-          o.maxNewTokens() != null ? o.maxNewTokens() : options.maxNewTokens(),
-          null, o.stop() != null ? o.stop() : options.stop(), false);
+      sampling = options.generation().forRow(request.id(), o);
+      seed = options.generation().seedFor(request.id(), o);
     } catch (IllegalArgumentException e) {
       rowError(rowSource, rowNumber, request.id(), "overrides", e.getMessage());
       drain(sink);
@@ -271,19 +263,6 @@ final class PartitionGenerator implements AutoCloseable {
       }
     }
     return text.substring(0, cut);
-  }
-
-  /** A row's own seed: the job seed mixed with a stable hash of the id (SplitMix64 finaliser). */
-  static long rowSeed(long base, String id) {
-    long h = base;
-    for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
-      h = (h ^ (b & 0xff)) * 0x100000001B3L;
-    }
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    return h ^ (h >>> 33);
   }
 
   /**
