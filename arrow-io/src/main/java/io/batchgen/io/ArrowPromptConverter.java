@@ -69,6 +69,21 @@ public final class ArrowPromptConverter {
     return nextRow;
   }
 
+  /**
+   * Checks, before any row is read, that a table with {@code schema} can be read as prompts:
+   * the same column checks as {@link #convert} makes on its first batch.
+   *
+   * @throws BadInputException naming the column, its type and the fix
+   */
+  public static void checkSchema(String source, org.apache.arrow.vector.types.pojo.Schema schema,
+      PromptSchema promptSchema) {
+    try (org.apache.arrow.memory.BufferAllocator allocator =
+             new org.apache.arrow.memory.RootAllocator();
+         VectorSchemaRoot empty = VectorSchemaRoot.create(schema, allocator)) {
+      new ArrowPromptConverter(source, promptSchema, BadRowPolicy.FAIL).convert(empty);
+    }
+  }
+
   /** The id type of a prompt table with this Arrow schema; throws when the id column is bad. */
   public static IdType idType(org.apache.arrow.vector.types.pojo.Schema schema,
       PromptSchema promptSchema) {
@@ -179,8 +194,46 @@ public final class ArrowPromptConverter {
 
   private static BadInputException wrongType(String source, Field f, String expected,
       String fix) {
-    return BadInputException.schema(source, f.getName(), "the column has type " + f.getType()
+    return BadInputException.schema(source, f.getName(), "the column has type " + typeName(f)
         + " but must be " + expected + ". " + fix);
+  }
+
+  /**
+   * A column type as SQL users (Spark, Parquet tools) spell it: {@code string}, {@code double},
+   * {@code array<struct<role:string,content:string>>}; the Arrow name for anything else.
+   */
+  static String typeName(Field f) {
+    org.apache.arrow.vector.types.pojo.ArrowType t = f.getType();
+    return switch (t.getTypeID()) {
+      case Utf8, LargeUtf8, Utf8View -> "string";
+      case Binary, LargeBinary, BinaryView, FixedSizeBinary -> "binary";
+      case Bool -> "boolean";
+      case Int -> {
+        var i = (org.apache.arrow.vector.types.pojo.ArrowType.Int) t;
+        String base = switch (i.getBitWidth()) {
+          case 8 -> "tinyint";
+          case 16 -> "smallint";
+          case 32 -> "int";
+          default -> "bigint";
+        };
+        yield i.getIsSigned() ? base : "unsigned " + base;
+      }
+      case FloatingPoint -> switch (((org.apache.arrow.vector.types.pojo.ArrowType.FloatingPoint) t)
+          .getPrecision()) {
+        case HALF -> "half";
+        case SINGLE -> "float";
+        case DOUBLE -> "double";
+      };
+      case Decimal -> {
+        var d = (org.apache.arrow.vector.types.pojo.ArrowType.Decimal) t;
+        yield "decimal(" + d.getPrecision() + "," + d.getScale() + ")";
+      }
+      case List, LargeList, FixedSizeList, ListView, LargeListView ->
+          "array<" + (f.getChildren().isEmpty() ? "?" : typeName(f.getChildren().get(0))) + ">";
+      case Struct -> f.getChildren().stream().map(c -> c.getName() + ":" + typeName(c))
+          .collect(Collectors.joining(",", "struct<", ">"));
+      default -> t.toString();
+    };
   }
 
   private static String names(List<Field> fields) {

@@ -18,7 +18,7 @@ public class BadInputException extends IllegalArgumentException {
     this.rowNumber = rowNumber;
   }
 
-  static BadInputException schema(String source, String column, String message) {
+  public static BadInputException schema(String source, String column, String message) {
     return new BadInputException(
         "Bad prompt input in [" + source + "], column '" + column + "': " + message, column, -1);
   }

@@ -2,153 +2,191 @@ package io.batchgen.io;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.hubspot.jinjava.Jinjava;
-import com.hubspot.jinjava.JinjavaConfig;
-import com.hubspot.jinjava.LegacyOverrides;
-import com.hubspot.jinjava.interpret.Context;
-import com.hubspot.jinjava.interpret.JinjavaInterpreter;
-import com.hubspot.jinjava.interpret.TemplateError;
-import com.hubspot.jinjava.lib.fn.ELFunctionDefinition;
-import com.hubspot.jinjava.tree.Node;
+import io.batchgen.io.jinja.JinjaTemplate;
+import io.batchgen.io.jinja.TemplateException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.LocalDateTime;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.stream.Collectors;
 
 /**
- * A model's chat template: the Jinja program in Hugging Face's {@code tokenizer_config.json}
- * ({@code chat_template}) or {@code chat_template.jinja}, rendered with Jinjava the way
- * {@code transformers} renders it: {@code trim_blocks} and {@code lstrip_blocks} on, variables
- * {@code messages}, {@code bos_token}, {@code eos_token}, {@code add_generation_prompt}, and the
- * functions {@code raise_exception(msg)} and {@code strftime_now(format)}.
+ * A model's chat template: the Jinja program of its tokenizer files ({@code chat_template.jinja},
+ * {@code chat_template} in {@code tokenizer_config.json}, named templates) or of a GGUF file
+ * ({@code tokenizer.chat_template}), rendered by {@link JinjaTemplate} exactly as Hugging Face
+ * {@code transformers} applies it: variables {@code messages}, {@code tools} and
+ * {@code documents} (None unless given), {@code add_generation_prompt}, the tokenizer's special
+ * tokens ({@code bos_token}, {@code eos_token}, ...) and extra variables such as
+ * {@code enable_thinking} ({@link #withVariables}).
  *
- * <p>The template is parsed once; each render runs in its own interpreter and context over the
- * shared, read-only tree, so one instance serves every task thread. Build one per model.
+ * <p>Message contents are data: they are never parsed as template source, so
+ * {@code "{{ 7*7 }}"} in a prompt reaches the model as written.
+ *
+ * <p>Parsed once; immutable and thread-safe, so one instance serves every task of an executor.
  */
 public final class ChatTemplate {
 
+  /** The name of the template used unless another is chosen. */
+  public static final String DEFAULT_NAME = "default";
+
+  /** The special-token variables transformers passes (its special_tokens_map). */
+  private static final List<String> SPECIAL_TOKEN_KEYS = List.of("bos_token", "eos_token",
+      "unk_token", "sep_token", "pad_token", "cls_token", "mask_token");
+  /** Variables the renderer sets itself; extra variables may not replace them. */
+  public static final Set<String> RESERVED_VARIABLES = Set.of("messages",
+      "add_generation_prompt");
+
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final String RAISED = "the template raised: ";
 
-  private final String template;
-  private final String bosToken;
-  private final String eosToken;
+  private final JinjaTemplate template;
+  private final Map<String, Object> specialTokens;
+  private final Map<String, Object> extraVariables;
   private final String origin;
-  private final Jinjava jinjava;
-  private final Context baseContext;
-  private final Node tree;
 
-  private ChatTemplate(String template, String bosToken, String eosToken, String origin) {
-    this.template = Objects.requireNonNull(template, "template");
-    this.bosToken = bosToken == null ? "" : bosToken;
-    this.eosToken = eosToken == null ? "" : eosToken;
+  private ChatTemplate(JinjaTemplate template, Map<String, Object> specialTokens,
+      Map<String, Object> extraVariables, String origin) {
+    this.template = template;
+    this.specialTokens = specialTokens;
+    this.extraVariables = extraVariables;
     this.origin = origin;
-    JinjavaConfig config = JinjavaConfig.newBuilder()
-        .withTrimBlocks(true)
-        .withLstripBlocks(true)
-        // Python Jinja2 semantics that HF templates rely on: '{{-' trims, Python operator
-        // precedence ('a' + x | trim), strict whitespace-control parsing.
-        .withLegacyOverrides(LegacyOverrides.newBuilder()
-            .withUseTrimmingForNotesAndExpressions(true)
-            .withParseWhitespaceControlStrictly(true)
-            .withUseNaturalOperatorPrecedence(true)
-            .withKeepNullableLoopValues(true)
-            .withHandleBackslashInQuotesOnly(true)
-            .withEvaluateMapKeys(true)
-            .withIterateOverMapKeys(true)
-            .withUsePyishObjectMapper(true)
-            .build())
-        .build();
-    this.jinjava = new Jinjava(config);
-    jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
-        "", "raise_exception", ChatTemplate.class, "raiseException", String.class));
-    jinjava.getGlobalContext().registerFunction(new ELFunctionDefinition(
-        "", "strftime_now", ChatTemplate.class, "strftimeNow", String.class));
-    this.baseContext = jinjava.getGlobalContextCopy();
-    // Jinja2's default (keep_trailing_newline=False) drops one trailing newline of the source.
-    String source = template.endsWith("\n") ? template.substring(0, template.length() - 1)
-        : template;
-    JinjavaInterpreter parser = jinjava.newInterpreter();
-    JinjavaInterpreter.pushCurrent(parser);
-    try {
-      this.tree = parser.parse(source);
-    } finally {
-      JinjavaInterpreter.popCurrent();
-    }
-    if (!parser.getErrorsCopy().isEmpty()) {
-      throw new IllegalArgumentException("Chat template from [" + origin + "] does not parse: "
-          + parser.getErrorsCopy().get(0).getMessage() + " (line "
-          + parser.getErrorsCopy().get(0).getLineno() + ")");
-    }
-  }
-
-  /** A template from its Jinja source and the model's special tokens (null means empty). */
-  public static ChatTemplate of(String jinjaSource, String bosToken, String eosToken) {
-    return new ChatTemplate(jinjaSource, bosToken, eosToken, "inline template");
   }
 
   /**
-   * Loads the template of a Hugging Face model directory: {@code chat_template.jinja} when present,
-   * else {@code chat_template} in {@code tokenizer_config.json} (a string, or a list of named
-   * templates of which {@code default} is taken). Special tokens come from
-   * {@code tokenizer_config.json}.
+   * A template from its Jinja source and special tokens, e.g. a GGUF file's.
    *
-   * @throws IllegalArgumentException when the model has no chat template
+   * @param specialTokens variable name ({@code bos_token}, ...) to token text, or to a list of
+   *                      texts for {@code additional_special_tokens}; null values are left out
+   * @throws IllegalArgumentException when the source does not parse
+   */
+  public static ChatTemplate withTokens(String jinjaSource, Map<String, ?> specialTokens,
+      String origin) {
+    Objects.requireNonNull(jinjaSource, "jinjaSource");
+    JinjaTemplate parsed;
+    try {
+      parsed = JinjaTemplate.parse(jinjaSource);
+    } catch (TemplateException e) {
+      throw new IllegalArgumentException("Chat template from [" + origin + "] does not parse: "
+          + e.getMessage() + ". Fix the template, or choose another with option"
+          + " 'chatTemplateName'.", e);
+    }
+    Map<String, Object> tokens = new LinkedHashMap<>();
+    specialTokens.forEach((k, v) -> {
+      if (v != null) {
+        tokens.put(k, v instanceof List<?> l ? List.copyOf(l) : v.toString());
+      }
+    });
+    return new ChatTemplate(parsed, Map.copyOf(tokens), Map.of(), origin);
+  }
+
+  /** A template from its Jinja source and the model's special tokens (null means absent). */
+  public static ChatTemplate of(String jinjaSource, String bosToken, String eosToken) {
+    Map<String, String> tokens = new LinkedHashMap<>();
+    tokens.put("bos_token", bosToken);
+    tokens.put("eos_token", eosToken);
+    return withTokens(jinjaSource, tokens, "inline template");
+  }
+
+  /**
+   * Picks {@code name} among a model's templates (name to Jinja source; {@link #DEFAULT_NAME}
+   * for the main one), as transformers does: without a name, the default one.
+   *
+   * @throws IllegalArgumentException naming the templates there are when {@code name} is not
+   *     among them, or when there are none
+   */
+  public static ChatTemplate select(Map<String, String> templates, String name,
+      Map<String, ?> specialTokens, String origin) {
+    String wanted = name == null || name.isBlank() ? DEFAULT_NAME : name;
+    String source = templates.get(wanted);
+    if (source == null) {
+      if (templates.isEmpty()) {
+        throw new IllegalArgumentException("Model at [" + origin + "] has no chat template:"
+            + " neither chat_template.jinja nor a 'chat_template' entry in"
+            + " tokenizer_config.json (nor tokenizer.chat_template in a GGUF file). Give prompts"
+            + " as text in a 'prompt' column, or use an instruction-tuned model.");
+      }
+      throw new IllegalArgumentException("Model at [" + origin + "] has no chat template named ["
+          + wanted + "]; it has " + new TreeMap<>(templates).keySet() + ". Set option"
+          + " 'chatTemplateName' to one of these.");
+    }
+    String where = wanted.equals(DEFAULT_NAME) ? origin : origin + " (template '" + wanted + "')";
+    return withTokens(source, specialTokens, where);
+  }
+
+  /**
+   * Loads the default template of a Hugging Face model (or tokenizer) directory: see
+   * {@link #fromModelDirectory(Path, String)}.
    */
   public static ChatTemplate fromModelDirectory(Path modelDir) {
+    return fromModelDirectory(modelDir, null);
+  }
+
+  /**
+   * Loads template {@code name} (null: the default) of a Hugging Face model directory:
+   * {@code chat_template.jinja} is the default, {@code additional_chat_templates/NAME.jinja} the
+   * named ones; {@code chat_template} in {@code tokenizer_config.json} (a string, or a list of
+   * {@code {name, template}}) when there are no such files. Special tokens come from
+   * {@code tokenizer_config.json}.
+   *
+   * @throws IllegalArgumentException when the model has no such template or it does not parse
+   */
+  public static ChatTemplate fromModelDirectory(Path modelDir, String name) {
     Path config = modelDir.resolve("tokenizer_config.json");
-    Path jinjaFile = modelDir.resolve("chat_template.jinja");
     try {
       JsonNode root = Files.exists(config) ? JSON.readTree(config.toFile()) : JSON.nullNode();
-      String bos = tokenText(root.get("bos_token"));
-      String eos = tokenText(root.get("eos_token"));
-      if (Files.exists(jinjaFile)) {
-        return new ChatTemplate(Files.readString(jinjaFile, StandardCharsets.UTF_8), bos, eos,
-            jinjaFile.toString());
+      Map<String, String> templates = new LinkedHashMap<>();
+      JsonNode inConfig = root.get("chat_template");
+      if (inConfig != null && inConfig.isTextual()) {
+        templates.put(DEFAULT_NAME, inConfig.asText());
+      } else if (inConfig != null && inConfig.isArray()) {
+        for (JsonNode named : inConfig) {
+          templates.put(named.path("name").asText(), named.path("template").asText());
+        }
       }
-      String source = templateSource(root.get("chat_template"));
-      if (source == null) {
-        throw new IllegalArgumentException("Model at [" + modelDir + "] has no chat template:"
-            + " neither chat_template.jinja nor a 'chat_template' entry in tokenizer_config.json."
-            + " Give prompts as text in a 'prompt' column, or use an instruction-tuned model.");
+      Path jinja = modelDir.resolve("chat_template.jinja");
+      if (Files.exists(jinja)) {
+        templates.put(DEFAULT_NAME, Files.readString(jinja, StandardCharsets.UTF_8));
       }
-      return new ChatTemplate(source, bos, eos, config.toString());
+      Path more = modelDir.resolve("additional_chat_templates");
+      if (Files.isDirectory(more)) {
+        try (var files = Files.list(more)) {
+          for (Path p : files.filter(f -> f.toString().endsWith(".jinja")).toList()) {
+            String file = p.getFileName().toString();
+            templates.put(file.substring(0, file.length() - ".jinja".length()),
+                Files.readString(p, StandardCharsets.UTF_8));
+          }
+        }
+      }
+      return select(templates, name, specialTokens(root), modelDir.toString());
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read the chat template of model [" + modelDir + "]: "
           + e.getMessage(), e);
     }
   }
 
-  private static String templateSource(JsonNode node) {
-    if (node == null || node.isNull()) {
-      return null;
-    }
-    if (node.isTextual()) {
-      return node.asText();
-    }
-    if (node.isArray()) {
-      JsonNode first = null;
-      for (JsonNode named : node) {
-        if (first == null) {
-          first = named.get("template");
-        }
-        if ("default".equals(named.path("name").asText())) {
-          return named.path("template").asText();
-        }
+  /** transformers' special_tokens_map from a tokenizer_config.json tree. */
+  private static Map<String, Object> specialTokens(JsonNode root) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    for (String key : SPECIAL_TOKEN_KEYS) {
+      String text = tokenText(root.get(key));
+      if (text != null) {
+        out.put(key, text);
       }
-      return first == null ? null : first.asText();
     }
-    return null;
+    JsonNode more = root.get("additional_special_tokens");
+    if (more != null && more.isArray()) {
+      List<String> texts = new ArrayList<>();
+      more.forEach(t -> texts.add(tokenText(t)));
+      out.put("additional_special_tokens", texts);
+    }
+    return out;
   }
 
   /** A special token is either a string or an AddedToken object with a "content" field. */
@@ -160,11 +198,34 @@ public final class ChatTemplate {
   }
 
   /**
+   * This template with extra variables for every render, as transformers' apply_chat_template
+   * keyword arguments (e.g. {@code enable_thinking}); {@code tools} and {@code documents} set
+   * those variables. Values are plain data: strings, numbers, booleans, null, lists, maps.
+   *
+   * @throws IllegalArgumentException for {@code messages} or {@code add_generation_prompt}, or a
+   *     value that is not plain data
+   */
+  public ChatTemplate withVariables(Map<String, ?> variables) {
+    for (String k : variables.keySet()) {
+      if (RESERVED_VARIABLES.contains(k)) {
+        throw new IllegalArgumentException("Chat template variable [" + k + "] is set by"
+            + " BatchGen itself and cannot be given in option 'chatTemplateKwargs'");
+      }
+    }
+    Map<String, Object> merged = new LinkedHashMap<>(extraVariables);
+    merged.putAll(variables);
+    JinjaTemplate.checkVariables(merged);
+    return new ChatTemplate(template, specialTokens, java.util.Collections.unmodifiableMap(merged),
+        origin);
+  }
+
+  /**
    * Renders {@code messages}; with {@code addGenerationPrompt} the template appends the header
    * that starts the assistant's turn.
    *
-   * @throws IllegalArgumentException when the template fails (it raised an exception, or has an
-   *     error); the message names the template's origin and the Jinja error, never prompt text
+   * @throws IllegalArgumentException when the template fails or refuses the conversation
+   *     ({@code raise_exception}); the message names the template's origin, the roles and the
+   *     template's own words, never prompt text
    */
   public String render(List<ChatMessage> messages, boolean addGenerationPrompt) {
     List<Map<String, Object>> turns = new ArrayList<>(messages.size());
@@ -174,60 +235,32 @@ public final class ChatTemplate {
       turn.put("content", m.content());
       turns.add(turn);
     }
-    Map<String, Object> vars = new HashMap<>();
+    Map<String, Object> vars = new LinkedHashMap<>();
+    vars.put("tools", null);
+    vars.put("documents", null);
+    vars.putAll(specialTokens);
+    vars.putAll(extraVariables);
     vars.put("messages", turns);
-    vars.put("bos_token", bosToken);
-    vars.put("eos_token", eosToken);
     vars.put("add_generation_prompt", addGenerationPrompt);
-    // Jinjava's renderForResult copies the global context (every filter, tag and function
-    // library) and re-parses on each call, about 1.4 ms; rendering the parsed tree in a fresh
-    // child context of one shared base copy costs a small fraction of that.
-    Context context = new Context(baseContext, vars, jinjava.getGlobalConfig().getDisabled(),
-        false);
-    JinjavaInterpreter interpreter =
-        new JinjavaInterpreter(jinjava, context, jinjava.getGlobalConfig());
-    String output;
-    JinjavaInterpreter.pushCurrent(interpreter);
     try {
-      output = interpreter.render(tree, true);
-    } finally {
-      JinjavaInterpreter.popCurrent();
-    }
-    List<TemplateError> fatal = interpreter.getErrorsCopy().stream()
-        .filter(e -> e.getSeverity() == TemplateError.ErrorType.FATAL)
-        .collect(Collectors.toList());
-    if (!fatal.isEmpty()) {
-      TemplateError e = fatal.get(0);
-      String why = e.getMessage();
-      for (Throwable t = e.getException(); t != null; t = t.getCause()) {
-        if (t.getMessage() != null && t.getMessage().startsWith(RAISED)) {
-          why = t.getMessage(); // the template's own words, e.g. "roles must alternate"
-        }
-      }
+      return template.render(vars);
+    } catch (TemplateException.Raised e) {
+      throw new IllegalArgumentException("Chat template from [" + origin + "] refused "
+          + messages.size() + " messages (roles " + roles(messages) + "): " + e.reason()
+          + ". Check the roles and order of the messages against the model's chat format.", e);
+    } catch (TemplateException e) {
       throw new IllegalArgumentException("Chat template from [" + origin + "] failed on "
-          + messages.size() + " messages (roles " + messages.stream().map(ChatMessage::role)
-          .collect(Collectors.joining(",")) + ") at line " + e.getLineno() + ": "
-          + why + ". Check the roles and order of the messages against the model's"
-          + " chat format.");
+          + messages.size() + " messages (roles " + roles(messages) + "): " + e.getMessage()
+          + ". Check the roles and order of the messages against the model's chat format.", e);
     }
-    return output;
+  }
+
+  private static String roles(List<ChatMessage> messages) {
+    return messages.stream().map(ChatMessage::role).collect(Collectors.joining(","));
   }
 
   /** Where this template came from, for messages. */
   public String origin() {
     return origin;
-  }
-
-  /** Called by templates as {@code raise_exception('...')}. */
-  public static String raiseException(String message) {
-    throw new IllegalArgumentException(RAISED + message);
-  }
-
-  /** Called by templates as {@code strftime_now('%d %b %Y')} (Llama 3.1+). */
-  public static String strftimeNow(String pythonFormat) {
-    String javaFormat = pythonFormat.replace("%d", "dd").replace("%b", "MMM")
-        .replace("%B", "MMMM").replace("%Y", "yyyy").replace("%m", "MM").replace("%H", "HH")
-        .replace("%M", "mm").replace("%S", "ss");
-    return LocalDateTime.now().format(DateTimeFormatter.ofPattern(javaFormat));
   }
 }

@@ -47,24 +47,6 @@ public record PromptRequest(
   }
 
   /**
-   * The text to tokenize: the prompt as is, or the messages rendered with {@code template} and a
-   * generation prompt appended.
-   *
-   * @throws IllegalStateException when this is a chat prompt and {@code template} is null
-   */
-  public String text(ChatTemplate template) {
-    if (prompt != null) {
-      return prompt;
-    }
-    if (template == null) {
-      throw new IllegalStateException("Prompt request [" + id + "] has chat messages but no chat"
-          + " template was given. Use a model whose tokenizer_config.json has a chat_template, or"
-          + " give a 'prompt' text column instead of 'messages'.");
-    }
-    return template.render(messages, true);
-  }
-
-  /**
    * A cheap cost estimate for partition planning: characters of prompt text (for chat, the sum
    * of the message contents; the template adds a few tokens per turn that this ignores).
    */

@@ -14,7 +14,8 @@ import java.util.Objects;
  * @param checkDuplicateIds whether to reject a repeated id; costs one hash-set entry per row read
  */
 public record PromptSchema(
-    String idColumn, String promptColumn, String messagesColumn, boolean checkDuplicateIds) {
+    String idColumn, String promptColumn, String messagesColumn, boolean checkDuplicateIds)
+    implements java.io.Serializable {
 
   public static final String DEFAULT_ID = "id";
   public static final String DEFAULT_PROMPT = "prompt";

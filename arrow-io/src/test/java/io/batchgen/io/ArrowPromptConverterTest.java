@@ -105,20 +105,20 @@ class ArrowPromptConverterTest {
     try (VectorSchemaRoot root = new TestTable(allocator, 1).add("id", Float8Vector.class)
         .add("prompt", VarCharVector.class).build()) {
       assertThatThrownBy(() -> convert(root, BadRowPolicy.ERROR_RECORD))
-          .hasMessageContaining("column 'id': the column has type FloatingPoint(DOUBLE) but must"
+          .hasMessageContaining("column 'id': the column has type double but must"
               + " be a long (any integer) or a string");
     }
     try (VectorSchemaRoot root = new TestTable(allocator, 1).add("id", BigIntVector.class)
         .add("prompt", IntVector.class).build()) {
       assertThatThrownBy(() -> convert(root, BadRowPolicy.FAIL))
-          .hasMessageContaining("column 'prompt': the column has type Int(32, true) but must be a"
+          .hasMessageContaining("column 'prompt': the column has type int but must be a"
               + " string. Cast it to string");
     }
     try (VectorSchemaRoot root = new TestTable(allocator, 1).add("id", BigIntVector.class)
         .add("prompt", VarCharVector.class).add("max_new_tokens", Float8Vector.class).build()) {
       assertThatThrownBy(() -> convert(root, BadRowPolicy.FAIL))
           .hasMessageContaining("column 'max_new_tokens': the column has type"
-              + " FloatingPoint(DOUBLE) but must be an integer")
+              + " double but must be an integer")
           .hasMessageContaining("cast(\"long\")");
     }
   }

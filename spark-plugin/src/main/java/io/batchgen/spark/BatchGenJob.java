@@ -128,7 +128,9 @@ public final class BatchGenJob {
         .options(options).mode(mode);
     writer.save(output);
     double seconds = (System.nanoTime() - start) / 1e9;
-    JsonNode m = readManifest(spark, output);
+    // The manifest lists every job that made the table; this job is the last one.
+    JsonNode jobs = readManifest(spark, output).path("jobs");
+    JsonNode m = jobs.get(jobs.size() - 1);
     return new Summary(m.path("rows").asLong(), m.path("failedRows").asLong(),
         m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, output);
   }

@@ -40,11 +40,7 @@ class BatchGenDataSourceTest {
   static void setUp() throws Exception {
     model = TestData.tinyModel(dir);
     engineTokens = engineOnly();
-    spark = SparkSession.builder().master("local[2]").appName("batchgen-datasource-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
-        .getOrCreate();
+    spark = TestData.localSession("batchgen-datasource-test");
   }
 
   @AfterAll
@@ -162,10 +158,11 @@ class BatchGenDataSourceTest {
         .hasMessageContaining("maxNewTokens").hasMessageContaining(">= 1");
     assertThatThrownBy(() -> prompts.selectExpr("id", "cast(id as double) as prompt").write()
         .format("batchgen").option("model", model.toString()).mode("append").save(out))
-        .hasMessageContaining("Column 'prompt'").hasMessageContaining("double");
+        .hasMessageContaining("column 'prompt': the column has type double but must be a"
+            + " string");
     assertThatThrownBy(() -> prompts.selectExpr("prompt").write()
         .format("batchgen").option("model", model.toString()).mode("append").save(out))
-        .hasMessageContaining("Id column 'id' is missing");
+        .hasMessageContaining("column 'id': the id column is missing; columns are [prompt]");
     assertThat(Files.exists(Path.of(out))).isFalse();
   }
 
@@ -173,7 +170,8 @@ class BatchGenDataSourceTest {
   void concurrentTasksOnOneExecutorShareOneRuntime() {
     String out = dir.resolve("shared-out").toString();
     // A spec no other test uses (threads=1), so the runtime is started by this write.
-    EngineSpec spec = new EngineSpec(model.toString(), "cpu", 1, "coroutine", 0, 256);
+    EngineSpec spec = new EngineSpec(model.toString(), "cpu", 1,
+        io.batchgen.core.runtime.SchedulingMode.COROUTINE, 0, 256);
     long startedBefore = ExecutorRuntimes.started();
     TestData.prompts(spark, 16).write().format("batchgen").option("model", model.toString())
         .option("backend", "cpu").option("threads", "1")
@@ -207,13 +205,14 @@ class BatchGenDataSourceTest {
     Row failed = results.filter("id = 99").first();
     assertThat(failed.getString(failed.fieldIndex("finish_reason"))).isEqualTo("error");
     assertThat(failed.getString(failed.fieldIndex("error")))
-        .contains("Row [99]", "512 positions");
+        .contains("(id 99), column 'prompt': the prompt has 703 tokens but the model's context"
+            + " is 512 tokens");
     assertThat(results.filter("error is null").count()).isEqualTo(5);
 
     String out2 = dir.resolve("errors-fail-out").toString();
     assertThatThrownBy(() -> prompts.write().format("batchgen")
         .option("model", model.toString()).option("maxNewTokens", "2").mode("append").save(out2))
-        .satisfies(e -> assertThat(rootMessage(e)).contains("Row [99]", "onError=record"));
+        .satisfies(e -> assertThat(rootMessage(e)).contains("(id 99)", "onError=record"));
     assertThat(Files.exists(Path.of(out2, "_SUCCESS"))).isFalse();
   }
 

@@ -19,6 +19,15 @@ public final class TestData {
   private TestData() {
   }
 
+  /** A local[2] session with the BatchGen plugin and no UI, for one test class. */
+  public static SparkSession localSession(String appName) {
+    return SparkSession.builder().master("local[2]").appName(appName)
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
+        .getOrCreate();
+  }
+
   /** The tiny Mixtral-style model, f32, seed 7. */
   public static Path tinyModel(Path dir) {
     return TinyModels.write("tiny", "mixtral", "f32", 7, dir.resolve("model"));

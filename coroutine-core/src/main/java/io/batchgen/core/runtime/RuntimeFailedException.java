@@ -9,7 +9,7 @@ package io.batchgen.core.runtime;
 public final class RuntimeFailedException extends IllegalStateException {
   private static final long serialVersionUID = 1L;
 
-  RuntimeFailedException(String message, Throwable cause) {
+  public RuntimeFailedException(String message, Throwable cause) {
     super(message, cause);
   }
 }

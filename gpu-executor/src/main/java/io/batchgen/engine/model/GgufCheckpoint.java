@@ -9,7 +9,9 @@ import io.batchgen.engine.tokenizer.ByteLevelBpeTokenizer;
 import io.batchgen.engine.tokenizer.SentencePieceBpeTokenizer;
 import io.batchgen.engine.tokenizer.TextTokenizer;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Maps a llama.cpp GGUF file onto {@link ModelConfig} and {@link ModelWeights}: metadata keys
@@ -226,6 +228,45 @@ final class GgufCheckpoint {
     return new ModelWeights(embed, List.copyOf(layers), norm, head);
   }
 
+  /** GGUF keys of special token ids, by the template variable holding the token's text. */
+  private static final Map<String, String> SPECIAL_TOKEN_IDS = Map.of(
+      "bos_token", "tokenizer.ggml.bos_token_id", "eos_token", "tokenizer.ggml.eos_token_id",
+      "unk_token", "tokenizer.ggml.unknown_token_id",
+      "pad_token", "tokenizer.ggml.padding_token_id",
+      "sep_token", "tokenizer.ggml.seperator_token_id",
+      "cls_token", "tokenizer.ggml.cls_token_id", "mask_token", "tokenizer.ggml.mask_token_id");
+
+  /**
+   * The chat templates of the file ({@code tokenizer.chat_template} as {@code default},
+   * {@code tokenizer.chat_template.NAME} by name) and its special tokens' texts; no templates
+   * when it has none.
+   */
+  static EmbeddedChatTemplates chatTemplates(GgufFile g) {
+    Map<String, String> templates = new LinkedHashMap<>();
+    String prefix = "tokenizer.chat_template";
+    for (Map.Entry<String, Object> e : g.metadata().entrySet()) {
+      if (e.getValue() instanceof String source) {
+        if (e.getKey().equals(prefix)) {
+          templates.put("default", source);
+        } else if (e.getKey().startsWith(prefix + ".")) {
+          templates.put(e.getKey().substring(prefix.length() + 1), source);
+        }
+      }
+    }
+    Map<String, String> special = new LinkedHashMap<>();
+    Object tokens = g.metadata().get("tokenizer.ggml.tokens");
+    if (tokens instanceof List<?> list) {
+      for (Map.Entry<String, String> e : SPECIAL_TOKEN_IDS.entrySet()) {
+        Object id = g.metadata().get(e.getValue());
+        if (id instanceof Long n && n >= 0 && n < list.size()
+            && list.get(n.intValue()) instanceof String text) {
+          special.put(e.getKey(), text);
+        }
+      }
+    }
+    return new EmbeddedChatTemplates(templates, special);
+  }
+
   /** Tokenizer models {@link #tokenizer} understands, for error messages. */
   static final String SUPPORTED_TOKENIZERS = "gpt2 (byte-level BPE), llama (SentencePiece BPE)";
 
@@ -259,8 +300,10 @@ final class GgufCheckpoint {
     long eos = optLong(g, "tokenizer.ggml.eos_token_id", -1);
     long bos = optLong(g, "tokenizer.ggml.bos_token_id", -1);
     boolean addBos = optBool(g, "tokenizer.ggml.add_bos_token", false);
+    boolean addEos = optBool(g, "tokenizer.ggml.add_eos_token", false);
     return new ByteLevelBpeTokenizer(tokens, merges, tokenTypes,
-        eos >= 0 ? new int[] {(int) eos} : new int[0], addBos ? (int) bos : -1);
+        eos >= 0 ? new int[] {(int) eos} : new int[0], addBos ? (int) bos : -1,
+        addEos ? (int) eos : -1);
   }
 
   /**

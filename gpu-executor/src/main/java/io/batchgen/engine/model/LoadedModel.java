@@ -4,6 +4,7 @@ import io.batchgen.core.model.ModelShape;
 import io.batchgen.engine.format.DType;
 import io.batchgen.engine.tokenizer.TextTokenizer;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 /**
@@ -20,15 +21,25 @@ public final class LoadedModel implements AutoCloseable {
   private final ModelConfig config;
   private final ModelWeights weights;
   private final Supplier<TextTokenizer> tokenizerFactory;
+  private final EmbeddedChatTemplates embeddedTemplates;
   private TextTokenizer tokenizer;
 
   LoadedModel(Path source, String format, ModelConfig config, ModelWeights weights,
-      Supplier<TextTokenizer> tokenizerFactory) {
+      Supplier<TextTokenizer> tokenizerFactory, EmbeddedChatTemplates embeddedTemplates) {
     this.source = source;
     this.format = format;
     this.config = config;
     this.weights = weights;
     this.tokenizerFactory = tokenizerFactory;
+    this.embeddedTemplates = embeddedTemplates;
+  }
+
+  /**
+   * The chat templates inside the model file (GGUF); empty for a Hugging Face directory, whose
+   * templates are in its tokenizer files.
+   */
+  public Optional<EmbeddedChatTemplates> embeddedChatTemplates() {
+    return Optional.ofNullable(embeddedTemplates);
   }
 
   public Path source() {

@@ -49,23 +49,63 @@ public final class ModelLoader {
     return loadGguf(path);
   }
 
+  /**
+   * A tokenizer alone, without weights: a directory with {@code tokenizer.json} (and
+   * {@code tokenizer_config.json}; model files may be there too but are not read), a
+   * {@code .gguf} file, or a directory holding exactly one. The caller closes the tokenizer.
+   *
+   * @throws ModelFormatException naming the path and what is missing
+   */
+  public static LoadedTokenizer loadTokenizer(Path path) {
+    if (!Files.exists(path)) {
+      throw ModelFormatException.of(path, "path does not exist; give a directory with"
+          + " tokenizer.json or a .gguf file");
+    }
+    if (Files.isDirectory(path) && Files.exists(path.resolve("tokenizer.json"))) {
+      int[] eos = new int[0];
+      if (Files.exists(path.resolve("config.json"))) {
+        eos = Json.read(path.resolve("config.json")).intOrList("eos_token_id");
+      }
+      Path gen = path.resolve("generation_config.json");
+      if (Files.exists(gen) && Json.read(gen).intOrList("eos_token_id").length > 0) {
+        eos = Json.read(gen).intOrList("eos_token_id");
+      }
+      return new LoadedTokenizer(path, "hf", HfTextTokenizer.open(path, eos), null);
+    }
+    Path file = Files.isDirectory(path) ? singleGguf(path) : path;
+    GgufFile gguf = GgufFile.open(file);
+    return new LoadedTokenizer(file, "gguf", GgufCheckpoint.tokenizer(gguf),
+        GgufCheckpoint.chatTemplates(gguf));
+  }
+
+  private static Path singleGguf(Path dir) {
+    List<Path> ggufs;
+    try (var s = Files.list(dir)) {
+      ggufs = s.filter(p -> p.getFileName().toString().endsWith(".gguf")).sorted().toList();
+    } catch (IOException e) {
+      throw ModelFormatException.of(dir, "cannot list directory: " + e.getMessage(), e);
+    }
+    if (ggufs.size() != 1) {
+      throw ModelFormatException.of(dir, ggufs.isEmpty()
+          ? "directory has no tokenizer.json and no .gguf file"
+          : "directory has no tokenizer.json and several .gguf files " + ggufs
+              + "; point at one of them");
+    }
+    return ggufs.get(0);
+  }
+
   private static LoadedModel loadHf(Path dir) {
     ModelConfig config = HfCheckpoint.parseConfig(dir);
     ModelWeights weights = HfCheckpoint.weights(config, HfCheckpoint.openTensors(dir));
-    Path tok = dir.resolve("tokenizer.json");
-    return new LoadedModel(dir, "hf", config, weights, () -> {
-      if (!Files.exists(tok)) {
-        throw ModelFormatException.of(tok, "file not found; the model has no tokenizer, pass"
-            + " token ids instead of text");
-      }
-      return HfTextTokenizer.open(tok, config.eosTokenIds());
-    });
+    return new LoadedModel(dir, "hf", config, weights,
+        () -> HfTextTokenizer.open(dir, config.eosTokenIds()), null);
   }
 
   private static LoadedModel loadGguf(Path file) {
     GgufFile gguf = GgufFile.open(file);
     ModelConfig config = GgufCheckpoint.parseConfig(gguf);
     ModelWeights weights = GgufCheckpoint.weights(config, gguf);
-    return new LoadedModel(file, "gguf", config, weights, () -> GgufCheckpoint.tokenizer(gguf));
+    return new LoadedModel(file, "gguf", config, weights, () -> GgufCheckpoint.tokenizer(gguf),
+        GgufCheckpoint.chatTemplates(gguf));
   }
 }

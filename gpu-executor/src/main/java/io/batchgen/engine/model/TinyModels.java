@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import io.batchgen.engine.tokenizer.HfTextTokenizer;
 import java.util.Locale;
 
 /**
@@ -90,6 +91,44 @@ public final class TinyModels {
     }
   }
 
+  /**
+   * Writes a Hugging Face model directory around a real tokenizer: the preset's and
+   * architecture's random weights, with the vocabulary size and end-of-sequence ids of the
+   * tokenizer in {@code tokenizerDir} (tokenizer.json and tokenizer_config.json), whose files
+   * and chat templates are copied in, so the model takes that family's prompts.
+   *
+   * @throws IllegalArgumentException when {@code tokenizerDir} holds no Hugging Face tokenizer
+   */
+  public static Path writeWithTokenizer(String preset, String arch, String dtype, long seed,
+      Path tokenizerDir, Path dir) {
+    ModelConfig base = config(preset, arch);
+    if (!Files.isDirectory(tokenizerDir)) {
+      throw new IllegalArgumentException("--tokenizer needs a directory with tokenizer.json and"
+          + " tokenizer_config.json, got [" + tokenizerDir + "]");
+    }
+    int[] sizeAndEos = HfTextTokenizer.vocabSizeAndEos(tokenizerDir);
+    int vocab = sizeAndEos[0];
+    if (sizeAndEos[1] < 0) {
+      throw new IllegalArgumentException("The tokenizer in [" + tokenizerDir + "] names no"
+          + " eos_token in tokenizer_config.json that is in its vocabulary; the model would"
+          + " never stop");
+    }
+    int[] eos = {sizeAndEos[1]};
+    ModelConfig c = new ModelConfig(base.arch(), vocab, base.hiddenSize(), base.numLayers(),
+        base.numHeads(), base.numKvHeads(), base.headDim(), base.numExperts(), base.topK(),
+        base.expertFfnSize(), base.normTopkProb(), base.sharedExpertFfnSize(), base.rmsEps(),
+        base.ropeTheta(), base.ropeScaling(), base.ropeStyle(), base.qkNorm(),
+        base.attentionBias(), base.clipQkv(), base.tieWordEmbeddings(), base.maxPositions(), eos,
+        base.bosTokenId());
+    try {
+      Files.createDirectories(dir);
+      new TinyModelWriter(c, seed, dtype(dtype, false)).writeHf(dir, 0, tokenizerDir);
+      return dir;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write model to " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Like {@link #write} but splits the weights into shards of about {@code shardBytes}. */
   public static Path writeSharded(String preset, String arch, String dtype, long seed, Path dir,
       long shardBytes) {
@@ -116,6 +155,27 @@ public final class TinyModels {
         Files.createDirectories(file.getParent());
       }
       new TinyModelWriter(config(preset, arch), seed, dtype(dtype, true)).writeGguf(file);
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write model to " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Like {@link #writeGguf} with a chat template in the file ({@code tokenizer.chat_template}),
+   * so the GGUF model takes chat prompts.
+   */
+  public static Path writeGgufWithChatTemplate(String preset, String arch, String dtype,
+      long seed, Path file, String chatTemplate) {
+    try {
+      if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+      TinyModelWriter w = new TinyModelWriter(config(preset, arch), seed, dtype(dtype, true));
+      w.writeGguf(file, g -> {
+        w.gpt2Vocab(g);
+        g.putString("tokenizer.chat_template", chatTemplate);
+      });
       return file;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot write model to " + file + ": " + e.getMessage(), e);

@@ -27,6 +27,7 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
   private final List<String> specials = new ArrayList<>();
   private final int[] eos;
   private final int bosToAdd;
+  private final int eosToAdd;
   private final Map<String, int[]> cache = new ConcurrentHashMap<>();
 
   /**
@@ -34,10 +35,11 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
    * @param merges     merges by rank, each {@code "left right"}
    * @param tokenTypes llama.cpp token types by id (1 normal, 3 control, 4 user-defined, ...)
    * @param eos        end-of-sequence ids
-   * @param bosToAdd   id prepended by {@link #encode}, or -1
+   * @param bosToAdd   id a plain prompt starts with, or -1
+   * @param eosToAdd   id a plain prompt ends with, or -1
    */
   public ByteLevelBpeTokenizer(List<String> tokens, List<String> merges, int[] tokenTypes,
-      int[] eos, int bosToAdd) {
+      int[] eos, int bosToAdd, int eosToAdd) {
     this.tokens = List.copyOf(tokens);
     this.tokenTypes = tokenTypes.clone();
     for (int i = 0; i < tokens.size(); i++) {
@@ -52,12 +54,16 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
     }
     this.eos = eos.clone();
     this.bosToAdd = bosToAdd;
+    this.eosToAdd = eosToAdd;
   }
 
+  /** BOS/EOS (when the GGUF file asks for them) for a plain prompt; none for a rendered chat. */
   @Override
-  public int[] encode(String text) {
+  public int[] encode(PromptText prompt) {
+    String text = prompt.text();
+    boolean plain = prompt instanceof PromptText.Plain;
     List<Integer> out = new ArrayList<>();
-    if (bosToAdd >= 0) {
+    if (plain && bosToAdd >= 0) {
       out.add(bosToAdd);
     }
     int pos = 0;
@@ -77,6 +83,9 @@ public final class ByteLevelBpeTokenizer implements TextTokenizer {
       }
       out.add(ids.get(next));
       pos = nextAt + next.length();
+    }
+    if (plain && eosToAdd >= 0) {
+      out.add(eosToAdd);
     }
     return out.stream().mapToInt(Integer::intValue).toArray();
   }

@@ -121,10 +121,13 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
     }
   }
 
+  /** BOS/EOS per {@link Options} for a plain prompt; none for a rendered chat. */
   @Override
-  public int[] encode(String text) {
+  public int[] encode(PromptText prompt) {
+    String text = prompt.text();
+    boolean plain = prompt instanceof PromptText.Plain;
     IntList out = new IntList();
-    if (options.addBos() && options.bosId() >= 0) {
+    if (plain && options.addBos() && options.bosId() >= 0) {
       out.add(options.bosId());
     }
     boolean afterSpecial = true; // the text start counts as "after a special token"
@@ -147,7 +150,7 @@ public final class SentencePieceBpeTokenizer implements TextTokenizer {
     if (fragmentStart < text.length()) {
       encodeFragment(text.substring(fragmentStart), afterSpecial, out);
     }
-    if (options.addEos() && options.eosId() >= 0) {
+    if (plain && options.addEos() && options.eosId() >= 0) {
       out.add(options.eosId());
     }
     return out.toArray();

@@ -9,8 +9,17 @@ package io.batchgen.engine.tokenizer;
  */
 public interface TextTokenizer extends AutoCloseable {
 
-  /** Token ids of {@code text}, with the special tokens the tokenizer itself adds (e.g. BOS). */
-  int[] encode(String text);
+  /**
+   * Token ids of a prompt. A {@link PromptText.Plain} prompt gets the special tokens the
+   * tokenizer adds to text (BOS/EOS, each at most once); a {@link PromptText.RenderedChat} gets
+   * none, since its template wrote them.
+   */
+  int[] encode(PromptText prompt);
+
+  /** A plain prompt's ids: {@code encode(PromptText.plain(text))}. */
+  default int[] encode(String text) {
+    return encode(PromptText.plain(text));
+  }
 
   /** Text of {@code ids}, special tokens (EOS, BOS, ...) left out. */
   String decode(int[] ids);

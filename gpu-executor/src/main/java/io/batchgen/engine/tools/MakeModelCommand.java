@@ -17,11 +17,18 @@ public final class MakeModelCommand {
       Usage: batchgen make-model --out PATH [--preset tiny|bench|bench-fine]
                  [--arch mixtral|qwen2_moe|qwen3_moe|olmoe|llama|qwen2|qwen3]
                  [--dtype f32|bf16|f16|q8_0] [--format hf|gguf] [--seed N]
+                 [--tokenizer DIR] [--chat-template FILE]
 
       Writes a random-weight model that is the same for the same options: a Hugging Face
       directory (config.json, model.safetensors, tokenizer.json, ...) or a GGUF file (q8_0 only
       with --format gguf). For gguf, --out may name the .gguf file or a directory to put
       model.gguf in. Defaults: --preset tiny --arch mixtral --dtype bf16 --format hf --seed 1.
+
+      --tokenizer DIR builds the model around a real tokenizer: DIR's tokenizer.json,
+      tokenizer_config.json and chat templates are copied in, and the vocabulary size and
+      end-of-sequence id are taken from them, so the whole pipeline runs with that model
+      family's prompts (Hugging Face format only). --chat-template FILE puts a Jinja chat
+      template in the model (chat_template.jinja, or tokenizer.chat_template in a GGUF file).
       """;
 
   private MakeModelCommand() {
@@ -35,7 +42,8 @@ public final class MakeModelCommand {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     CommandArgs a;
     try {
-      a = CommandArgs.parse(args, Set.of("preset", "arch", "dtype", "format", "seed", "out"),
+      a = CommandArgs.parse(args, Set.of("preset", "arch", "dtype", "format", "seed", "out",
+          "tokenizer", "chat-template"),
           Set.of("make-model"));
       if (a.help()) {
         out.print(USAGE);
@@ -51,18 +59,35 @@ public final class MakeModelCommand {
       Path outPath = Path.of(a.required("out"));
       long start = System.nanoTime();
       Path written;
-      if (format.equals("hf")) {
+      String tokenizer = a.get("tokenizer", null);
+      if (tokenizer != null && !format.equals("hf")) {
+        throw new CommandArgs.UsageException("--tokenizer needs --format hf");
+      }
+      String template = a.get("chat-template", null) == null ? null
+          : Files.readString(Path.of(a.get("chat-template", null)));
+      if (tokenizer != null) {
+        written = TinyModels.writeWithTokenizer(preset, arch, dtype, seed, Path.of(tokenizer),
+            outPath);
+      } else if (format.equals("gguf") && template != null) {
+        Path file = outPath.toString().endsWith(".gguf") ? outPath : outPath.resolve("model.gguf");
+        written = TinyModels.writeGgufWithChatTemplate(preset, arch, dtype, seed, file, template);
+      } else if (format.equals("hf")) {
         written = TinyModels.write(preset, arch, dtype, seed, outPath);
       } else {
         Path file = outPath.toString().endsWith(".gguf") ? outPath : outPath.resolve("model.gguf");
         written = TinyModels.writeGguf(preset, arch, dtype, seed, file);
       }
+      if (format.equals("hf") && template != null) {
+        Files.writeString(written.resolve("chat_template.jinja"), template);
+      }
       long bytes;
       try (var files = Files.walk(written)) {
         bytes = files.filter(Files::isRegularFile).mapToLong(p -> p.toFile().length()).sum();
       }
-      out.printf("make-model: wrote %s %s %s %s (seed %d, %.1f MB) to %s in %.1f s%n", preset,
-          arch, dtype, format, seed, bytes / 1e6, written, (System.nanoTime() - start) / 1e9);
+      out.printf("make-model: wrote %s %s %s %s (seed %d, %.1f MB%s) to %s in %.1f s%n", preset,
+          arch, dtype, format, seed, bytes / 1e6,
+          tokenizer == null ? "" : ", tokenizer of " + tokenizer, written,
+          (System.nanoTime() - start) / 1e9);
       return 0;
     } catch (CommandArgs.UsageException e) {
       err.println("make-model: " + e.getMessage());

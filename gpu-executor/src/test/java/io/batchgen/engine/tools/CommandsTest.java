@@ -109,6 +109,30 @@ class CommandsTest {
   }
 
   @Test
+  void makeModelAroundARealTokenizerTakesItsVocabularyAndTemplates() throws IOException {
+    Path qwen = Path.of(System.getProperty("batchgen.tokenizers.dir", "target/tokenizers"),
+        "qwen2_moe");
+    Path model = tmp.resolve("qwen-tiny");
+
+    assertThat(MakeModelCommand.run(new String[] {"--arch", "qwen2_moe", "--dtype", "f32",
+        "--tokenizer", qwen.toString(), "--out", model.toString()}, out, err)).as(err()).isZero();
+
+    String config = Files.readString(model.resolve("config.json"));
+    assertThat(config).contains("\"vocab_size\": 151646", "\"eos_token_id\": 151645",
+        "\"model_type\": \"qwen2_moe\"");
+    assertThat(model.resolve("tokenizer.json")).hasSameBinaryContentAs(
+        qwen.resolve("tokenizer.json"));
+    assertThat(Files.readString(model.resolve("tokenizer_config.json"))).contains("chat_template");
+    try (io.batchgen.engine.model.LoadedModel m = io.batchgen.engine.model.ModelLoader.load(model)) {
+      assertThat(m.tokenizer().encode("Hello world")).containsExactly(9707, 1879);
+      assertThat(m.config().vocabSize()).isEqualTo(151646);
+    }
+    assertThat(MakeModelCommand.run(new String[] {"--format", "gguf", "--tokenizer",
+        qwen.toString(), "--out", tmp.resolve("g").toString()}, out, err)).isEqualTo(2);
+    assertThat(err()).contains("--tokenizer needs --format hf");
+  }
+
+  @Test
   void helpPrintsUsage() {
     assertThat(MakeModelCommand.run(new String[] {"--help"}, out, err)).isZero();
     assertThat(LogitsCommand.run(new String[] {"--help"}, out, err)).isZero();

@@ -46,7 +46,7 @@ public final class BatchGenConfig {
       "int", "0", "Sample among the k most likely tokens; 0 disables.", Parsers.intAtLeast(0));
   public static final ConfigEntry<Double> MIN_P = entry("spark.batchgen.generate.minP", "minP",
       "double", "0", "Drop tokens below minP times the top probability; 0 disables.",
-      Parsers.doubleIn(0, 1, true));
+      Parsers.doubleIn(0, 1, true, false));
   public static final ConfigEntry<Long> SEED = entry("spark.batchgen.generate.seed", "seed",
       "long", "0", "Base seed; each row's random stream derives from it and the row id, so "
           + "sampled output is reproducible whatever the partitioning.", Parsers.anyLong());
@@ -64,10 +64,26 @@ public final class BatchGenConfig {
   public static final ConfigEntry<String> PROMPT_COLUMN = entry(
       "spark.batchgen.input.promptColumn", "promptColumn", "string", "prompt",
       "Input column holding the prompt text.", Parsers.nonEmpty());
+  public static final ConfigEntry<String> CHAT_TEMPLATE_NAME = entry(
+      "spark.batchgen.input.chatTemplateName", "chatTemplateName", "string", "default",
+      "Which of the model's chat templates renders chat (messages) rows: default (its main "
+          + "one: chat_template.jinja, chat_template in tokenizer_config.json, or a GGUF file's "
+          + "tokenizer.chat_template) or the name of another, e.g. tool_use.",
+      Parsers.nonEmpty());
+  public static final ConfigEntry<String> CHAT_TEMPLATE_KWARGS = entry(
+      "spark.batchgen.input.chatTemplateKwargs", "chatTemplateKwargs", "json", "",
+      "Extra chat-template variables as a JSON object, like apply_chat_template's keyword "
+          + "arguments: {\"enable_thinking\": false} for Qwen3; tools and documents set those "
+          + "variables for every row.", Parsers.chatTemplateVariables());
   public static final ConfigEntry<String> ON_ERROR = entry("spark.batchgen.output.onError",
       "onError", "enum", "fail", "What a bad row does: fail (the job fails, naming the row) or "
           + "record (the row is written with its error and the job goes on).",
       Parsers.oneOf("fail", "record"));
+  public static final ConfigEntry<Boolean> RESUME = entry("spark.batchgen.output.resume",
+      "resume", "boolean", "false", "Sink only: keep every row that earlier failed or killed runs "
+          + "into the same output finished (their committed task files) and generate only the "
+          + "missing ids. With mode append the rows already in the table are kept too; with "
+          + "overwrite the new table is the earlier runs' rows plus this run's.", Parsers.bool());
   public static final ConfigEntry<Boolean> INCLUDE_TOKEN_IDS = entry(
       "spark.batchgen.output.includeTokenIds", "includeTokenIds", "boolean", "false",
       "Also write the completion's token ids.", Parsers.bool());
@@ -77,10 +93,10 @@ public final class BatchGenConfig {
           + "parallelism.", Parsers.intAtLeast(0));
 
   // ---- runtime ----
-  public static final ConfigEntry<String> SCHEDULING_MODE = entry(
+  public static final ConfigEntry<io.batchgen.core.runtime.SchedulingMode> SCHEDULING_MODE = entry(
       "spark.batchgen.runtime.mode", "schedulingMode", "enum", "coroutine",
       "coroutine (sequence coroutines with expert-level batching) or lockstep (continuous "
-          + "batching baseline).", Parsers.oneOf("coroutine", "lockstep"));
+          + "batching baseline).", Parsers.schedulingMode());
   public static final ConfigEntry<Long> KV_BUDGET = entry("spark.batchgen.runtime.kvCacheBudget",
       "kvCacheBudget", "size", "auto", "Device memory for the KV cache of each executor runtime. "
           + "auto: on CPU backends a quarter of the executor's max heap (the KV cache lives on "

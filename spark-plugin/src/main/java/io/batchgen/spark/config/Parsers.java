@@ -46,6 +46,11 @@ final class Parsers {
   }
 
   static Function<String, Double> doubleIn(double min, double max, boolean minInclusive) {
+    return doubleIn(min, max, minInclusive, true);
+  }
+
+  static Function<String, Double> doubleIn(double min, double max, boolean minInclusive,
+      boolean maxInclusive) {
     return s -> {
       double v;
       try {
@@ -53,10 +58,10 @@ final class Parsers {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("expected a number", e);
       }
-      boolean ok = (minInclusive ? v >= min : v > min) && v <= max;
+      boolean ok = (minInclusive ? v >= min : v > min) && (maxInclusive ? v <= max : v < max);
       if (!ok || Double.isNaN(v)) {
         throw new IllegalArgumentException("must be in " + (minInclusive ? "[" : "(") + min + ", "
-            + max + "]");
+            + max + (maxInclusive ? "]" : ")"));
       }
       return v;
     };
@@ -108,6 +113,13 @@ final class Parsers {
     };
   }
 
+  /** The scheduling mode by its user-facing name: {@code coroutine} or {@code lockstep}. */
+  static Function<String, io.batchgen.core.runtime.SchedulingMode> schedulingMode() {
+    Function<String, String> names = oneOf("coroutine", "lockstep");
+    return s -> names.apply(s).equals("lockstep") ? io.batchgen.core.runtime.SchedulingMode.LOCK_STEP
+        : io.batchgen.core.runtime.SchedulingMode.COROUTINE;
+  }
+
   /** One of {@code choices}, case-insensitive; returns the canonical lower-case spelling. */
   static Function<String, String> oneOf(String... choices) {
     List<String> list = Arrays.asList(choices);
@@ -129,6 +141,35 @@ final class Parsers {
         throw new IllegalArgumentException("expected one of " + String.join(", ", names));
       }
       return v;
+    };
+  }
+
+  /**
+   * A JSON object of extra chat-template variables; returns the JSON text (tasks parse it).
+   * Refuses the variables the renderer sets itself.
+   */
+  static Function<String, String> chatTemplateVariables() {
+    return s -> {
+      if (s.isBlank()) {
+        return "";
+      }
+      com.fasterxml.jackson.databind.JsonNode node;
+      try {
+        node = new com.fasterxml.jackson.databind.ObjectMapper().readTree(s);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException("expected a JSON object such as"
+            + " {\"enable_thinking\": false}: " + e.getOriginalMessage(), e);
+      }
+      if (node == null || !node.isObject()) {
+        throw new IllegalArgumentException("expected a JSON object such as"
+            + " {\"enable_thinking\": false}");
+      }
+      for (String reserved : io.batchgen.io.ChatTemplate.RESERVED_VARIABLES) {
+        if (node.has(reserved)) {
+          throw new IllegalArgumentException("'" + reserved + "' is set by BatchGen itself");
+        }
+      }
+      return s;
     };
   }
 

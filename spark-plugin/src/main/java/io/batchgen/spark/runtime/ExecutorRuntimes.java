@@ -1,16 +1,22 @@
 package io.batchgen.spark.runtime;
 
+import io.batchgen.core.runtime.RuntimeConfig;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.SparkEnv;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The runtimes of this JVM, one per {@link EngineSpec}: the first task that asks for a spec loads
  * the model; every later task on the executor, concurrent or not, shares that runtime, so their
- * sequences batch together. Closed when the executor shuts down (plugin shutdown).
+ * sequences batch together. Closed when the executor shuts down (plugin shutdown). A runtime
+ * that failed is replaced by a fresh one for the next task (the tasks that used it fail and
+ * Spark retries them).
  */
 public final class ExecutorRuntimes {
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorRuntimes.class);
   private static final Map<EngineSpec, ModelRuntime> RUNTIMES = new HashMap<>();
   private static final Map<ModelRuntime, Integer> USERS = new HashMap<>();
   private static final AtomicLong STARTED = new AtomicLong();
@@ -30,6 +36,17 @@ public final class ExecutorRuntimes {
    */
   public static synchronized ModelRuntime acquire(EngineSpec spec) {
     ModelRuntime rt = RUNTIMES.get(spec);
+    if (rt != null && rt.runtime().failure() != null) {
+      // A failed runtime is never handed out again; its last user closes it (see release).
+      LOG.warn("Replacing the failed BatchGen runtime for model {}: {}", spec.modelPath(),
+          rt.runtime().failure().toString());
+      RUNTIMES.remove(spec);
+      if (USERS.getOrDefault(rt, 0) == 0) {
+        USERS.remove(rt);
+        rt.close();
+      }
+      rt = null;
+    }
     if (rt == null) {
       RUNTIMES.values().removeIf(idle -> {
         if (USERS.getOrDefault(idle, 0) == 0) {
@@ -38,7 +55,7 @@ public final class ExecutorRuntimes {
         }
         return false;
       });
-      rt = ModelRuntime.start(spec, resolveThreads(spec.threads()));
+      rt = ModelRuntime.start(spec, resolveThreads(spec.threads()), runtimeConfig(spec));
       RUNTIMES.put(spec, rt);
       STARTED.incrementAndGet();
     }
@@ -48,7 +65,18 @@ public final class ExecutorRuntimes {
 
   /** A task is done with {@code rt}; it stays open for the next task of the same spec. */
   public static synchronized void release(ModelRuntime rt) {
-    USERS.computeIfPresent(rt, (r, n) -> n <= 1 ? null : n - 1);
+    Integer users = USERS.get(rt);
+    if (users == null) {
+      return;
+    }
+    if (users > 1) {
+      USERS.put(rt, users - 1);
+    } else {
+      USERS.remove(rt);
+      if (!RUNTIMES.containsValue(rt)) {
+        rt.close(); // replaced after a failure, and now unused
+      }
+    }
   }
 
   /** Runtimes started in this JVM so far (tests, logs). */
@@ -100,13 +128,31 @@ public final class ExecutorRuntimes {
 
   /** Closes every runtime; later {@link #acquire} calls start fresh ones. */
   public static synchronized void closeAll() {
-    for (ModelRuntime rt : RUNTIMES.values()) {
+    java.util.Set<ModelRuntime> all = new java.util.HashSet<>(RUNTIMES.values());
+    all.addAll(USERS.keySet());
+    for (ModelRuntime rt : all) {
       rt.close();
     }
     RUNTIMES.clear();
     USERS.clear();
     PENDING_BUDGET.set(0);
     DELIVERED_TOKENS.set(0);
+  }
+
+  private static final long MIN_AUTO_KV_BYTES = 64L << 20;
+
+  /**
+   * The runtime configuration for {@code spec} on this executor: an automatic KV cache budget
+   * (0) is a quarter of the JVM's max heap, since CPU backends keep the KV cache on the heap.
+   */
+  static RuntimeConfig runtimeConfig(EngineSpec spec) {
+    RuntimeConfig defaults = RuntimeConfig.defaults();
+    long heapQuarter = Runtime.getRuntime().maxMemory() / 4;
+    long kv = spec.kvCacheBytes() > 0 ? spec.kvCacheBytes()
+        : Math.max(MIN_AUTO_KV_BYTES, heapQuarter);
+    return defaults.withMode(spec.schedulingMode())
+        .withKv(defaults.kvBlockSize(), kv, Math.max(kv, heapQuarter))
+        .withMaxRunningSequences(spec.maxRunningSequences());
   }
 
   /** 0 means the executor's cores: spark.executor.cores when set, else the machine's. */

@@ -1,7 +1,7 @@
 package io.batchgen.spark.sql;
 
 import io.batchgen.io.PromptDataset;
-import io.batchgen.io.PromptSchema;
+import io.batchgen.io.IdType;
 import java.util.List;
 import org.apache.spark.sql.connector.read.Batch;
 import org.apache.spark.sql.connector.read.InputPartition;
@@ -11,33 +11,32 @@ import org.apache.spark.util.SerializableConfiguration;
 /** The partitions of a batchgen read, planned by estimated cost ({@link CostPlanner}). */
 final class BatchGenBatch implements Batch {
   private final JobOptions options;
-  private final PromptRows rows;
+  private final IdType idType;
   private final PromptDataset dataset;
   private final SerializableConfiguration hadoopConf;
   private final int partitions;
-  private final boolean longIds;
+  private final RepeatedIds repeated;
 
-  BatchGenBatch(JobOptions options, PromptRows rows, PromptDataset dataset,
-      SerializableConfiguration hadoopConf, int partitions, boolean longIds) {
+  BatchGenBatch(JobOptions options, IdType idType, PromptDataset dataset,
+      SerializableConfiguration hadoopConf, int partitions, RepeatedIds repeated) {
     this.options = options;
-    this.rows = rows;
+    this.idType = idType;
     this.dataset = dataset;
     this.hadoopConf = hadoopConf;
     this.partitions = partitions;
-    this.longIds = longIds;
+    this.repeated = repeated;
   }
 
   @Override
   public InputPartition[] planInputPartitions() {
-    PromptSchema schema = PromptSchema.DEFAULT.withIdColumn(options.idColumn())
-        .withPromptColumn(options.promptColumn());
-    List<PromptPartition> planned = CostPlanner.plan(dataset.rowGroupCosts(schema), partitions,
-        options.maxNewTokens());
+    List<PromptPartition> planned = CostPlanner.plan(
+        dataset.rowGroupCosts(options.promptSchema()), partitions,
+        options.generation().maxNewTokens());
     return planned.toArray(new InputPartition[0]);
   }
 
   @Override
   public PartitionReaderFactory createReaderFactory() {
-    return new BatchGenReaderFactory(options, rows.idType(), hadoopConf);
+    return new BatchGenReaderFactory(options, idType, hadoopConf, repeated);
   }
 }

@@ -6,13 +6,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchgen.spark.runtime.EngineVersion;
 import io.batchgen.spark.runtime.ModelFingerprint;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.connector.write.BatchWrite;
 import org.apache.spark.sql.connector.write.DataWriterFactory;
 import org.apache.spark.sql.connector.write.PhysicalWriteInfo;
@@ -22,42 +20,35 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The commit protocol of a {@code batchgen} write. Tasks write into a staging folder private to
- * this job ({@code <path>/_temporary/<queryId>/}), one file per task attempt. Spark's commit
- * coordinator lets exactly one attempt of each partition commit; the driver then moves exactly
- * the files named by the committed messages into {@code <path>}, so retried and speculative
- * attempts never add duplicates, and writes {@code _SUCCESS} and {@code _batchgen_manifest.json}.
- * An aborted job deletes its staging folder and leaves {@code <path>} as it was.
+ * The commit protocol of a {@code batchgen} write (layout and moves: {@link ResultTable}).
+ * Tasks write one file per attempt; Spark's commit coordinator lets exactly one attempt of each
+ * partition commit, and that task makes its file durable. The driver's job commit then publishes
+ * exactly the files named by the committed messages (plus, with resume, the finished files
+ * earlier failed runs left), so retried and speculative attempts never add duplicates; appends
+ * never touch earlier files and an overwrite swaps whole tables. A failed job keeps its committed
+ * tasks' files for a resume.
  */
 final class BatchGenBatchWrite implements BatchWrite {
-  static final String STAGING = "_temporary";
-  static final String MANIFEST = "_batchgen_manifest.json";
   private static final Logger LOG = LoggerFactory.getLogger(BatchGenBatchWrite.class);
 
-  private final JobOptions options;
-  private final PromptRows rows;
-  private final String path;
-  private final boolean truncate;
+  private final WriteJob job;
+  private final boolean overwrite;
   private final String queryId;
   private final SerializableConfiguration hadoopConf;
+  private final List<ResultTable.Adopted> adopted;
 
-  BatchGenBatchWrite(JobOptions options, PromptRows rows, String path, boolean truncate,
-      String queryId, SerializableConfiguration hadoopConf) {
-    this.options = options;
-    this.rows = rows;
-    this.path = path;
-    this.truncate = truncate;
+  BatchGenBatchWrite(WriteJob job, boolean overwrite, String queryId,
+      SerializableConfiguration hadoopConf, List<ResultTable.Adopted> adopted) {
+    this.job = job;
+    this.overwrite = overwrite;
     this.queryId = queryId;
     this.hadoopConf = hadoopConf;
-  }
-
-  private Path stagingDir() {
-    return new Path(new Path(path, STAGING), queryId);
+    this.adopted = List.copyOf(adopted);
   }
 
   @Override
   public DataWriterFactory createBatchWriterFactory(PhysicalWriteInfo info) {
-    return new BatchGenWriterFactory(options, rows, stagingDir().toString(), hadoopConf);
+    return new BatchGenWriterFactory(job, hadoopConf);
   }
 
   @Override
@@ -67,91 +58,80 @@ final class BatchGenBatchWrite implements BatchWrite {
 
   @Override
   public void commit(WriterCommitMessage[] messages) {
-    Path out = new Path(path);
+    ResultTable table = job.table();
     try {
-      FileSystem fs = out.getFileSystem(hadoopConf.value());
-      fs.mkdirs(out);
-      if (truncate) {
-        deleteOutputs(fs, out);
-      }
-      long rowsTotal = 0;
+      ObjectMapper json = new ObjectMapper();
+      ObjectNode entry = json.createObjectNode();
+      List<String> files = new ArrayList<>();
+      long rows = 0;
       long failed = 0;
+      long skipped = 0;
       long promptTokens = 0;
       long generated = 0;
-      ObjectMapper json = new ObjectMapper();
-      ArrayNode files = json.createArrayNode();
       for (WriterCommitMessage m : messages) {
         TaskCommit c = (TaskCommit) m;
-        Path target = new Path(out, c.file());
-        if (!fs.rename(new Path(stagingDir(), c.file()), target)) {
-          throw new IOException("could not move " + c.file() + " into " + out);
-        }
         files.add(c.file());
-        rowsTotal += c.rows();
+        rows += c.rows();
         failed += c.failedRows();
+        skipped += c.skippedRows();
         promptTokens += c.promptTokens();
         generated += c.generatedTokens();
       }
-      fs.delete(stagingDir(), true);
-      deleteIfEmpty(fs, new Path(out, STAGING));
-
-      ObjectNode manifest = json.createObjectNode();
-      manifest.put("engineVersion", EngineVersion.get());
-      manifest.put("committedAt", Instant.now().toString());
-      manifest.put("queryId", queryId);
-      manifest.put("model", options.engine().modelPath());
-      manifest.put("modelHash", ModelFingerprint.of(java.nio.file.Path.of(
+      JobOptions options = job.options();
+      entry.put("jobId", table.jobId());
+      entry.put("queryId", queryId);
+      entry.put("mode", overwrite ? "overwrite" : "append");
+      entry.put("resume", options.resume());
+      entry.put("committedAt", Instant.now().toString());
+      entry.put("engineVersion", EngineVersion.get());
+      entry.put("model", options.engine().modelPath());
+      entry.put("modelHash", ModelFingerprint.of(java.nio.file.Path.of(
           options.engine().modelPath())));
-      manifest.set("options", json.valueToTree(options));
-      manifest.put("rows", rowsTotal);
-      manifest.put("failedRows", failed);
-      manifest.put("promptTokens", promptTokens);
-      manifest.put("generatedTokens", generated);
-      manifest.set("files", files);
-      writeFile(fs, new Path(out, MANIFEST), json.writerWithDefaultPrettyPrinter()
-          .writeValueAsString(manifest));
-      writeFile(fs, new Path(out, "_SUCCESS"), "");
-      LOG.info("batchgen write committed {} rows ({} failed, {} tokens generated) in {} files to {}",
-          rowsTotal, failed, generated, messages.length, out);
+      entry.set("options", json.valueToTree(options));
+      entry.put("rows", rows);
+      entry.put("failedRows", failed);
+      entry.put("skippedRows", skipped);
+      entry.put("promptTokens", promptTokens);
+      entry.put("generatedTokens", generated);
+      ArrayNode names = entry.putArray("files");
+      files.forEach(names::add);
+      ArrayNode adoptedJson = entry.putArray("adopted");
+      long adoptedRows = 0;
+      for (ResultTable.Adopted a : adopted) {
+        adoptedJson.addObject().put("jobId", a.jobId()).put("file", a.file().getName())
+            .put("rows", a.rows());
+        adoptedRows += a.rows();
+      }
+      ResultTable.JobEntry jobEntry = new ResultTable.JobEntry(entry, files, adopted);
+      if (overwrite) {
+        table.commitOverwrite(hadoopConf.value(), jobEntry);
+      } else {
+        table.commitAppend(hadoopConf.value(), jobEntry);
+      }
+      LOG.info("batchgen job {} committed {} rows ({} failed, {} tokens generated) in {} files to"
+          + " {}{}", table.jobId(), rows, failed, generated, files.size(), table.out(),
+          adopted.isEmpty() ? "" : ", keeping " + adoptedRows + " rows of " + adopted.size()
+              + " files finished by earlier runs");
     } catch (IOException e) {
-      throw new UncheckedIOException("Could not commit the batchgen write to [" + path + "]: "
-          + e.getMessage(), e);
+      throw new UncheckedIOException("Could not commit the batchgen write to [" + table.out()
+          + "]: " + e.getMessage(), e);
+    } finally {
+      release(job.done());
     }
   }
 
   @Override
   public void abort(WriterCommitMessage[] messages) {
     try {
-      Path out = new Path(path);
-      FileSystem fs = out.getFileSystem(hadoopConf.value());
-      fs.delete(stagingDir(), true);
-      deleteIfEmpty(fs, new Path(out, STAGING));
-    } catch (IOException e) {
-      LOG.warn("Could not clean up the staging folder {} of an aborted batchgen write: {}",
-          stagingDir(), e.toString());
+      job.table().abort(hadoopConf.value());
+    } finally {
+      release(job.done());
     }
   }
 
-  /** Overwrite: removes the result files and markers of earlier writes, nothing else. */
-  private static void deleteOutputs(FileSystem fs, Path out) throws IOException {
-    for (FileStatus st : fs.listStatus(out)) {
-      String name = st.getPath().getName();
-      if (st.isFile() && (name.endsWith(".parquet") || name.equals("_SUCCESS")
-          || name.equals(MANIFEST))) {
-        fs.delete(st.getPath(), false);
-      }
-    }
-  }
-
-  private static void deleteIfEmpty(FileSystem fs, Path dir) throws IOException {
-    if (fs.exists(dir) && fs.listStatus(dir).length == 0) {
-      fs.delete(dir, false);
-    }
-  }
-
-  private static void writeFile(FileSystem fs, Path file, String text) throws IOException {
-    try (OutputStream o = fs.create(file, true)) {
-      o.write(text.getBytes(StandardCharsets.UTF_8));
+  private static void release(Broadcast<DoneIds> done) {
+    if (done != null) {
+      done.destroy();
     }
   }
 }

@@ -1,7 +1,9 @@
 package io.batchgen.spark.sql;
 
+import io.batchgen.io.BadRowPolicy;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.ParquetResultWriter;
+import io.batchgen.io.PromptBatch;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.ResultSchema;
 import io.batchgen.io.RowError;
@@ -10,6 +12,8 @@ import io.batchgen.spark.runtime.ModelRuntime;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.Consumer;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.catalyst.InternalRow;
@@ -20,56 +24,108 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One write task: submits each prompt row to the executor's shared runtime as it arrives and
- * writes each result to this attempt's staging file as soon as it finishes, holding at most
- * {@code maxInflightRows} rows and one Parquet row group in memory.
+ * One write task: reads its rows (sorted by id) through arrow-io's row assembly in small Arrow
+ * batches, skips the ids an earlier run finished (resume), turns repeated ids into one error row
+ * each, submits the rest to the executor's shared runtime, and writes each result to this
+ * attempt's file as soon as it finishes, holding at most {@code maxInflightRows} rows and one
+ * Parquet row group in memory.
  *
  * <p>Lifecycle (Spark's): {@link #write} per row on the task thread, then {@link #commit} (waits
- * for the remaining rows, closes the file) or {@link #abort} (cancels the rows still running and
- * deletes the file), then {@link #close}.
+ * for the remaining rows, closes the file and makes it durable, see {@link ResultTable}) or
+ * {@link #abort} (cancels the rows still running and deletes the file), then {@link #close}.
  */
 final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private static final Logger LOG = LoggerFactory.getLogger(BatchGenDataWriter.class);
+  /** Rows per Arrow batch: small, so rows reach the runtime without waiting for many more. */
+  private static final int BATCH_ROWS = 64;
 
-  private final PromptRows rows;
+  private final WriteJob job;
   private final Configuration conf;
   private final Path file;
+  private final BufferAllocator allocator;
+  private final SparkPromptRows.Reader reader;
+  private final DuplicateIdGuard guard;
   private final PartitionGenerator generator;
   private final ParquetResultWriter writer;
   private final Consumer<GenerationResult> sink;
   private final long startNanos = System.nanoTime();
-  private long rowNumber;
+  private long skippedDone;
 
-  BatchGenDataWriter(JobOptions options, PromptRows rows, String stagingDir, Configuration conf,
-      int partitionId, long taskId) {
-    this.rows = rows;
+  BatchGenDataWriter(WriteJob job, Configuration conf, int partitionId, long taskId) {
+    this.job = job;
     this.conf = conf;
-    this.file = new Path(stagingDir, String.format("part-%05d-%d.parquet", partitionId, taskId));
-    ModelRuntime runtime = ExecutorRuntimes.acquire(options.engine());
-    this.generator = new PartitionGenerator(options, runtime, "w" + taskId);
-    this.writer = ParquetResultWriter.open(file, conf,
-        new ResultSchema(rows.idType(), options.includeTokenIds()));
+    this.file = job.table().attemptFile(partitionId, taskId);
+    String source = "the DataFrame being written (partition " + partitionId + ")";
+    JobOptions options = job.options();
+    this.allocator = new RootAllocator();
+    ModelRuntime runtime = null;
+    ParquetResultWriter opened = null;
+    SparkPromptRows.Reader rowReader = null;
+    try {
+      // Rows arrive sorted by id, so repeated ids are adjacent: the guard finds them with
+      // constant memory, and the reader's per-task hash set is not needed. Bad rows come back
+      // as errors whatever onError says: the generator applies it, with the Spark wording.
+      rowReader = job.rows().reader(source, allocator, BadRowPolicy.ERROR_RECORD, false);
+      runtime = ExecutorRuntimes.acquire(options.engine());
+      this.generator = new PartitionGenerator(options, runtime, "w" + taskId, source);
+      opened = ParquetResultWriter.open(file, conf,
+          new ResultSchema(job.rows().idType(), options.includeTokenIds()));
+    } catch (RuntimeException e) {
+      if (rowReader != null) {
+        rowReader.close();
+      }
+      if (runtime != null) {
+        ExecutorRuntimes.release(runtime);
+      }
+      allocator.close();
+      throw e;
+    }
+    this.reader = rowReader;
+    this.writer = opened;
     this.sink = writer::write;
+    this.guard = new DuplicateIdGuard(source, options.idColumn(), new PromptBatch.RowVisitor() {
+      @Override
+      public void request(long rowNumber, PromptRequest request) {
+        try {
+          generator.submit(rowNumber, request, sink);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("batchgen write task interrupted", e);
+        }
+      }
+
+      @Override
+      public void error(RowError error) {
+        generator.reject(error);
+        try {
+          generator.drain(sink);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("batchgen write task interrupted", e);
+        }
+      }
+    });
   }
 
   @Override
-  public void write(InternalRow row) throws IOException {
-    Object read = rows.read(row, rowNumber++);
-    try {
-      if (read instanceof RowError error) {
-        generator.reject(error);
-        generator.drain(sink);
-      } else {
-        generator.submit((PromptRequest) read, sink);
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("batchgen write task interrupted", e);
+  public void write(InternalRow row) {
+    DoneIds done = job.doneIds();
+    if (done != null && done.contains(job.rows().idText(row))) {
+      skippedDone++;
+      return;
+    }
+    reader.add(row);
+    if (reader.pending() >= BATCH_ROWS) {
+      reader.flush().forEachRow(guard);
     }
   }
 
   @Override
   public WriterCommitMessage commit() throws IOException {
+    if (reader.pending() > 0) {
+      reader.flush().forEachRow(guard);
+    }
+    guard.flush();
     try {
       generator.finish(sink);
     } catch (InterruptedException e) {
@@ -77,10 +133,11 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
       throw new IOException("batchgen write task interrupted while finishing", e);
     }
     writer.close();
-    LOG.info("batchgen task wrote {} rows ({} failed), {} tokens generated, to {}",
-        writer.rowsWritten(), generator.failedRows(), generator.generatedTokens(),
-        file.getName());
-    return new TaskCommit(file.getName(), writer.rowsWritten(), generator.failedRows(),
+    String name = job.table().commitTask(file, conf);
+    LOG.info("batchgen task wrote {} rows ({} failed, {} skipped as done), {} tokens generated,"
+        + " to {}", writer.rowsWritten(), generator.failedRows(), skippedDone,
+        generator.generatedTokens(), name);
+    return new TaskCommit(name, writer.rowsWritten(), generator.failedRows(), skippedDone,
         generator.promptTokens(), generator.generatedTokens());
   }
 
@@ -102,6 +159,8 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   @Override
   public void close() {
     generator.close();
+    reader.close();
+    allocator.close();
   }
 
   @Override

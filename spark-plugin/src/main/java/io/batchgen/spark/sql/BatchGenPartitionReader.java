@@ -36,6 +36,7 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
   private final Configuration conf;
   private final Iterator<PromptSlice> slices;
   private final PartitionGenerator generator;
+  private final RepeatedIds repeated;
   private final ArrayDeque<GenerationResult> ready = new ArrayDeque<>();
   private final Consumer<GenerationResult> sink = ready::add;
   private final long startNanos = System.nanoTime();
@@ -43,6 +44,7 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
   private ParquetPromptReader reader;
   private PromptSlice slice;
   private long row;
+  private long itemRow;
   private long batchEnd;
   private Iterator<PromptRequest> requests;
   private Iterator<RowError> errors;
@@ -50,15 +52,17 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
   private InternalRow current;
 
   BatchGenPartitionReader(JobOptions options, IdType idType, PromptPartition partition,
-      Configuration conf) {
+      Configuration conf, RepeatedIds repeated) {
     this.options = options;
     this.idType = idType;
     this.conf = conf;
+    this.repeated = repeated;
     this.slices = partition.slices().iterator();
     ModelRuntime runtime = ExecutorRuntimes.acquire(options.engine());
     TaskContext task = TaskContext.get();
     String scope = "r" + (task == null ? System.identityHashCode(this) : task.taskAttemptId());
-    this.generator = new PartitionGenerator(options, runtime, scope);
+    this.generator = new PartitionGenerator(options, runtime, scope,
+        "prompts partition " + partition.index());
   }
 
   @Override
@@ -76,7 +80,7 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
           generator.reject(error);
           generator.drain(sink);
         } else {
-          generator.submit((PromptRequest) in, sink);
+          generator.submit(slice.file(), itemRow, (PromptRequest) in, sink);
         }
       }
     } catch (InterruptedException e) {
@@ -115,18 +119,30 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
             + "the job ran?");
       }
       long at = row++;
-      if (at >= slice.rowStart()) {
-        return item;
+      if (at < slice.rowStart()) {
+        continue;
       }
+      String id = item instanceof RowError e ? e.id() : ((PromptRequest) item).id();
+      if (repeated.repeated(id)) {
+        if (!repeated.isFirst(id, slice.file(), at)) {
+          continue; // a later copy: its id's first copy carries the error row
+        }
+        RepeatedIds.First first = repeated.first().get(id);
+        item = new RowError(slice.file(), at, id, options.idColumn(),
+            DuplicateIdGuard.duplicateMessage(id, first.copies()));
+      }
+      itemRow = at;
+      return item;
     }
   }
 
   private void openFile(String file) {
     closeReader();
-    PromptSchema schema = PromptSchema.DEFAULT.withIdColumn(options.idColumn())
-        .withPromptColumn(options.promptColumn());
-    BadRowPolicy policy = options.recordErrors() ? BadRowPolicy.ERROR_RECORD : BadRowPolicy.FAIL;
-    reader = PromptDataset.open(file, conf).openReader(schema, policy, READ_BATCH_ROWS);
+    // Repeated ids were found dataset-wide before the read (RepeatedIds): no per-file hash set.
+    PromptSchema schema = options.promptSchema().withDuplicateIdCheck(false);
+    // Bad rows come back as errors whatever onError says: the generator applies it.
+    reader = PromptDataset.open(file, conf).openReader(schema, BadRowPolicy.ERROR_RECORD,
+        READ_BATCH_ROWS);
     row = 0;
     batchEnd = 0;
   }

@@ -12,16 +12,19 @@ final class BatchGenReaderFactory implements PartitionReaderFactory {
   private final JobOptions options;
   private final IdType idType;
   private final SerializableConfiguration hadoopConf;
+  private final RepeatedIds repeated;
 
-  BatchGenReaderFactory(JobOptions options, IdType idType, SerializableConfiguration hadoopConf) {
+  BatchGenReaderFactory(JobOptions options, IdType idType, SerializableConfiguration hadoopConf,
+      RepeatedIds repeated) {
     this.options = options;
     this.idType = idType;
     this.hadoopConf = hadoopConf;
+    this.repeated = repeated;
   }
 
   @Override
   public PartitionReader<InternalRow> createReader(InputPartition partition) {
     return new BatchGenPartitionReader(options, idType, (PromptPartition) partition,
-        hadoopConf.value());
+        hadoopConf.value(), repeated);
   }
 }

@@ -1,6 +1,5 @@
 package io.batchgen.spark.sql;
 
-import io.batchgen.io.IdType;
 import io.batchgen.io.PromptDataset;
 import io.batchgen.spark.config.BatchGenConfig;
 import io.batchgen.spark.config.ResolvedConfig;
@@ -23,10 +22,10 @@ import org.apache.spark.util.SerializableConfiguration;
 public final class BatchGenScanBuilder implements ScanBuilder, Scan {
   private final JobOptions options;
   private final String prompts;
-  private final PromptRows rows;
+  private final SparkPromptRows rows;
   private final StructType readSchema;
 
-  private BatchGenScanBuilder(JobOptions options, String prompts, PromptRows rows) {
+  private BatchGenScanBuilder(JobOptions options, String prompts, SparkPromptRows rows) {
     this.options = options;
     this.prompts = prompts;
     this.rows = rows;
@@ -49,9 +48,9 @@ public final class BatchGenScanBuilder implements ScanBuilder, Scan {
       throw new IllegalArgumentException("Option 'prompts' names [" + prompts + "], which cannot "
           + "be read as Parquet: " + e.getMessage(), e);
     }
-    PromptRows rows = PromptRows.bind("prompts [" + prompts + "]", promptSchema,
-        job.idColumn(), job.promptColumn());
-    ModelCheck.check(job.engine().modelPath());
+    SparkPromptRows rows = SparkPromptRows.bind("prompts [" + prompts + "]", promptSchema,
+        job.promptSchema());
+    ModelCheck.check(job);
     return new BatchGenScanBuilder(job, prompts, rows);
   }
 
@@ -74,8 +73,10 @@ public final class BatchGenScanBuilder implements ScanBuilder, Scan {
   public Batch toBatch() {
     Configuration conf = SparkSession.active().sparkContext().hadoopConfiguration();
     PromptDataset dataset = PromptDataset.open(prompts, conf);
-    return new BatchGenBatch(options, rows, dataset, new SerializableConfiguration(conf),
-        SessionOptions.partitions(options), rows.idType() == IdType.LONG);
+    RepeatedIds repeated = RepeatedIds.find(SparkSession.active(), prompts, options.idColumn(),
+        !options.recordErrors());
+    return new BatchGenBatch(options, rows.idType(), dataset, new SerializableConfiguration(conf),
+        SessionOptions.partitions(options), repeated);
   }
 
   @Override

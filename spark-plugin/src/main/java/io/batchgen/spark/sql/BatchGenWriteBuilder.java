@@ -2,6 +2,7 @@ package io.batchgen.spark.sql;
 
 import io.batchgen.spark.config.BatchGenConfig;
 import io.batchgen.spark.config.ResolvedConfig;
+import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.connector.write.LogicalWriteInfo;
 import org.apache.spark.sql.connector.write.SupportsTruncate;
 import org.apache.spark.sql.connector.write.Write;
@@ -9,8 +10,9 @@ import org.apache.spark.sql.connector.write.WriteBuilder;
 
 /**
  * Plans a {@code batchgen} write on the driver: resolves and validates the options, the input
- * schema and the model, so that mistakes fail here, before any task runs. Overwrite mode (and
- * Spark's default save mode, which DSv2 maps to overwrite) arrives as {@link #truncate()}.
+ * schema, the model and the output folder, so that mistakes fail here, before any task runs.
+ * Overwrite mode (and Spark's default save mode, which DSv2 maps to overwrite) arrives as
+ * {@link #truncate()}.
  */
 final class BatchGenWriteBuilder implements WriteBuilder, SupportsTruncate {
   private final LogicalWriteInfo info;
@@ -39,10 +41,12 @@ final class BatchGenWriteBuilder implements WriteBuilder, SupportsTruncate {
           + "(spark.read().format(\"batchgen\")); a write completes the rows of its DataFrame.");
     }
     JobOptions options = JobOptions.from(config);
-    PromptRows rows = PromptRows.bind("the DataFrame being written", info.schema(),
-        options.idColumn(), options.promptColumn());
-    ModelCheck.check(options.engine().modelPath());
-    return new BatchGenWrite(options, rows, path, truncate, info.queryId(),
+    SparkPromptRows rows = SparkPromptRows.bind("the DataFrame being written", info.schema(),
+        options.promptSchema());
+    ModelCheck.check(options);
+    ResultTable table = new ResultTable(path, ResultTable.jobIdOf(info.queryId()));
+    table.prepare(SparkSession.active().sparkContext().hadoopConfiguration(), truncate);
+    return new BatchGenWrite(options, rows, table, truncate, info.queryId(),
         SessionOptions.partitions(options));
   }
 }

@@ -7,22 +7,16 @@ import org.apache.spark.util.SerializableConfiguration;
 
 /** Serialized to executors; creates one {@link BatchGenDataWriter} per task attempt. */
 final class BatchGenWriterFactory implements DataWriterFactory {
-  private final JobOptions options;
-  private final PromptRows rows;
-  private final String stagingDir;
+  private final WriteJob job;
   private final SerializableConfiguration hadoopConf;
 
-  BatchGenWriterFactory(JobOptions options, PromptRows rows, String stagingDir,
-      SerializableConfiguration hadoopConf) {
-    this.options = options;
-    this.rows = rows;
-    this.stagingDir = stagingDir;
+  BatchGenWriterFactory(WriteJob job, SerializableConfiguration hadoopConf) {
+    this.job = job;
     this.hadoopConf = hadoopConf;
   }
 
   @Override
   public DataWriter<InternalRow> createWriter(int partitionId, long taskId) {
-    return new BatchGenDataWriter(options, rows, stagingDir, hadoopConf.value(), partitionId,
-        taskId);
+    return new BatchGenDataWriter(job, hadoopConf.value(), partitionId, taskId);
   }
 }

@@ -19,28 +19,55 @@ final class ModelCheck {
   private ModelCheck() {
   }
 
-  /** Models already checked in this driver JVM, with the modification time they had then. */
-  private static final Map<Path, FileTime> CHECKED = new ConcurrentHashMap<>();
+  /** What a check learned of a model, and the modification time the model had then. */
+  private record Checked(FileTime modified, int context) {
+  }
 
-  static void check(String modelPath) {
+  /** Models already checked in this driver JVM. */
+  private static final Map<Path, Checked> CHECKED = new ConcurrentHashMap<>();
+
+  /**
+   * Checks the model and returns its context length (prompt and completion together).
+   *
+   * @throws IllegalArgumentException naming option 'model', the path and the problem
+   */
+  static int check(String modelPath) {
     Path path = Path.of(modelPath).toAbsolutePath().normalize();
     FileTime modified = lastModified(path);
-    if (modified != null && modified.equals(CHECKED.get(path))) {
-      return;
+    Checked known = CHECKED.get(path);
+    if (modified != null && known != null && modified.equals(known.modified())) {
+      return known.context();
     }
     if (!Files.exists(path)) {
       throw new IllegalArgumentException("Option 'model' names [" + modelPath + "], which does not "
           + "exist. Give a Hugging Face model directory or a GGUF file readable from the driver "
           + "and every executor (make one with: bin/batchgen make-model --out DIR).");
     }
+    int context;
     try (LoadedModel model = ModelLoader.load(path)) {
       model.tokenizer();
+      context = model.shape().maxPositions();
     } catch (RuntimeException e) {
       throw new IllegalArgumentException("Option 'model' names [" + modelPath + "], which cannot "
           + "be loaded: " + e.getMessage(), e);
     }
     if (modified != null) {
-      CHECKED.put(path, modified);
+      CHECKED.put(path, new Checked(modified, context));
+    }
+    return context;
+  }
+
+  /**
+   * Checks the model and that option {@code maxNewTokens} fits its context.
+   *
+   * @throws IllegalArgumentException naming the option and the fix
+   */
+  static void check(JobOptions options) {
+    int context = check(options.engine().modelPath());
+    if (options.generation().maxNewTokens() >= context) {
+      throw new IllegalArgumentException("Option 'maxNewTokens' is " + options.generation().maxNewTokens()
+          + " but the model's context is " + context + " tokens, prompt and completion together."
+          + " Set it below " + context + " (rows may still lower it with column max_new_tokens).");
     }
   }
 

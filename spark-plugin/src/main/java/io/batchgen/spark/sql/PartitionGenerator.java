@@ -3,15 +3,16 @@ package io.batchgen.spark.sql;
 import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.sampling.SamplingParams;
-import io.batchgen.io.FinishReason;
+import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.io.GenerationOverrides;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.PromptRequest;
+import io.batchgen.io.PromptSchema;
 import io.batchgen.io.RowError;
 import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
-import java.nio.charset.StandardCharsets;
+import io.batchgen.spark.runtime.PromptEncoder;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -25,13 +26,20 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
  * result records. Owned by one task thread.
  *
  * <p>Bad rows become error results (onError=record) or a {@link RowFailure} naming the row
- * (onError=fail), never a silent drop. Each submitted row yields exactly one result.
+ * (onError=fail), never a silent drop: a row error is anything about the row itself (its text
+ * cannot be rendered or tokenized, it tokenizes to nothing, it is longer than the model's
+ * context, an override is out of range). Each submitted row yields exactly one result.
+ * A runtime that fails or shuts down is not a row's fault: every call then throws
+ * {@link io.batchgen.core.runtime.RuntimeFailedException}, which fails the task so that Spark
+ * retries it on a fresh runtime.
  */
 final class PartitionGenerator implements AutoCloseable {
   private final JobOptions options;
   private final ModelRuntime runtime;
+  private final PromptEncoder prompts;
   private final ResultQueue queue;
   private final String prefix;
+  private final String source;
   /** Per in-flight id: what the result conversion needs (prompt length, seed, stops). */
   private final Map<String, Pending> pending = new HashMap<>();
   /** Results produced without the runtime (rejected rows), waiting to be handed out. */
@@ -41,7 +49,8 @@ final class PartitionGenerator implements AutoCloseable {
   private long failedRows;
   private boolean released;
 
-  private record Pending(int promptTokens, Long seed, List<String> stop, int maxNewTokens) {
+  private record Pending(String source, long rowNumber, String column, int promptTokens, Long seed,
+      List<String> stop, int maxNewTokens) {
   }
 
   /** A row failed under onError=fail; the message names the row and the fix. */
@@ -52,14 +61,17 @@ final class PartitionGenerator implements AutoCloseable {
   }
 
   /**
-   * @param scope unique among the runtime's callers (e.g. the task attempt id): sequence ids in
-   *              the shared runtime are {@code scope + "/" + rowId}, so two attempts of one task
-   *              on the same executor never collide
+   * @param scope  unique among the runtime's callers (e.g. the task attempt id): sequence ids in
+   *               the shared runtime are {@code scope + "/" + rowId}, so two attempts of one task
+   *               on the same executor never collide
+   * @param source names this task's input in row errors
    */
-  PartitionGenerator(JobOptions options, ModelRuntime runtime, String scope) {
+  PartitionGenerator(JobOptions options, ModelRuntime runtime, String scope, String source) {
     this.options = options;
     this.runtime = runtime;
+    this.prompts = runtime.promptEncoder(options.chatTemplateName(), options.chatTemplateKwargs());
     this.prefix = scope + "/";
+    this.source = source;
     this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
   }
 
@@ -70,52 +82,81 @@ final class PartitionGenerator implements AutoCloseable {
 
   /**
    * Submits one prompt, first handing finished results to {@code sink} while the task is at its
-   * in-flight bound (so the bound never deadlocks against unread results).
+   * in-flight bound (so the bound never deadlocks against unread results). A problem with the
+   * row itself becomes its error result (or fails the task under onError=fail).
+   *
+   * @param rowNumber the row's number in this task's input, for messages
    */
-  void submit(PromptRequest request, Consumer<GenerationResult> sink) throws InterruptedException {
+  void submit(long rowNumber, PromptRequest request, Consumer<GenerationResult> sink)
+      throws InterruptedException {
+    submit(source, rowNumber, request, sink);
+  }
+
+  /** As {@link #submit(long, PromptRequest, Consumer)}, for a row of {@code rowSource}. */
+  void submit(String rowSource, long rowNumber, PromptRequest request,
+      Consumer<GenerationResult> sink) throws InterruptedException {
     drain(sink);
     while (pending.size() >= options.maxInflightRows()) {
       deliver(queue.take(), sink);
     }
     if (pending.containsKey(request.id())) {
-      fail(GenerationResult.failed(request.id(), "Duplicate id [" + request.id() + "] in this "
-          + "task's input; ids must be unique", runtime.provenance()));
+      rowError(rowSource, rowNumber, request.id(), options.idColumn(),
+          DuplicateIdGuard.duplicateMessage(request.id(), 2));
       drain(sink);
       return;
     }
+    String column = request.isChat() ? PromptSchema.DEFAULT_MESSAGES : options.promptColumn();
+    int context = runtime.runtime().shape().maxPositions();
     int[] tokens;
     try {
-      tokens = runtime.tokenizer().encode(request.text(runtime.chatTemplate()));
+      tokens = prompts.encode(request).ids();
     } catch (RuntimeException e) {
-      fail(GenerationResult.failed(request.id(), "Cannot tokenize the prompt of row ["
-          + request.id() + "]: " + e.getMessage(), runtime.provenance()));
+      rowError(rowSource, rowNumber, request.id(), column, (request.isChat()
+          ? "the chat messages could not be rendered with the model's chat template or tokenized: "
+          : "the prompt could not be tokenized: ") + e.getMessage());
+      drain(sink);
+      return;
+    }
+    String tooLong = tokens.length == 0 ? "the prompt tokenizes to no tokens (this model's"
+        + " tokenizer adds no BOS token), so there is nothing to continue from. Give the row"
+        + " some text."
+        : tokens.length >= context ? "the prompt has " + tokens.length + " tokens but the model's"
+        + " context is " + context + " tokens, prompt and completion together. Shorten the"
+        + " prompt to fewer than " + context + " tokens."
+        : null;
+    if (tooLong != null) {
+      rowError(rowSource, rowNumber, request.id(), column, tooLong);
       drain(sink);
       return;
     }
     SamplingParams sampling;
     Long seed;
-    try {
-      GenerationOverrides o = request.overrides();
-      double temperature = o.temperature() != null ? o.temperature() : options.temperature();
-      seed = temperature == 0 ? null
-          : o.seed() != null ? o.seed() : rowSeed(options.seed(), request.id());
-      sampling = new SamplingParams(temperature,
-          o.topK() != null ? o.topK() : options.topK(),
-          o.topP() != null ? o.topP() : options.topP(), options.minP(),
-          seed == null ? 0 : seed,
-          o.maxNewTokens() != null ? o.maxNewTokens() : options.maxNewTokens(),
-          null, o.stop() != null ? o.stop() : options.stop(), false);
-    } catch (IllegalArgumentException e) {
-      fail(GenerationResult.failed(request.id(), "Row [" + request.id() + "]: "
-          + e.getMessage(), runtime.provenance()));
+    GenerationOverrides o = request.overrides();
+    if (o.maxNewTokens() != null && o.maxNewTokens() >= context) {
+      rowError(rowSource, rowNumber, request.id(), PromptSchema.MAX_NEW_TOKENS,
+          "max_new_tokens is " + o.maxNewTokens() + " but the model's context is " + context + " tokens, prompt and"
+          + " completion together. Lower it, or set it null to use the job option.");
       drain(sink);
       return;
     }
-    pending.put(request.id(), new Pending(tokens.length, seed, sampling.stopStrings(),
-        sampling.maxNewTokens()));
+    try {
+      sampling = options.generation().forRow(request.id(), o);
+      seed = options.generation().seedFor(request.id(), o);
+    } catch (IllegalArgumentException e) {
+      rowError(rowSource, rowNumber, request.id(), "overrides", e.getMessage());
+      drain(sink);
+      return;
+    }
+    pending.put(request.id(), new Pending(rowSource, rowNumber, column, tokens.length, seed,
+        sampling.stopStrings(), sampling.maxNewTokens()));
     promptTokens += tokens.length;
     ExecutorRuntimes.onSubmitted(sampling.maxNewTokens());
     queue.submit(new GenerationRequest(prefix + request.id(), tokens, sampling));
+  }
+
+  private void rowError(String rowSource, long rowNumber, String id, String column,
+      String message) {
+    reject(new RowError(rowSource, rowNumber, id, column, message));
   }
 
   /** Hands every result that is ready now to {@code sink}, without waiting. */
@@ -123,7 +164,7 @@ final class PartitionGenerator implements AutoCloseable {
     while (!local.isEmpty()) {
       sink.accept(local.poll());
     }
-    io.batchgen.core.runtime.GenerationResult r;
+    io.batchgen.core.runtime.SequenceResult r;
     while (!pending.isEmpty() && (r = queue.poll(java.time.Duration.ZERO)) != null) {
       deliver(r, sink);
     }
@@ -168,7 +209,7 @@ final class PartitionGenerator implements AutoCloseable {
         BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
   }
 
-  private void deliver(io.batchgen.core.runtime.GenerationResult r,
+  private void deliver(io.batchgen.core.runtime.SequenceResult r,
       Consumer<GenerationResult> sink) {
     String id = r.id().substring(prefix.length());
     Pending p = pending.remove(id);
@@ -181,27 +222,31 @@ final class PartitionGenerator implements AutoCloseable {
     GenerationResult out = switch (r.reason()) {
       case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
           options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
-          r.reason() == io.batchgen.core.runtime.FinishReason.STOP ? FinishReason.STOP
-              : FinishReason.LENGTH, null, p.seed(), runtime.provenance());
-      case ERROR, CANCELLED -> {
-        GenerationResult failed = GenerationResult.failed(id, "Row [" + id + "] failed: "
-            + (r.error() != null ? r.error().replace(r.id(), id) : "cancelled before it finished"),
+          r.reason(), null, p.seed(), runtime.provenance());
+      case ERROR -> {
+        // The runtime refused this row (e.g. it needs more KV than the budget allows).
+        GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(),
+            id, p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed"),
             runtime.provenance());
         if (!options.recordErrors()) {
-          throw new RowFailure(failed.error() + ". Set option onError=record to write failed rows"
-              + " with their error instead of failing the job.");
+          throw new RowFailure(failed.error() + ". " + RECORD_HINT);
         }
         failedRows++;
         yield failed;
       }
+      case CANCELLED -> throw new io.batchgen.core.runtime.RuntimeFailedException(
+          "The BatchGen runtime cancelled row [" + id + "] of " + source + " before it finished"
+              + " (it is shutting down); the task fails so that Spark runs it again.", null);
     };
     sink.accept(out);
   }
 
+  private static final String RECORD_HINT = "Set option onError=record to write failed rows"
+      + " with their error instead of failing the job.";
+
   private void fail(GenerationResult failed) {
     if (!options.recordErrors()) {
-      throw new RowFailure(failed.error() + ". Set option onError=record to write failed rows "
-          + "with their error instead of failing the job.");
+      throw new RowFailure(failed.error() + " " + RECORD_HINT);
     }
     failedRows++;
     local.add(failed);
@@ -218,19 +263,6 @@ final class PartitionGenerator implements AutoCloseable {
       }
     }
     return text.substring(0, cut);
-  }
-
-  /** A row's own seed: the job seed mixed with a stable hash of the id (SplitMix64 finaliser). */
-  static long rowSeed(long base, String id) {
-    long h = base;
-    for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
-      h = (h ^ (b & 0xff)) * 0x100000001B3L;
-    }
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    return h ^ (h >>> 33);
   }
 
   /**

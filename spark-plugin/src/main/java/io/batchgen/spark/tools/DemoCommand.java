@@ -32,7 +32,7 @@ public final class DemoCommand {
       return;
     }
     Path work = Path.of(a.get("work", "batchgen-work")).toAbsolutePath();
-    int rows = (int) a.longValue("rows", 2000);
+    long rows = a.longValue("rows", 2000);
     String maxNew = Long.toString(a.longValue("maxNewTokens", 32));
     Path model = work.resolve("model");
     Path prompts = work.resolve("prompts.parquet");

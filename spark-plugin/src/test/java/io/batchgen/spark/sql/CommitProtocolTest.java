@@ -51,9 +51,12 @@ class CommitProtocolTest {
   private BatchGenBatchWrite write(String out, boolean truncate) {
     JobOptions options = JobOptions.from(ResolvedConfig.resolve(
         Map.of("model", model.toString(), "maxNewTokens", "2"), Map.of()));
-    PromptRows rows = PromptRows.bind("test rows", TestData.promptSchema(), "id", "prompt");
-    return new BatchGenBatchWrite(options, rows, out, truncate, "query-1",
-        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
+    SparkPromptRows rows = SparkPromptRows.bind("test rows", TestData.promptSchema(),
+        options.promptSchema());
+    ResultTable table = new ResultTable(out, ResultTable.jobIdOf("0123456789abcdef"));
+    table.prepare(spark.sparkContext().hadoopConfiguration(), truncate);
+    return new BatchGenBatchWrite(new WriteJob(options, rows, table, null), truncate, "query-1",
+        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()), List.of());
   }
 
   private static WriterCommitMessage attempt(DataWriterFactory factory, long taskId)
@@ -96,7 +99,7 @@ class CommitProtocolTest {
   }
 
   @Test
-  void anAbortedJobLeavesNothingVisible() throws Exception {
+  void anAbortedJobLeavesNothingVisibleAndKeepsCommittedTasksForAResume() throws Exception {
     Path out = dir.resolve("aborted");
     BatchGenBatchWrite write = write(out.toString(), false);
     DataWriterFactory factory = write.createBatchWriterFactory(null);
@@ -105,7 +108,11 @@ class CommitProtocolTest {
     write.abort(new WriterCommitMessage[] {done});
 
     assertThat(Files.exists(out) ? parquetFiles(out) : 0).isZero();
-    assertThat(out.resolve("_temporary")).doesNotExist();
     assertThat(out.resolve("_SUCCESS")).doesNotExist();
+    assertThat(out.resolve("_temporary/0123456789ab/attempts")).doesNotExist();
+    try (Stream<Path> kept = Files.list(out.resolve("_temporary/0123456789ab/tasks"))) {
+      assertThat(kept.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")))
+          .containsExactly("part-00000-0123456789ab-t21.parquet");
+    }
   }
 }
