@@ -104,7 +104,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     this.dispatcher = new Dispatcher(executor, keys, pool, admission, metrics, detokenizer,
         offload);
     this.hostTier = host;
-    admission.publishGauges();
+    publishGauges();
   }
 
   void setObserver(ModuleBatchObserver observer) {
@@ -137,12 +137,12 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
    */
   boolean runOnce() {
     if (!planNext()) {
-      admission.publishGauges();
+      publishGauges();
       return false;
     }
     dispatcher.run(plan, outcomes);
     planner.advance();
-    admission.publishGauges();
+    publishGauges();
     return true;
   }
 
@@ -164,7 +164,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   void runPlanned() {
     dispatcher.run(plan, outcomes);
     planner.advance();
-    admission.publishGauges();
+    publishGauges();
   }
 
   @Override
@@ -201,7 +201,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     }
     live.put(s.id(), s);
     admission.enqueue(s);
-    admission.publishGauges();
+    publishGauges();
   }
 
   private SequenceSlot newSlot(SequenceCoroutine seq, ResultListener listener, long nowNanos) {
@@ -287,7 +287,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     if (detach) {
       remove(s);
     }
-    admission.publishGauges();
+    publishGauges();
     return snap;
   }
 
@@ -345,7 +345,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     s.preemptions = snap.preemptions();
     live.put(s.id(), s);
     admission.enqueueRestored(s, snap.hasKv() ? snap.kv() : null, snap.position());
-    admission.publishGauges();
+    publishGauges();
   }
 
   // ---------------------------------------------------------------- leaving
@@ -370,6 +370,19 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("Result listener for sequence [{}] threw; result dropped", s.id(), e);
     }
+  }
+
+  private void publishGauges() {
+    admission.publishGauges();
+    long positions = 0;
+    long bound = 0;
+    for (SequenceSlot slot : live.values()) {
+      SequenceCoroutine s = slot.seq;
+      positions += s.numTokens() - s.position();
+      bound += Math.max(0, Math.min(s.params.maxNewTokens(),
+          shape.maxPositions() - s.promptLength) - s.generatedCount());
+    }
+    metrics.work(positions, bound);
   }
 
   @Override
