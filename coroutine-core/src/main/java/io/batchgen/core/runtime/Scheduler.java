@@ -296,11 +296,26 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
    * (youngest first), then parked, then running (youngest first).
    */
   List<SequenceSnapshot> detachForMigration(int max, boolean includeKv) {
+    return detachForMigration(max, true, includeKv);
+  }
+
+  /**
+   * As {@link #detachForMigration(int, boolean)}; with {@code startedToo} false only sequences
+   * that have not started (no KV cached) are taken.
+   */
+  List<SequenceSnapshot> detachForMigration(int max, boolean startedToo, boolean includeKv) {
     List<SequenceSlot> picked = new ArrayList<>();
     for (SequenceSlot s : admission.waiting.descendingSet()) {
-      if (picked.size() < max) {
+      if (picked.size() < max && (startedToo || s.seq.position() == 0)) {
         picked.add(s);
       }
+    }
+    if (!startedToo) {
+      List<SequenceSnapshot> out = new ArrayList<>(picked.size());
+      for (SequenceSlot s : picked) {
+        out.add(snapshot(s.id(), true, false));
+      }
+      return out;
     }
     for (SequenceSlot s : admission.parked.descendingSet()) {
       if (picked.size() < max) {
