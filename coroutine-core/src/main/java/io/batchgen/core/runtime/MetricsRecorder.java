@@ -20,7 +20,9 @@ final class MetricsRecorder {
   private static final int PARKED = 11;
   private static final int POSITIONS_LEFT = 12;
   private static final int NEW_TOKENS_BOUND = 13;
-  private static final int BATCHES = 14;
+  private static final int CACHED_POSITIONS = 14;
+  private static final int LIVE_GENERATED = 15;
+  private static final int BATCHES = 16;
   private static final int ROWS = BATCHES + KINDS;
   private static final int WAIT = ROWS + KINDS;
   private static final int NANOS = WAIT + KINDS;
@@ -74,9 +76,11 @@ final class MetricsRecorder {
   }
 
   /** The live sequences' remaining work (see {@link RuntimeMetrics}). */
-  void work(long positionsLeft, long newTokensBound) {
+  void work(long positionsLeft, long newTokensBound, long cachedPositions, long liveGenerated) {
     v.set(POSITIONS_LEFT, positionsLeft);
     v.set(NEW_TOKENS_BOUND, newTokensBound);
+    v.set(CACHED_POSITIONS, cachedPositions);
+    v.set(LIVE_GENERATED, liveGenerated);
   }
 
   RuntimeMetrics snapshot() {
@@ -95,6 +99,6 @@ final class MetricsRecorder {
         RuntimeMetrics.perKind(n), (int) v.get(KV_USED), (int) v.get(KV_TOTAL),
         (int) v.get(KV_PEAK), v.get(PARKS), v.get(RECOMPUTES), v.get(HOST_BYTES),
         (int) v.get(QUEUED), (int) v.get(RUNNING), (int) v.get(PARKED), v.get(POSITIONS_LEFT),
-        v.get(NEW_TOKENS_BOUND));
+        v.get(NEW_TOKENS_BOUND), v.get(CACHED_POSITIONS), v.get(LIVE_GENERATED));
   }
 }

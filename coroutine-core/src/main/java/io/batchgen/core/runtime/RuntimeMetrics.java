@@ -28,6 +28,9 @@ import java.util.Map;
  *                            whatever preemption sent back for recompute)
  * @param newTokensBound      tokens the live sequences may still generate at most (each one's
  *                            max new tokens, within the model's context, less what it generated)
+ * @param cachedPositions     positions the live sequences have in the KV cache (what migrating
+ *                            them with their KV ships)
+ * @param liveGenerated       tokens the live sequences have generated so far
  */
 public record RuntimeMetrics(
     long generatedTokens,
@@ -47,7 +50,9 @@ public record RuntimeMetrics(
     int running,
     int parked,
     long positionsLeft,
-    long newTokensBound) {
+    long newTokensBound,
+    long cachedPositions,
+    long liveGenerated) {
 
   public RuntimeMetrics {
     batches = Map.copyOf(batches);

@@ -391,13 +391,17 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     admission.publishGauges();
     long positions = 0;
     long bound = 0;
+    long cached = 0;
+    long generated = 0;
     for (SequenceSlot slot : live.values()) {
       SequenceCoroutine s = slot.seq;
       positions += s.numTokens() - s.position();
       bound += Math.max(0, Math.min(s.params.maxNewTokens(),
           shape.maxPositions() - s.promptLength) - s.generatedCount());
+      cached += s.position();
+      generated += s.generatedCount();
     }
-    metrics.work(positions, bound);
+    metrics.work(positions, bound, cached, generated);
   }
 
   @Override

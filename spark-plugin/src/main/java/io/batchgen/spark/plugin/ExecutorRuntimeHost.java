@@ -1,6 +1,7 @@
 package io.batchgen.spark.plugin;
 
 import io.batchgen.spark.plugin.PluginMessages.LoadReport;
+import io.batchgen.spark.plugin.PluginMessages.Orders;
 import io.batchgen.spark.plugin.PluginMessages.Ping;
 import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
@@ -38,6 +39,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   private final ScheduledExecutorService reporter;
   private final AtomicLong reportSequence = new AtomicLong();
   private final ExecutorRuntime runtime;
+  private final MigrationAgent migrations;
 
   private ExecutorRuntimeHost(PluginContext ctx, DriverChannel driver,
       ExecutorPluginSettings settings) {
@@ -47,6 +49,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     this.welcome = driver.ask(new Register(executorId, localHostName(), pid,
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
     this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory());
+    this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");
       t.setDaemon(true);
@@ -128,14 +131,21 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     return runtime;
   }
 
+  /**
+   * Reports this executor's load and takes the driver's orders in the answer (the plugin RPC only
+   * goes executor to driver, so the driver's orders are pulled this way).
+   */
   private void sendLoadReport() {
+    LoadReport report = null;
     try {
-      ExecutorRuntime.Load s = runtime.load();
-      driver.send(new LoadReport(executorId, reportSequence.incrementAndGet(), s.queuedSequences(),
-          s.activeSequences(), s.tokensGenerated(), s.newTokensBound()));
-    } catch (java.io.IOException | RuntimeException e) {
-      // The driver may be going away; a missed report is harmless, the next one supersedes it.
-      LOG.debug("Load report from executor {} not sent: {}", executorId, e.toString());
+      report = migrations.report(reportSequence.incrementAndGet());
+      migrations.onOrders(driver.ask(report, Orders.class));
+    } catch (RuntimeException e) {
+      // The driver may be busy or going away; the next report supersedes this one.
+      if (report != null) {
+        migrations.reportFailed(report);
+      }
+      LOG.debug("Load report from executor {} not answered: {}", executorId, e.toString());
     }
   }
 
@@ -172,6 +182,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   @Override
   public void close() {
     reporter.shutdownNow();
+    migrations.close();
     runtime.close();
     driver.close();
     CURRENT.compareAndSet(this, null);

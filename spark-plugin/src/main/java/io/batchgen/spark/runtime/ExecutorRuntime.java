@@ -40,6 +40,7 @@ public final class ExecutorRuntime implements AutoCloseable {
   /** Runtimes retired after a failure while tasks still used them. */
   private final List<ModelRuntime> retired = new ArrayList<>();
   private final AtomicLong started = new AtomicLong();
+  private final TaskRoutes routes = new TaskRoutes();
   /** What load reports read, without the lock a model load may hold for seconds. */
   private volatile List<ModelRuntime> running = List.of();
   private boolean closed;
@@ -147,6 +148,26 @@ public final class ExecutorRuntime implements AutoCloseable {
     return defaults.withMode(spec.schedulingMode())
         .withKv(defaults.kvBlockSize(), kv, Math.max(kv, heapQuarter))
         .withMaxRunningSequences(spec.maxRunningSequences());
+  }
+
+  /** Which task owns each sequence (results of migrated sequences come back through it). */
+  public TaskRoutes routes() {
+    return routes;
+  }
+
+  /** The running runtime of {@code spec}, or null when this executor runs none. */
+  public ModelRuntime find(EngineSpec spec) {
+    for (ModelRuntime rt : running) {
+      if (rt.spec().equals(spec)) {
+        return rt;
+      }
+    }
+    return null;
+  }
+
+  /** The runtimes running now (for load reports). */
+  public List<ModelRuntime> runtimes() {
+    return running;
   }
 
   /** Runtimes started by this executor so far (tests, logs). */

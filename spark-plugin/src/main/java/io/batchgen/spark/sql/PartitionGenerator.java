@@ -78,6 +78,7 @@ final class PartitionGenerator implements AutoCloseable {
       this.prompts = runtime.promptEncoder(options.chatTemplateName(),
           options.chatTemplateKwargs());
       this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
+      executor.routes().register(scope, queue.listener());
     } catch (RuntimeException e) {
       executor.release(runtime);
       throw e;
@@ -214,7 +215,8 @@ final class PartitionGenerator implements AutoCloseable {
             Math.round(generatedTokens / seconds)),
         BatchGenMetrics.value(BatchGenMetrics.EXPERT_BATCH,
             Math.round(runtime.runtime().metrics().meanExpertBatchRows())),
-        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
+        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS,
+            executor.routes().migrated(prefix.substring(0, prefix.length() - 1)))};
   }
 
   private void deliver(io.batchgen.core.runtime.SequenceResult r,
@@ -290,6 +292,7 @@ final class PartitionGenerator implements AutoCloseable {
       pending.clear();
       if (!released) {
         released = true;
+        executor.routes().unregister(prefix.substring(0, prefix.length() - 1));
         executor.release(runtime);
       }
     }
