@@ -304,9 +304,16 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
    * that have not started (no KV cached) are taken.
    */
   List<SequenceSnapshot> detachForMigration(int max, boolean startedToo, boolean includeKv) {
+    return detachForMigration(max, startedToo, includeKv, id -> true);
+  }
+
+  /** As above, taking only sequences whose id {@code movable} accepts. */
+  List<SequenceSnapshot> detachForMigration(int max, boolean startedToo, boolean includeKv,
+      java.util.function.Predicate<String> movable) {
     List<SequenceSlot> picked = new ArrayList<>();
     for (SequenceSlot s : admission.waiting.descendingSet()) {
-      if (picked.size() < max && (startedToo || s.seq.position() == 0)) {
+      if (picked.size() < max && (startedToo || s.seq.position() == 0)
+          && movable.test(s.id())) {
         picked.add(s);
       }
     }
@@ -318,14 +325,15 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
       return out;
     }
     for (SequenceSlot s : admission.parked.descendingSet()) {
-      if (picked.size() < max) {
+      if (picked.size() < max && movable.test(s.id())) {
         picked.add(s);
       }
     }
     if (picked.size() < max) {
       List<SequenceSlot> running = new ArrayList<>();
       for (SequenceSlot s : live.values()) {
-        if (s.place == SequenceSlot.Place.READY || s.place == SequenceSlot.Place.IN_STEP) {
+        if ((s.place == SequenceSlot.Place.READY || s.place == SequenceSlot.Place.IN_STEP)
+            && movable.test(s.id())) {
           running.add(s);
         }
       }

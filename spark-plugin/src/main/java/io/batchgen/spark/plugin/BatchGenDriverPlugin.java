@@ -139,9 +139,14 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
     return Optional.ofNullable(startGuard == null ? null : startGuard.abortReason());
   }
 
-  /** The driver's side of migration (tests, benchmarks, progress). */
+  /** Sequences that moved to another executor and started there so far. */
   public long migratedSequences() {
     return migrations == null ? 0 : migrations.movedSequences();
+  }
+
+  /** Every move so far and where it stands (diagnostics, tests, benchmarks). */
+  public java.util.List<MoveStatus> moves() {
+    return migrations == null ? java.util.List.of() : migrations.status();
   }
 
   @Override

@@ -283,14 +283,16 @@ final class MigrationAgent implements AutoCloseable {
       if (rt != null && rt.runtime().failure() == null) {
         boolean startedToo = m.kind() != Move.Kind.QUEUED;
         boolean kv = m.kind() == Move.Kind.IN_FLIGHT_WITH_KV;
-        snaps = rt.runtime().detachForMigration(m.sequences(), startedToo, kv)
-            .get(1, TimeUnit.MINUTES);
+        // Only sequences a task of this executor owns: one hosted here for another executor
+        // stays (its owner holds the lease; moving it on would need a second hop).
+        snaps = rt.runtime().detachForMigration(m.sequences(), startedToo, kv,
+            id -> runtime.routes().route(id) != null).get(1, TimeUnit.MINUTES);
       }
       List<SequenceSnapshot> owned = new ArrayList<>();
       for (SequenceSnapshot s : snaps) {
         ResultListener owner = runtime.routes().route(s.id());
         if (owner == null) {
-          continue; // its task is gone: nothing waits for it
+          continue; // its task ended just now: nothing waits for it any more
         }
         leases.put(s.id(), new Lease(m.moveId(), m.spec(), owner, withoutKv(s),
             System.nanoTime() + leaseNanos));

@@ -308,6 +308,16 @@ final class MigrationCoordinator {
     return totalMoves;
   }
 
+  /** Every move so far and where it stands (diagnostics, tests). */
+  synchronized List<MoveStatus> status() {
+    List<MoveStatus> out = new ArrayList<>();
+    for (MoveRecord m : moves.values()) {
+      out.add(new MoveStatus(m.id, m.move.from(), m.move.to(), m.move.kind(), m.state.name(),
+          m.sequences, m.bytes));
+    }
+    return out;
+  }
+
   synchronized long movedSequences() {
     return totalMovedSequences;
   }
