@@ -47,6 +47,35 @@ class BalancingPolicyTest {
   }
 
   @Test
+  void anOverloadedExecutorSpreadsItsExcessOverSeveralIdleOnesInOneRound() {
+    List<Move> moves = policy().plan(List.of(load("a", 250, 50, 100),
+        ExecutorLoad.idle("b", "m", 100, 256), ExecutorLoad.idle("c", "m", 100, 256)), 1e9, 0);
+    // 30,000 tokens over 300 tok/s of capacity: 100 s each, so 100 sequences to b and to c.
+    assertThat(moves).containsExactlyInAnyOrder(new Move("a", "b", "m", 100, Move.Kind.QUEUED),
+        new Move("a", "c", "m", 100, Move.Kind.QUEUED));
+  }
+
+  @Test
+  void anExecutorWithLittleWorkCountsAtTheRateItReachedWhenItHadEnough() {
+    BalancingPolicy p = policy();
+    assertThat(p.plan(List.of(load("a", 100, 100, 1000), load("b", 100, 100, 1000)), 1e9, 0))
+        .isEmpty();
+    // b now holds 10 sequences and runs them at 100 tok/s (a small batch), but ran 1,000 with
+    // work enough: 21,000 tokens over 2,000 tok/s is 10.5 s, so a hands over 9,500 tokens.
+    List<Move> moves = p.plan(List.of(load("a", 150, 50, 1000), load("b", 0, 10, 100)), 1e9,
+        10 * S);
+    assertThat(moves).containsExactly(new Move("a", "b", "m", 95, Move.Kind.QUEUED));
+  }
+
+  @Test
+  void aReceiverWithRoomForLessThanOneSequenceGetsNone() {
+    // b is so slow that its share of the 100 s target is 40 tokens, less than a sequence.
+    List<Move> moves = policy().plan(List.of(load("a", 150, 50, 100),
+        ExecutorLoad.idle("b", "m", 0.4, 256), ExecutorLoad.idle("c", "m", 100, 256)), 1e9, 0);
+    assertThat(moves).containsExactly(new Move("a", "c", "m", 100, Move.Kind.QUEUED));
+  }
+
+  @Test
   void inFlightSequencesShipTheirKvOnlyWhenThatBeatsRecomputingIt() {
     ExecutorLoad busy = load("a", 2, 198, 100);
     ExecutorLoad idle = ExecutorLoad.idle("b", "m", 100, 256);
