@@ -26,8 +26,10 @@ import java.util.Map;
  * speed).
  *
  * <p><b>Hysteresis.</b> An executor with moves in flight, or one that took part in a move less
- * than {@link Settings#cooldownNanos} ago, neither gives nor takes; the imbalance thresholds keep
- * it from moving work back and forth over noise.
+ * than {@link Settings#cooldownNanos} ago, neither gives nor takes; an executor gives (takes)
+ * only when it was above (below) the target in the previous round too, so a momentary picture
+ * (a task that has not submitted its rows yet) moves nothing; the imbalance thresholds keep it
+ * from moving work back and forth over noise.
  *
  * <p><b>Tail consolidation.</b> When no balancing move pays and the sequences left on several
  * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest hands
@@ -63,6 +65,13 @@ public final class BalancingPolicy implements RebalancePolicy {
    * should take work.
    */
   private final Map<String, Double> peakRate = new HashMap<>();
+  /**
+   * Executor id and setting → which side of the target it was on in the previous round (1 above,
+   * -1 below, 0 neither or not free to move): only an executor on the same side twice in a row
+   * gives or takes work. A task that has not submitted its rows yet makes its executor look idle
+   * for a moment; acting on that once moved work the wrong way at the start of a job.
+   */
+  private final Map<String, Integer> lastSide = new HashMap<>();
 
   public BalancingPolicy(Settings settings) {
     this.settings = settings;
@@ -123,13 +132,13 @@ public final class BalancingPolicy implements RebalancePolicy {
   private void planSpec(List<ExecutorLoad> group, double transport, long now, List<Move> out) {
     for (ExecutorLoad l : group) {
       if (l.tokensPerSecond() > 0) {
-        peakRate.merge(l.executorId() + '\n' + l.spec(), l.tokensPerSecond(), Math::max);
+        peakRate.merge(key(l), l.tokensPerSecond(), Math::max);
       }
     }
     double known = 0;
     int counted = 0;
     for (ExecutorLoad l : group) {
-      Double peak = peakRate.get(l.executorId() + '\n' + l.spec());
+      Double peak = peakRate.get(key(l));
       if (peak != null) {
         known += peak;
         counted++;
@@ -144,8 +153,7 @@ public final class BalancingPolicy implements RebalancePolicy {
           Long.MIN_VALUE / 2) < settings.cooldownNanos()) {
         continue; // hysteresis: busy with a move, or moved recently
       }
-      Slot s = new Slot(l, peakRate.getOrDefault(l.executorId() + '\n' + l.spec(),
-          fallbackRate));
+      Slot s = new Slot(l, peakRate.getOrDefault(key(l), fallbackRate));
       slots.add(s);
       work += s.work;
       capacity += s.capacity;
@@ -153,13 +161,20 @@ public final class BalancingPolicy implements RebalancePolicy {
     double target = capacity == 0 ? 0 : work / capacity;
     List<Slot> donors = new ArrayList<>();
     List<Slot> receivers = new ArrayList<>();
+    Map<String, Integer> sides = new HashMap<>();
     for (Slot s : slots) {
-      if (s.seconds() > target && s.sequences() > 1) {
-        donors.add(s);
-      } else if (s.seconds() < target) {
-        receivers.add(s);
+      String key = key(s.load);
+      int side = s.seconds() > target && s.sequences() > 1 ? 1 : s.seconds() < target ? -1 : 0;
+      sides.put(key, side);
+      // Confirmation: only an imbalance seen in the previous round too moves work.
+      if (side != 0 && side == lastSide.getOrDefault(key, 0)) {
+        (side > 0 ? donors : receivers).add(s);
       }
     }
+    for (ExecutorLoad l : group) {
+      lastSide.remove(key(l)); // not free to move this round: confirm again afterwards
+    }
+    lastSide.putAll(sides);
     donors.sort(Comparator.comparingDouble(Slot::seconds).reversed());
     int before = out.size();
     for (Slot donor : donors) {
@@ -189,6 +204,10 @@ public final class BalancingPolicy implements RebalancePolicy {
     if (out.size() == before) {
       consolidateTail(slots, transport, out);
     }
+  }
+
+  private static String key(ExecutorLoad l) {
+    return l.executorId() + '\n' + l.spec();
   }
 
   private void consolidateTail(List<Slot> slots, double transport, List<Move> out) {
