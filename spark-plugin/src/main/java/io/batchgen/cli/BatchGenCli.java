@@ -45,6 +45,8 @@ public final class BatchGenCli {
         "sequence-state (snapshot) encode and decode MB/s vs a bulk copy of the same KV");
     add(BENCHES, "rebalance", "io.batchgen.spark.tools.RebalanceBench",
         "skewed job: static / hash / fine partitions vs the rebalancer, simulated at scale");
+    add(BENCHES, "transport", "io.batchgen.spark.tools.TransportBench",
+        "live migration between two executors: state MB/s and latency vs recomputing the KV");
   }
 
   private static void add(Map<String, Command> into, String name, String mainClass, String summary) {

@@ -70,7 +70,7 @@ final class ProgressReporter implements AutoCloseable {
     }
     String line = line(tokens, rate, active, queued, remaining);
     if (moved > 0) {
-      line += String.format("; %,d sequences moved (%,d with KV, %,d by recompute, %,d KiB;"
+      line += String.format("; %,d sequences moved (%,d with KV, %,d without, %,d KiB;"
           + " %,d taken back) [%s]", moved, withKv, moved - withKv, bytes / 1024, reclaimed,
           perExecutor);
     }
