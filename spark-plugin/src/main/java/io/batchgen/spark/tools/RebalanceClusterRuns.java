@@ -188,9 +188,14 @@ final class RebalanceClusterRuns {
       c[0]++;
       c[1] += m.sequences();
     }
+    Map<String, Integer> byPair = new java.util.TreeMap<>();
+    for (MoveStatus m : moves) {
+      byPair.merge(m.from() + "->" + m.to(), m.sequences(), Integer::sum);
+    }
     StringBuilder sb = new StringBuilder(" (moves");
     byKind.forEach((k, c) -> sb.append(' ').append(k.name().toLowerCase(Locale.ROOT))
         .append(' ').append(c[0]).append(" sending ").append(c[1]));
+    byPair.forEach((pair, n) -> sb.append("; ").append(pair).append(' ').append(n));
     return sb.append(')').toString();
   }
 
@@ -200,7 +205,13 @@ final class RebalanceClusterRuns {
             .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
             .config("spark.ui.enabled", "false")
             .config("spark.task.maxFailures", "4")
-            .config("spark.batchgen.rebalance.enabled", Boolean.toString(rebalance)),
+            .config("spark.batchgen.rebalance.enabled", Boolean.toString(rebalance))
+            // These jobs last seconds where real ones last minutes: the rebalancer's clock is
+            // scaled down with them (defaults 1s, 2s, 2s, 3s).
+            .config("spark.batchgen.rebalance.loadReportInterval", "250ms")
+            .config("spark.batchgen.rebalance.interval", "500ms")
+            .config("spark.batchgen.rebalance.minImbalance", "500ms")
+            .config("spark.batchgen.rebalance.cooldown", "1s"),
         LocalClusterConf.master(executors, 1, 1024)).getOrCreate();
   }
 
