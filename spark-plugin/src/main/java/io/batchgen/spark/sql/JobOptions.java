@@ -27,8 +27,8 @@ import java.io.Serializable;
  */
 public record JobOptions(EngineSpec engine, GenerationDefaults generation, String idColumn,
     String promptColumn, boolean recordErrors, boolean resume, boolean includeTokenIds,
-    int numPartitions, WritePartitioning writePartitioning, int maxInflightRows, String chatTemplateName, String chatTemplateKwargs)
-    implements Serializable {
+    int numPartitions, WritePartitioning writePartitioning, int maxInflightRows,
+    String chatTemplateName, String chatTemplateKwargs) implements Serializable {
 
   public JobOptions {
     chatTemplateKwargs = chatTemplateKwargs == null ? "" : chatTemplateKwargs;

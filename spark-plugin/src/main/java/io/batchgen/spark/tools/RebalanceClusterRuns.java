@@ -32,7 +32,7 @@ import org.apache.spark.sql.types.StructType;
  * <p>Rows are the pinned workload's ({@link Workload#pinned}), their prompt and output lengths
  * divided by {@link Settings#scale} so the generated {@code tiny} model (512 positions) holds
  * them and a run takes well under a minute on one core per executor (the rebalancer's intervals
- * are scaled down with it, see {@link #session}). A row's output length is its
+ * are scaled down with it). A row's output length is its
  * {@code max_new_tokens} column, with {@code ignoreEos=true}, so it is exact; its prompt is
  * words of the model's own vocabulary up to the row's length in tokens (within a word).
  *
