@@ -8,9 +8,12 @@ import java.util.List;
 /**
  * Measured throughput over a trailing window: samples of cumulative work (tokens), rows and
  * generated tokens against time; a rate is the difference between the newest sample and the
- * oldest one inside the window. Samples closer than {@link #MIN_SPACING_NANOS} replace each
- * other, and past {@link #MAX_SAMPLES} every other sample is dropped, so memory stays bounded
- * over jobs of any length. Not thread-safe; {@link JobProgress} guards it.
+ * oldest one inside the window. The window covers a fraction of the time since rows started
+ * finishing, never the start-up before (planning, model loading, the first rows' whole run):
+ * counted from the job's start, that time would drag the rate down long after it is over.
+ * Samples closer than {@link #MIN_SPACING_NANOS} replace each other, and past {@link
+ * #MAX_SAMPLES} every other sample is dropped, so memory stays bounded over jobs of any length.
+ * Not thread-safe; {@link JobProgress} guards it.
  */
 final class Throughput {
   static final long MIN_SPACING_NANOS = 100_000_000L;
@@ -26,12 +29,17 @@ final class Throughput {
   }
 
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
+  /** The first sample with rows done: where measuring starts. */
+  private Sample origin;
 
   Throughput(long startNanos) {
     samples.add(new Sample(startNanos, 0, 0, 0));
   }
 
   void add(Sample s) {
+    if (origin == null && s.rows() > 0) {
+      origin = s;
+    }
     Sample last = samples.peekLast();
     if (s.nanos() - last.nanos() < MIN_SPACING_NANOS && samples.size() > 1) {
       samples.pollLast();
@@ -55,21 +63,25 @@ final class Throughput {
   }
 
   /**
-   * Rates between the newest sample and the oldest one no older than {@code windowNanos} before
-   * it; when that span shows no progress (or less than none: a lost task attempt's rows were
-   * taken back), rates since the first sample.
+   * Rates between the newest sample and the oldest one inside the window: {@code fraction} of
+   * the time since rows started finishing, at least {@code minWindowNanos}, never before they
+   * started. Until that span holds two samples, or when it shows no progress (or less than
+   * none: a lost task attempt's rows were taken back), rates since the first sample.
    */
-  Rate rate(long windowNanos) {
+  Rate rate(double fraction, long minWindowNanos) {
     Sample last = samples.peekLast();
-    Sample from = samples.peekFirst();
-    for (Iterator<Sample> it = samples.iterator(); it.hasNext(); ) {
-      Sample s = it.next();
-      if (s.nanos() >= last.nanos() - windowNanos) {
-        from = s;
-        break;
+    Rate windowed = Rate.NONE;
+    if (origin != null) {
+      long window = Math.max(minWindowNanos, (long) ((last.nanos() - origin.nanos()) * fraction));
+      long from = Math.max(origin.nanos(), last.nanos() - window);
+      for (Iterator<Sample> it = samples.iterator(); it.hasNext(); ) {
+        Sample s = it.next();
+        if (s.nanos() >= from) {
+          windowed = between(s, last);
+          break;
+        }
       }
     }
-    Rate windowed = between(from, last);
     return windowed.rows() > 0 ? windowed : between(samples.peekFirst(), last);
   }
 
