@@ -185,7 +185,7 @@ public final class JobProgress {
             ? size.promptTokens() + size.maxOutputTokens() : -1;
     return new ProgressSnapshot(name, state, t.rowsDone(), total,
         total >= 0 ? size.basis() : "unknown", t.failed(), t.tasksDone(), tasks,
-        t.finished().outputTokens(), rate.output(), Duration.ofNanos(now - startNanos),
+        t.finished().outputTokens(), t.finished().tokens(), rate.output(), Duration.ofNanos(now - startNanos),
         eta(t, totalForEta, rowsLeft, basis, rate), state == State.COMMITTED ? 0 : tokensLeft);
   }
 

@@ -131,6 +131,7 @@ class JobProgressTest {
     assertThat(s.eta()).isEqualTo(Duration.ofSeconds(75));
     assertThat(s.tokensPerSecond()).isEqualTo(200.0); // 10 rows/s x 20 generated tokens
     assertThat(s.tokensLeft()).isEqualTo(750 * 30);
+    assertThat(s.tokensDone()).isEqualTo(250 * 30);
   }
 
   @Test

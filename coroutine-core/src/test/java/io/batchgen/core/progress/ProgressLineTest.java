@@ -10,7 +10,7 @@ class ProgressLineTest {
   @Test
   void theLineHasRowsPercentFailedRateElapsedAndEta() {
     ProgressSnapshot s = new ProgressSnapshot("j", State.RUNNING, 12_345, 20_000, "footers", 3, 1,
-        2, 500_000, 4321.4, Duration.ofSeconds(62), Duration.ofMillis(37_200), 1000);
+        2, 500_000, 900_000, 4321.4, Duration.ofSeconds(62), Duration.ofMillis(37_200), 1000);
     assertThat(ProgressLine.format(s)).isEqualTo(
         "batchgen: 12,345/20,000 rows (61.7%), 3 failed, 4,321 tok/s, elapsed 1m02s, ETA 38s");
   }

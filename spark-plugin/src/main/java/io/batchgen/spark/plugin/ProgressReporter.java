@@ -78,7 +78,7 @@ final class ProgressReporter implements AutoCloseable {
     lastTokens = tokens;
     lastNanos = now;
     String migrations = moved == 0 ? "" : String.format("; %,d sequences moved (%,d with KV, %,d"
-        + " by recompute, %,d KiB; %,d taken back) [%s]", moved, withKv, moved - withKv,
+        + " without, %,d KiB; %,d taken back) [%s]", moved, withKv, moved - withKv,
         bytes / 1024, reclaimed, perExecutor);
     for (JobProgress job : board.takeEnded()) {
       LOG.info(jobLine(job.snapshot()) + migrations);

@@ -197,10 +197,10 @@ public final class FaultsBench {
     return null;
   }
 
-  private record Count(long exactlyOnce, long lost, long duplicated, long errors) {
+  record Count(long exactlyOnce, long lost, long duplicated, long errors) {
   }
 
-  private static Count count(SparkSession spark, String out, long rows) {
+  static Count count(SparkSession spark, String out, long rows) {
     Dataset<Row> r = spark.read().parquet(out);
     Row agg = r.groupBy("id").count().selectExpr(
         "sum(case when count = 1 then 1 else 0 end)", "sum(case when count > 1 then count - 1"

@@ -39,8 +39,8 @@ public final class ProgressBench {
   private ProgressBench() {
   }
 
-  /** What the progress line showed at one moment. */
-  record Sample(double elapsed, long rowsDone, Duration eta) {
+  /** What the progress line showed at one moment, and the estimates behind its ETA. */
+  record Sample(double elapsed, long rowsDone, Duration eta, long tokensDone, long tokensLeft) {
   }
 
   public static void main(String[] args) throws Exception {
@@ -80,7 +80,8 @@ public final class ProgressBench {
           ProgressDisplay.start(progress::snapshot, ProgressDisplay.Mode.OFF, System.out,
               Duration.ofSeconds(1), s -> {
                 last[0] = s;
-                samples.add(new Sample(s.elapsed().toMillis() / 1000.0, s.rowsDone(), s.eta()));
+                samples.add(new Sample(s.elapsed().toMillis() / 1000.0, s.rowsDone(), s.eta(),
+                    s.tokensDone(), s.tokensLeft()));
                 if (samples.size() % 10 == 0 || s.state() != ProgressSnapshot.State.RUNNING) {
                   System.out.println("  " + ProgressLine.format(s));
                 }
@@ -93,17 +94,26 @@ public final class ProgressBench {
           + " completion tokens mean %.1f, median %.0f, p99 %.0f, max %d%n", summary.rows(),
           summary.generatedTokens(), total, lengths.getDouble(0), lengths.getDouble(1),
           lengths.getDouble(2), lengths.getInt(3));
-      System.out.println("  at    elapsed  rows done   ETA shown  really left  error");
-      double[] errors = new double[11];
-      double[] etas = new double[11];
+      // Where an error comes from: the work left (tokens a row takes, estimated against the
+      // job's real mean) or the throughput (the rate the ETA assumed against the rate the rest
+      // of the run really had).
+      double tokensPerRow = (summary.promptTokens() + summary.generatedTokens())
+          / (double) summary.rows();
+      System.out.printf(Locale.ROOT, "  real tokens a row (prompt + generated): %.1f%n",
+          tokensPerRow);
+      System.out.println("  at    elapsed  rows done   ETA shown  really left   error"
+          + "   tokens/row est.   tokens/s assumed  really");
       for (int tenth = 1; tenth <= 9; tenth++) {
         Sample s = nearest(samples, total * tenth / 10.0);
         double left = total - s.elapsed();
-        etas[tenth] = s.eta() == null ? Double.NaN : s.eta().toMillis() / 1000.0;
-        errors[tenth] = (etas[tenth] - left) / left;
-        System.out.printf(Locale.ROOT, "  %3d%%  %6.1fs  %9d  %9s  %10.1fs  %+6.1f%%%n",
-            tenth * 10, s.elapsed(), s.rowsDone(), s.eta() == null ? "unknown"
-            : ProgressLine.duration(s.eta(), true), left, 100 * errors[tenth]);
+        long rowsLeft = summary.rows() - s.rowsDone();
+        double realRate = (summary.promptTokens() + summary.generatedTokens() - s.tokensDone())
+            / left;
+        System.out.printf(Locale.ROOT, "  %3d%%  %6.1fs  %9d  %9s  %10.1fs  %+6.1f%%  %15.1f"
+            + "  %17.0f  %6.0f%n", tenth * 10, s.elapsed(), s.rowsDone(), s.eta() == null
+            ? "unknown" : ProgressLine.duration(s.eta(), true), left,
+            100 * (etaOf(s) - left) / left, s.tokensLeft() / (double) rowsLeft,
+            s.tokensLeft() / etaOf(s), realRate);
       }
       Sample q = nearest(samples, total / 4);
       Sample h = nearest(samples, total / 2);

@@ -12,7 +12,7 @@ class ProgressReporterTest {
   @Test
   void aWritesLineHasTheWholeJobThenItsTasksAndWorkLeft() {
     ProgressSnapshot s = new ProgressSnapshot("j", State.RUNNING, 5_000, 20_000,
-        "Parquet footers", 2, 1, 4, 300_000, 8_000, Duration.ofSeconds(40),
+        "Parquet footers", 2, 1, 4, 300_000, 700_000, 8_000, Duration.ofSeconds(40),
         Duration.ofSeconds(121), 1_200_000);
     assertThat(ProgressReporter.jobLine(s)).isEqualTo("batchgen: 5,000/20,000 rows (25.0%), 2"
         + " failed, 8,000 tok/s, elapsed 40s, ETA 2m01s; 1/4 tasks committed, rows from Parquet"

@@ -26,7 +26,7 @@ class ProgressDisplayTest {
   private final Supplier<ProgressSnapshot> source = () -> {
     long done = Math.min(1000, rows.getAndIncrement());
     return new ProgressSnapshot("t", state, done, 1000, "Parquet footers", 0, 0, 2, done * 8,
-        100, Duration.ofSeconds(5), state == State.RUNNING ? Duration.ofSeconds(1000 - done + 1)
+        done * 10, 100, Duration.ofSeconds(5), state == State.RUNNING ? Duration.ofSeconds(1000 - done + 1)
         : Duration.ZERO, 10);
   };
 
