@@ -22,18 +22,22 @@ import java.util.function.LongSupplier;
  *
  * <p><b>ETA.</b> Remaining work in tokens (rows left times the mean prompt and generated tokens
  * a row takes) over the measured throughput (tokens of finished rows per second, over the last
- * half of the time since rows started finishing, at least {@link #MIN_WINDOW}). The mean comes
- * from the tasks' leading rows ({@link TaskCounts#leading}) once they are a fair share of the
- * finished rows: the rows that finish first are the short ones, and a mean over them alone runs
- * low on a heavy-tailed output-length distribution. The ETA is unknown until the first rows finish,
- * never zero while the job runs, and zero once it has committed.
+ * {@link #WINDOW_FRACTION} of the time since rows started finishing, at least {@link
+ * #MIN_WINDOW}: recent enough to follow a cold JVM speeding up as it compiles the kernels, long
+ * enough that a few slow seconds do not swing it). The mean comes from the tasks' leading rows
+ * ({@link TaskCounts#leading}) once they are a fair share of the finished rows: the rows that
+ * finish first are the short ones, and a mean over them alone runs low on a heavy-tailed
+ * output-length distribution. The ETA is unknown until the first rows finish, never zero while
+ * the job runs, and zero once it has committed.
  *
  * <p>Thread-safe: reports arrive on RPC threads, commits on the driver's job thread, snapshots
  * are taken by displays.
  */
 public final class JobProgress {
+  /** The share of the time since rows started finishing over which throughput is measured. */
+  public static final double WINDOW_FRACTION = 0.25;
   /** The shortest window over which throughput is measured. */
-  public static final Duration MIN_WINDOW = Duration.ofSeconds(5);
+  public static final Duration MIN_WINDOW = Duration.ofSeconds(10);
 
   /** A live attempt's latest counts. */
   private record Live(TaskAttempt attempt, TaskCounts counts) {
@@ -169,7 +173,7 @@ public final class JobProgress {
       throughput.add(new Throughput.Sample(now, t.finished().tokens(), t.rowsDone(),
           t.finished().outputTokens()));
     }
-    Throughput.Rate rate = throughput.rate(0.5, MIN_WINDOW.toNanos());
+    Throughput.Rate rate = throughput.rate(WINDOW_FRACTION, MIN_WINDOW.toNanos());
     long total = size.rows();
     if (total < 0 && tasks > 0 && t.tasksDone() == tasks) {
       total = t.rowsDone();

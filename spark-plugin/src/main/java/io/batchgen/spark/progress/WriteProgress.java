@@ -56,11 +56,11 @@ public final class WriteProgress {
     this.onEnd = onEnd;
     this.tasks = tasks;
     progress.tasks(tasks);
-    this.listener = new Listener(sc.getLocalProperty(EXECUTION_ID));
-    sc.addSparkListener(listener);
     this.previousDescription = sc.getLocalProperty(JOB_DESCRIPTION);
     String mine = describe(progress.size(), tasks, output);
     sc.setJobDescription(previousDescription == null ? mine : previousDescription + " | " + mine);
+    this.listener = new Listener(sc.getLocalProperty(EXECUTION_ID));
+    sc.addSparkListener(listener);
   }
 
   /** What the write's Spark jobs are called in the UI: the job's size as planned. */

@@ -29,9 +29,11 @@ import org.apache.spark.sql.SparkSession;
 public final class ProgressBench {
   static final String USAGE = """
       Usage: bin/batchgen bench progress [--rows N] [--minOutput N] [--maxOutput N]
-                                         [--work DIR] [--master local[2]]
+                                         [--work DIR] [--master local[2]] [--samples FILE]
 
       Defaults: --rows 20000 --minOutput 32 --maxOutput 256 --work ./batchgen-work.
+      --samples writes every second's figures as CSV (elapsed, rows done, tokens done, tokens
+      left, ETA), to try other estimators on the same run.
       Prints the ETA shown at each tenth of the run against the time really left, and a last
       line 'bench progress: ratio=ETA/TRUE at 25% ... eta50_error=...'.
       """;
@@ -45,7 +47,7 @@ public final class ProgressBench {
 
   public static void main(String[] args) throws Exception {
     CommandArgs a = ToolArgs.parseOrExit(args, Set.of("rows", "minOutput", "maxOutput", "work",
-        "master"), "bench progress", USAGE);
+        "master", "samples"), "bench progress", USAGE);
     if (a == null) {
       return;
     }
@@ -87,6 +89,14 @@ public final class ProgressBench {
                 }
               })::close);
       double total = last[0].elapsed().toMillis() / 1000.0;
+      if (a.get("samples", null) != null) {
+        List<String> csv = new ArrayList<>(List.of("elapsed_s,rows_done,tokens_done,tokens_left,"
+            + "eta_s"));
+        samples.forEach(s -> csv.add(String.format(Locale.ROOT, "%.3f,%d,%d,%d,%s", s.elapsed(),
+            s.rowsDone(), s.tokensDone(), s.tokensLeft(), s.eta() == null ? ""
+            : Double.toString(s.eta().toMillis() / 1000.0))));
+        Files.write(Path.of(a.get("samples", null)), csv);
+      }
       Row lengths = spark.read().parquet(output.toString()).selectExpr(
           "avg(completion_tokens)", "percentile(completion_tokens, 0.5)",
           "percentile(completion_tokens, 0.99)", "max(completion_tokens)").first();
