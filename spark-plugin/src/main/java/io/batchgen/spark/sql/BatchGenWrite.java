@@ -56,10 +56,18 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
     this.modelFingerprint = modelFingerprint;
   }
 
-  /** Rows clustered by id: an even spread over the partitions, and each id in one task. */
+  /**
+   * Each id in one task: clustered by id (Spark hashes it: an even spread over the partitions)
+   * or, with {@code writePartitioning=range}, ordered by id (Spark range-partitions it:
+   * contiguous id ranges).
+   */
   @Override
   public Distribution requiredDistribution() {
-    return Distributions.clustered(new Expression[] {Expressions.column(options.idColumn())});
+    return switch (options.writePartitioning()) {
+      case HASH -> Distributions.clustered(
+          new Expression[] {Expressions.column(options.idColumn())});
+      case RANGE -> Distributions.ordered(requiredOrdering());
+    };
   }
 
   @Override
