@@ -104,7 +104,7 @@ public final class KernelBench {
     for (DType dtype : List.of(DType.F32, DType.BF16)) {
       List<ExpertWeights> experts = experts(dtype, h, f, rnd);
       for (int threads : new int[] {1, 2}) {
-        try (ExpertKernels.Ffn ffn = ExpertKernels.cpu(threads)) {
+        try (ExpertKernels.Ffn ffn = ExpertKernels.cpu(threads, io.batchgen.engine.backend.VectorWidth.preferred())) {
           for (int b : batches) {
             double[] stats = time(ffn, experts, x, y, b, runs, h, f);
             String key = dtype.name().toLowerCase() + "_t" + threads + "_b" + b;
