@@ -101,6 +101,9 @@ interface SimdKernels {
   /** Twelve independent FMA chains in registers, {@code iterations} steps (the FMA ceiling). */
   float spin(int iterations);
 
+  /** A sum of {@code a[from, to)} in any order, as fast as memory delivers (the read ceiling). */
+  float stream(float[] a, int from, int to);
+
   /** The kernels for {@code width}, compiled on first use. */
   static SimdKernels of(VectorWidth width) {
     return Compiled.get(width);

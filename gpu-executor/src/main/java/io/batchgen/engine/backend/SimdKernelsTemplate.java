@@ -411,7 +411,28 @@ final class SimdKernelsTemplate implements SimdKernels {
     }
   }
 
-  // ---- the FMA ceiling ----
+  // ---- the ceilings ----
+
+  @Override
+  public float stream(float[] a, int from, int to) {
+    FloatVector s0 = FloatVector.zero(F);
+    FloatVector s1 = s0;
+    FloatVector s2 = s0;
+    FloatVector s3 = s0;
+    int i = from;
+    for (; i + 4 * L <= to; i += 4 * L) {
+      s0 = s0.add(FloatVector.fromArray(F, a, i));
+      s1 = s1.add(FloatVector.fromArray(F, a, i + L));
+      s2 = s2.add(FloatVector.fromArray(F, a, i + 2 * L));
+      s3 = s3.add(FloatVector.fromArray(F, a, i + 3 * L));
+    }
+    float rest = 0f;
+    for (; i < to; i++) {
+      rest += a[i];
+    }
+    return s0.add(s1).add(s2).add(s3).reduceLanes(VectorOperators.ADD) + rest;
+  }
+
 
   @Override
   public float spin(int iterations) {
