@@ -25,6 +25,8 @@ final class CpuAttention {
   private final int headDim;
   private final int group;
   private final float scale;
+  /** {@link #accIndexOf} of (j, d) at {@code j * headDim + d}. */
+  private final int[] accIndex;
 
   CpuAttention(SimdKernels simd, int heads, int kvHeads, int headDim) {
     this.simd = simd;
@@ -33,6 +35,12 @@ final class CpuAttention {
     this.headDim = headDim;
     this.group = heads / kvHeads;
     this.scale = (float) (1.0 / Math.sqrt(headDim));
+    this.accIndex = new int[4 * headDim];
+    for (int j = 0; j < 4; j++) {
+      for (int d = 0; d < headDim; d++) {
+        accIndex[j * headDim + d] = accIndexOf(j, d);
+      }
+    }
   }
 
   /**
@@ -71,10 +79,12 @@ final class CpuAttention {
         for (int j = 0; j < 4; j++) {
           s[sums + j] = j < n ? softmax(s, sc + j * stride, kv, ctx, wk.tmp) : 1f;
         }
-        for (int t = 0; t < ctx; t++) {
-          int src = sc + (t / bs) * kv.chunks() * l + t % bs;
-          for (int j = 0; j < 4; j++) {
-            s[pa + t * 4 + j] = j < n ? s[src + j * stride] : 0f;
+        for (int j = 0; j < 4; j++) {
+          for (int b0 = 0, t = 0; b0 < ctx; b0 += bs) {
+            int src = sc + j * stride + (b0 / bs) * kv.chunks() * l;
+            for (int i = 0, end = Math.min(bs, ctx - b0); i < end; i++, t++) {
+              s[pa + t * 4 + j] = j < n ? s[src + i] : 0f;
+            }
           }
         }
         values(kv, blocks, nBlocks, ctx, kvh, s, pa, acc);
@@ -82,7 +92,7 @@ final class CpuAttention {
           float inv = 1f / s[sums + j];
           int dst = outOff + (head0 + j) * hd;
           for (int d = 0; d < hd; d++) {
-            out[dst + d] = s[acc + accIndex(j, d)] * inv;
+            out[dst + d] = s[acc + accIndex[j * hd + d]] * inv;
           }
         }
       }
@@ -145,7 +155,7 @@ final class CpuAttention {
    * columns as {@link SimdKernels#weighted4x2} leaves them (4, 2L), then one group of L as
    * {@link SimdKernels#weighted4} does (4, L), then the scalar columns (4, rest).
    */
-  private int accIndex(int j, int d) {
+  private int accIndexOf(int j, int d) {
     int l = simd.lanes();
     int full = headDim / (2 * l);
     int half = (headDim - full * 2 * l) / l;
@@ -191,7 +201,7 @@ final class CpuAttention {
           a = Math.fma(s[pa + t * 4 + j], block[kv.vOffset() + (t % bs) * kvDim + kvh * hd + d],
               a);
         }
-        s[acc + accIndex(j, d)] = a;
+        s[acc + accIndex[j * headDim + d]] = a;
       }
     }
   }

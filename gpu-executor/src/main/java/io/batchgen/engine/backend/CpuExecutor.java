@@ -124,9 +124,8 @@ final class CpuExecutor implements ModuleExecutor {
     for (int r = 0; r < rows; r++) {
       rmsNorm(hidden, r * h, h, lw.attnNorm(), xn, r * h);
     }
-    matmul(xn, rows, lw.wq(), q, qd);
-    matmul(xn, rows, lw.wk(), k, kvd);
-    matmul(xn, rows, lw.wv(), v, kvd);
+    ffn.matmul(xn, rows, new WeightTensor[] {lw.wq(), lw.wk(), lw.wv()},
+        new float[][] {q, k, v}, new int[] {qd, kvd, kvd});
     int[] rowPos = new int[rows];
     int[] rowSeg = new int[rows];
     for (int s = 0; s < b.segments(); s++) {

@@ -143,21 +143,45 @@ final class CpuFfn {
   /** {@code out} rows = packed rows {@code a} times {@code w}^T, panels split over workers. */
   private void project(WeightTensor w, PanelGemm.Packed cached, float[] a,
       PanelGemm.RowTiles tiles, float[] out, int outOff, int ldo) {
+    project(new WeightTensor[] {w}, new PanelGemm.Packed[] {cached}, a, tiles,
+        new float[][] {out}, outOff, new int[] {ldo});
+  }
+
+  /**
+   * {@code outs[i]} rows = packed rows {@code a} times {@code ws[i]}^T for every i, in one pass
+   * over the pool: the panels of all the matrices split over the workers together.
+   */
+  private void project(WeightTensor[] ws, PanelGemm.Packed[] cached, float[] a,
+      PanelGemm.RowTiles tiles, float[][] outs, int outOff, int[] ldos) {
     int nr = gemm.panelWidth();
-    int n = w.rows();
-    pool.run(gemm.panels(n), (worker, from, to) -> {
-      Workspace wk = ws[worker];
+    int[] first = new int[ws.length + 1];
+    for (int i = 0; i < ws.length; i++) {
+      first[i + 1] = first[i] + gemm.panels(ws[i].rows());
+    }
+    pool.run(first[ws.length], (worker, from, to) -> {
+      Workspace wk = ws(worker);
       float[] acc = wk.acc(tiles.computed(), nr);
       for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
         int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
         int r0 = tiles.start()[c0];
         int r1 = Math.min(tiles.m(), tiles.start()[c1 - 1] + tiles.rows()[c1 - 1]);
-        for (int p = from; p < to; p++) {
-          gemm.panel(a, tiles, c0, c1, panelOf(w, cached, p, wk), slot(cached, p), acc, wk);
-          gemm.store(acc, r0, r1, n, p, out, outOff, ldo);
+        int i = 0;
+        for (int task = from; task < to; task++) {
+          while (task >= first[i + 1]) {
+            i++;
+          }
+          int p = task - first[i];
+          WeightTensor w = ws[i];
+          gemm.panel(a, tiles, c0, c1, panelOf(w, cached[i], p, wk), slot(cached[i], p), acc,
+              wk);
+          gemm.store(acc, r0, r1, w.rows(), p, outs[i], outOff, ldos[i]);
         }
       }
     });
+  }
+
+  private Workspace ws(int worker) {
+    return ws[worker];
   }
 
   /**
@@ -165,13 +189,31 @@ final class CpuFfn {
    * r at {@code out[r * ldo]}.
    */
   void matmul(WeightTensor w, float[] x, int rows, float[] out, int ldo) {
+    matmul(x, rows, new WeightTensor[] {w}, new float[][] {out}, new int[] {ldo});
+  }
+
+  /**
+   * {@code outs[i] (rows, N_i) = x (rows, K) · ws[i]^T} for projections of the same input
+   * (attention's q, k and v): the rows packed once, one pass over the pool.
+   */
+  void matmul(float[] x, int rows, WeightTensor[] ws, float[][] outs, int[] ldos) {
     if (rows == 0) {
       return;
     }
-    int k = w.cols();
-    PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w);
+    int k = ws[0].cols();
+    for (WeightTensor w : ws) {
+      if (w.cols() != k) {
+        throw new IllegalArgumentException("Projections of one input need one width: " + w
+            + " vs " + k);
+      }
+    }
+    PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, ws);
     rowsA = grow(rowsA, PanelGemm.packedRowsLength(tiles, k));
     PanelGemm.packRows(x, 0, k, k, tiles, rowsA);
-    project(w, packed(w, rows), rowsA, tiles, out, 0, ldo);
+    PanelGemm.Packed[] cached = new PanelGemm.Packed[ws.length];
+    for (int i = 0; i < ws.length; i++) {
+      cached[i] = packed(ws[i], rows);
+    }
+    project(ws, cached, rowsA, tiles, outs, 0, ldos);
   }
 }

@@ -388,20 +388,26 @@ public final class RuntimeBench {
       }
       long kv = 1L << 30;
       List<SchedulingMode> modes = modes();
+      // untimed: JIT compilation and packing the weights, which a long job pays once
+      timed(ex, prefillOnly, config(modes.get(0), kv, n));
       Map<SchedulingMode, List<Double>> decode = new LinkedHashMap<>();
       Map<SchedulingMode, List<Double>> prefill = new LinkedHashMap<>();
       // runs alternate between the modes, so a quiet or a loaded minute weighs on both
       for (int run = 0; run < intOpt("runs"); run++) {
         for (SchedulingMode mode : modes) {
           RuntimeConfig cfg = config(mode, kv, n);
-          double t1 = seconds(ex, prefillOnly, cfg);
-          double t2 = seconds(ex, full, cfg);
-          double d = n * 127 / (t2 - t1);
-          double p = n * 128 / t1;
+          Timed t1 = timed(ex, prefillOnly, cfg);
+          Timed t2 = timed(ex, full, cfg);
+          double d = n * 127 / (t2.seconds() - t1.seconds());
+          double p = n * 128 / t1.seconds();
           decode.computeIfAbsent(mode, m -> new ArrayList<>()).add(d);
           prefill.computeIfAbsent(mode, m -> new ArrayList<>()).add(p);
           out.printf(Locale.ROOT, "    run %d/%d mode=%s: prefill-only %.1f s (%.1f prompt tok/s),"
-              + " full %.1f s, decode %.1f tok/s%n", run + 1, intOpt("runs"), mode, t1, p, t2, d);
+              + " full %.1f s, decode %.1f tok/s; decode steps: experts %.1f s, attention %.1f s,"
+              + " LM head %.1f s%n", run + 1, intOpt("runs"), mode, t1.seconds(), p,
+              t2.seconds(), d, t2.module(ModuleKind.EXPERT) - t1.module(ModuleKind.EXPERT),
+              t2.module(ModuleKind.ATTENTION) - t1.module(ModuleKind.ATTENTION),
+              t2.module(ModuleKind.LM_HEAD) - t1.module(ModuleKind.LM_HEAD));
           out.flush();
         }
       }
@@ -430,21 +436,34 @@ public final class RuntimeBench {
     }
   }
 
-  private static double seconds(ModuleExecutor ex, List<GenerationRequest> work,
-      RuntimeConfig cfg) throws InterruptedException {
-    try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
-      ResultQueue q = rt.newResultQueue(work.size());
-      long t0 = System.nanoTime();
-      for (GenerationRequest g : work) {
-        q.submit(g);
-      }
-      for (int i = 0; i < work.size(); i++) {
-        if (q.poll(Duration.ofMinutes(30)) == null) {
-          throw new IllegalStateException("Benchmark timed out");
-        }
-      }
-      return (System.nanoTime() - t0) / 1e9;
+  /** Wall seconds of one run and the seconds its modules took. */
+  record Timed(double seconds, RuntimeMetrics metrics) {
+    double module(ModuleKind kind) {
+      return RuntimeBench.seconds(metrics, kind);
     }
+  }
+
+  private static Timed timed(ModuleExecutor ex, List<GenerationRequest> work, RuntimeConfig cfg)
+      throws InterruptedException {
+    try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
+      double secs = run(rt, work);
+      return new Timed(secs, rt.metrics());
+    }
+  }
+
+  private static double run(SequenceRuntime rt, List<GenerationRequest> work)
+      throws InterruptedException {
+    ResultQueue q = rt.newResultQueue(work.size());
+    long t0 = System.nanoTime();
+    for (GenerationRequest g : work) {
+      q.submit(g);
+    }
+    for (int i = 0; i < work.size(); i++) {
+      if (q.poll(Duration.ofMinutes(30)) == null) {
+        throw new IllegalStateException("Benchmark timed out");
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   static double median(List<Double> xs) {
