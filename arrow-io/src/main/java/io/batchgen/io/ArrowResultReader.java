@@ -1,5 +1,6 @@
 package io.batchgen.io;
 
+import io.batchgen.core.runtime.FinishReason;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.vector.BigIntVector;

@@ -1,5 +1,6 @@
 package io.batchgen.io;
 
+import io.batchgen.core.runtime.FinishReason;
 import java.util.Arrays;
 import java.util.Objects;
 
@@ -31,6 +32,10 @@ public record GenerationResult(
   public GenerationResult {
     Objects.requireNonNull(finishReason, "finishReason");
     Objects.requireNonNull(provenance, "provenance");
+    if (finishReason == FinishReason.CANCELLED) {
+      throw new IllegalArgumentException("Result [" + id + "]: a cancelled sequence has no result"
+          + " row; its owner runs it again");
+    }
     if ((error != null) != (finishReason == FinishReason.ERROR)) {
       throw new IllegalArgumentException("Result [" + id + "]: error must be set exactly when"
           + " finishReason is ERROR (finishReason=" + finishReason + ")");

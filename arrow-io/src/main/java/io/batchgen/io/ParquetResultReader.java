@@ -1,5 +1,6 @@
 package io.batchgen.io;
 
+import io.batchgen.core.runtime.FinishReason;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;

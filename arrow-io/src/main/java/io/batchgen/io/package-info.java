@@ -8,8 +8,9 @@
  * {@link io.batchgen.io.PromptDataset}, {@link io.batchgen.io.PromptRowAssembler},
  * {@link io.batchgen.io.OpenAiBatchReader}, {@link io.batchgen.io.ChatTemplate}. For output:
  * {@link io.batchgen.io.ResultWriter} with {@link io.batchgen.io.ArrowResultBatcher} and
- * {@link io.batchgen.io.ParquetResultWriter}; {@link io.batchgen.io.OpenAiBatchWriter}. For
- * sequence state moving between executors: {@link io.batchgen.io.state.StateCodec}.
+ * {@link io.batchgen.io.ParquetResultWriter}; {@link io.batchgen.io.OpenAiBatchWriter}. Sequence
+ * state moving between executors has one format, {@code io.batchgen.core.snapshot.SnapshotCodec}
+ * in coroutine-core.
  *
  * <p>Bad input never disappears silently: a schema problem throws
  * {@link io.batchgen.io.BadInputException} naming the column and the fix; a bad row either throws

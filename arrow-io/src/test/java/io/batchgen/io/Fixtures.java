@@ -1,5 +1,6 @@
 package io.batchgen.io;
 
+import io.batchgen.core.runtime.FinishReason;
 import java.util.List;
 
 /** Prompt requests that exercise every edge the schemas must keep: built once, shared by tests. */

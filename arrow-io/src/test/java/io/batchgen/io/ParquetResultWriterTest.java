@@ -1,5 +1,6 @@
 package io.batchgen.io;
 
+import io.batchgen.core.runtime.FinishReason;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

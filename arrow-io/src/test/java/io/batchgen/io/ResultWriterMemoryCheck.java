@@ -1,5 +1,6 @@
 package io.batchgen.io;
 
+import io.batchgen.core.runtime.FinishReason;
 import java.io.OutputStream;
 import java.lang.management.ManagementFactory;
 import org.apache.arrow.memory.BufferAllocator;

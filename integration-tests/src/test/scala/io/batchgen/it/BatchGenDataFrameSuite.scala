@@ -1,6 +1,6 @@
 package io.batchgen.it
 
-import io.batchgen.core.runtime.{GenerationRequest, GenerationResult, RuntimeConfig}
+import io.batchgen.core.runtime.{GenerationRequest, RuntimeConfig, SequenceResult}
 import io.batchgen.core.sampling.SamplingParams
 import io.batchgen.engine.model.TinyModels
 import io.batchgen.engine.run.Engine
@@ -136,7 +136,7 @@ class BatchGenDataFrameSuite extends AnyFunSuite with BeforeAndAfterAll with Mat
           SamplingParams.greedy(maxNew))
       }
       engine.generate(requests.asJava, 16,
-        (r: GenerationResult) => out(r.id().toLong) = r.tokens().toSeq)
+        (r: SequenceResult) => out(r.id().toLong) = r.tokens().toSeq)
     } finally {
       engine.close()
     }

@@ -25,6 +25,8 @@ public final class BatchGenCli {
         "make the default tiny MoE model and sample prompts, generate completions with Spark");
     add(COMMANDS, "generate", "io.batchgen.spark.tools.GenerateCommand",
         "run the generation job over Parquet prompts in a local (or remote) Spark session");
+    add(COMMANDS, "cluster", "io.batchgen.spark.tools.ClusterCommand",
+        "start, inspect or stop a local Spark standalone cluster from Spark's own jars; submit");
     add(COMMANDS, "make-model", "io.batchgen.engine.tools.MakeModelCommand",
         "write a deterministic random-weight MoE model (HF directory or GGUF) from a seed");
     add(COMMANDS, "tokenize", "io.batchgen.spark.tools.TokenizeCommand",
@@ -37,6 +39,8 @@ public final class BatchGenCli {
         "tokens/s and expert-batch size, coroutine scheduler vs lock-step baseline");
     add(BENCHES, "spark", "io.batchgen.spark.tools.SparkBench",
         "Spark job tokens/s vs engine-only tokens/s on the same prompts");
+    add(BENCHES, "state", "io.batchgen.spark.tools.StateBench",
+        "sequence-state (snapshot) encode and decode MB/s vs a bulk copy of the same KV");
   }
 
   private static void add(Map<String, Command> into, String name, String mainClass, String summary) {

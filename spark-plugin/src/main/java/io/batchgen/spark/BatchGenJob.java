@@ -119,12 +119,18 @@ public final class BatchGenJob {
     if (!options.containsKey("model")) {
       throw new CommandArgs.UsageException("Missing required option --model");
     }
+    // Executors run in other working directories (a Worker's app folder): a relative model path
+    // means the driver's, as a relative --input does for Spark.
+    options.put("model", java.nio.file.Path.of(options.get("model")).toAbsolutePath().normalize()
+        .toString());
     long start = System.nanoTime();
     DataFrameWriter<Row> writer = spark.read().parquet(input).write().format("batchgen")
         .options(options).mode(mode);
     writer.save(output);
     double seconds = (System.nanoTime() - start) / 1e9;
-    JsonNode m = readManifest(spark, output);
+    // The manifest lists every job that made the table; this job is the last one.
+    JsonNode jobs = readManifest(spark, output).path("jobs");
+    JsonNode m = jobs.get(jobs.size() - 1);
     return new Summary(m.path("rows").asLong(), m.path("failedRows").asLong(),
         m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, output);
   }

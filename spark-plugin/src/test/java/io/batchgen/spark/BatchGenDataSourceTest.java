@@ -170,7 +170,8 @@ class BatchGenDataSourceTest {
   void concurrentTasksOnOneExecutorShareOneRuntime() {
     String out = dir.resolve("shared-out").toString();
     // A spec no other test uses (threads=1), so the runtime is started by this write.
-    EngineSpec spec = new EngineSpec(model.toString(), "cpu", 1, "coroutine", 0, 256);
+    EngineSpec spec = new EngineSpec(model.toString(), "cpu", 1,
+        io.batchgen.core.runtime.SchedulingMode.COROUTINE, 0, 256);
     long startedBefore = ExecutorRuntimes.started();
     TestData.prompts(spark, 16).write().format("batchgen").option("model", model.toString())
         .option("backend", "cpu").option("threads", "1")

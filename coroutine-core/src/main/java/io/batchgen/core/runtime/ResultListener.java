@@ -9,5 +9,5 @@ package io.batchgen.core.runtime;
  */
 @FunctionalInterface
 public interface ResultListener {
-  void onResult(GenerationResult result);
+  void onResult(SequenceResult result);
 }

@@ -19,7 +19,7 @@ public final class ResultQueue {
   private static final Duration LIVENESS_CHECK = Duration.ofMillis(100);
 
   private final int capacity;
-  private final LinkedBlockingQueue<GenerationResult> results = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<SequenceResult> results = new LinkedBlockingQueue<>();
   private final ResultListener listener = results::add;
 
   ResultQueue(SequenceRuntime runtime, int capacity) {
@@ -74,9 +74,9 @@ public final class ResultQueue {
    *
    * @throws RuntimeFailedException when the runtime fails or closes while this caller waits
    */
-  public GenerationResult take() throws InterruptedException {
+  public SequenceResult take() throws InterruptedException {
     while (true) {
-      GenerationResult r = poll(LIVENESS_CHECK);
+      SequenceResult r = poll(LIVENESS_CHECK);
       if (r != null) {
         return r;
       }
@@ -88,14 +88,14 @@ public final class ResultQueue {
    *
    * @throws RuntimeFailedException when the runtime fails, or has closed with nothing left here
    */
-  public GenerationResult poll(Duration timeout) throws InterruptedException {
+  public SequenceResult poll(Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       if (runtime.failure() != null) {
         runtime.checkDelivering();
       }
       long left = deadline - System.nanoTime();
-      GenerationResult r = results.poll(Math.max(0, Math.min(left, LIVENESS_CHECK.toNanos())),
+      SequenceResult r = results.poll(Math.max(0, Math.min(left, LIVENESS_CHECK.toNanos())),
           TimeUnit.NANOSECONDS);
       if (r != null) {
         if (runtime.failure() != null) {

@@ -1,6 +1,5 @@
 package io.batchgen.core.runtime;
 
-import io.batchgen.core.kv.KvHandle;
 import io.batchgen.core.model.MoeCombine;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
@@ -12,7 +11,8 @@ import java.util.Arrays;
 /**
  * One sequence as an explicit state machine (not a thread). Between steps its whole state is
  * {@link #tokens()} (prompt then generated), {@link #position()} (how many of them have KV in
- * the cache), its sampling parameters and its KV blocks; that is what a snapshot carries.
+ * the cache) and its sampling parameters (with the KV, which the scheduler keeps in the
+ * sequence's {@link SequenceSlot}); that is what a snapshot carries.
  *
  * <p>A step processes tokens {@code [position, position + rows)}: a prefill chunk, or the one
  * token generated last. It embeds them, then for each layer awaits the layer's attention, then
@@ -26,16 +26,13 @@ import java.util.Arrays;
  * {@code position} only advances when a step completes, and KV written for positions past it is
  * simply overwritten when the step is redone.
  *
- * <p>Not thread-safe: owned by the scheduler thread.
+ * <p>It knows nothing of scheduling (queues, KV blocks, parking): the {@link AwaitSink} it is
+ * given is its slot in the scheduler. Not thread-safe: owned by the scheduler thread.
  */
 final class SequenceCoroutine {
   final String id;
   final SamplingParams params;
-  final ResultListener listener;
-  /** Admission priority: lower is older and is served first. */
-  final long order;
   final int promptLength;
-  final KvHandle kv;
 
   private final int hiddenSize;
   private final int topK;
@@ -51,23 +48,6 @@ final class SequenceCoroutine {
 
   /** Bumped whenever queued awaits must be forgotten (abort, preemption, finish). */
   int epoch;
-  /** Which scheduler collection holds it between steps. */
-  Place place = Place.NONE;
-  /** KV in {@code KvLayout} form while parked (or restored, not yet loaded). */
-  float[] parkedKv;
-  long parkedBytes;
-
-  /** KV offload mode: per layer, keys and values of cached positions, {@code (capacity, kvDim)}. */
-  float[][] hostK;
-  float[][] hostV;
-  /** KV offload mode: host bytes reserved at admission for the full length. */
-  long hostReserved;
-  /** KV offload mode: the layer's device blocks while in an attention batch. */
-  int[] layerTable;
-
-  int preemptions;
-  final long submitNanos;
-  long firstRunNanos = -1;
 
   // Current step.
   private boolean inStep;
@@ -90,14 +70,10 @@ final class SequenceCoroutine {
   float[] sharedOut = new float[0];
   private final float[] acc;
 
-  enum Place { NONE, WAITING, READY, IN_STEP, PARKED }
-
   SequenceCoroutine(String id, int[] tokens, int promptLength, SamplingParams params,
-      ResultListener listener, long order, ModelShape shape, long submitNanos) {
+      ModelShape shape) {
     this.id = id;
     this.params = params;
-    this.listener = listener;
-    this.order = order;
     this.promptLength = promptLength;
     this.tokens = Arrays.copyOf(tokens, tokens.length + Math.min(params.maxNewTokens(), 64));
     this.numTokens = tokens.length;
@@ -105,9 +81,7 @@ final class SequenceCoroutine {
     this.topK = shape.topK();
     this.numLayers = shape.numLayers();
     this.sharedExpert = shape.sharedExpert();
-    this.kv = new KvHandle(shape.numLayers());
     this.acc = new float[hiddenSize];
-    this.submitNanos = submitNanos;
   }
 
   int position() {
@@ -182,7 +156,7 @@ final class SequenceCoroutine {
     executor.embed(tokens, position, rows, hidden, 0);
     layer = 0;
     inStep = true;
-    sink.await(keys.attention(0), this, 0, 0);
+    sink.await(keys.attention(0), 0, 0);
   }
 
   /**
@@ -196,10 +170,10 @@ final class SequenceCoroutine {
         pending = stepRows * (topK + (sharedExpert ? 1 : 0));
         for (int r = 0; r < stepRows; r++) {
           for (int j = 0; j < topK; j++) {
-            sink.await(keys.expert(layer, topExperts[r * topK + j]), this, r, j);
+            sink.await(keys.expert(layer, topExperts[r * topK + j]), r, j);
           }
           if (sharedExpert) {
-            sink.await(keys.shared(layer), this, r, 0);
+            sink.await(keys.shared(layer), r, 0);
           }
         }
       }
@@ -229,13 +203,13 @@ final class SequenceCoroutine {
 
   private void afterLayer(ModuleKeys keys, AwaitSink sink) {
     if (++layer < numLayers) {
-      sink.await(keys.attention(layer), this, 0, 0);
+      sink.await(keys.attention(layer), 0, 0);
     } else if (finalChunk) {
-      sink.await(keys.lmHead(), this, stepRows - 1, 0);
+      sink.await(keys.lmHead(), stepRows - 1, 0);
     } else {
       position += stepRows;
       inStep = false;
-      sink.stepDone(this);
+      sink.stepDone();
     }
   }
 
@@ -256,7 +230,7 @@ final class SequenceCoroutine {
     if (finishReason != null) {
       status = SequenceStatus.FINISHED;
     }
-    sink.stepDone(this);
+    sink.stepDone();
   }
 
   private FinishReason finishCheck(int token, int[] eos, int maxPositions, Detokenizer detok) {
@@ -328,53 +302,6 @@ final class SequenceCoroutine {
     return Math.min(promptLength + params.maxNewTokens(), maxPositions);
   }
 
-  /** KV offload mode: grows the host arrays to hold {@code positions} positions. */
-  void ensureHostKv(int layers, int kvDim, int positions, int maxLength) {
-    int cap = hostK == null ? 0 : hostK[0].length / kvDim;
-    if (cap >= positions) {
-      return;
-    }
-    int grown = Math.min(Math.max(positions, cap * 2), Math.max(positions, maxLength));
-    if (hostK == null) {
-      hostK = new float[layers][];
-      hostV = new float[layers][];
-      for (int l = 0; l < layers; l++) {
-        hostK[l] = new float[0];
-        hostV[l] = new float[0];
-      }
-    }
-    for (int l = 0; l < layers; l++) {
-      hostK[l] = Arrays.copyOf(hostK[l], grown * kvDim);
-      hostV[l] = Arrays.copyOf(hostV[l], grown * kvDim);
-    }
-  }
-
-  /** KV offload mode: the cached positions in {@code KvLayout} form (for snapshots). */
-  float[] hostKvLayout(int layers, int kvDim) {
-    int p = position;
-    float[] out = new float[2 * layers * p * kvDim];
-    for (int l = 0; l < layers; l++) {
-      System.arraycopy(hostK[l], 0, out, 2 * l * p * kvDim, p * kvDim);
-      System.arraycopy(hostV[l], 0, out, (2 * l + 1) * p * kvDim, p * kvDim);
-    }
-    return out;
-  }
-
-  /** KV offload mode: fills the host arrays from {@code KvLayout} data of {@code position}. */
-  void loadHostKv(float[] layout, int layers, int kvDim, int maxLength) {
-    int p = position;
-    ensureHostKv(layers, kvDim, Math.max(p, 1), maxLength);
-    for (int l = 0; l < layers; l++) {
-      System.arraycopy(layout, 2 * l * p * kvDim, hostK[l], 0, p * kvDim);
-      System.arraycopy(layout, (2 * l + 1) * p * kvDim, hostV[l], 0, p * kvDim);
-    }
-  }
-
-  void dropHostKv() {
-    hostK = null;
-    hostV = null;
-  }
-
   /** Frees step buffers while the sequence is parked or queued. */
   void dropBuffers() {
     hidden = new float[0];
@@ -383,12 +310,6 @@ final class SequenceCoroutine {
     topWeights = new float[0];
     expertOut = new float[0];
     sharedOut = new float[0];
-  }
-
-  GenerationResult result(long nowNanos) {
-    long queued = firstRunNanos < 0 ? nowNanos - submitNanos : firstRunNanos - submitNanos;
-    return new GenerationResult(id, generated(), finishReason, error, promptLength, queued,
-        nowNanos - submitNanos, preemptions);
   }
 
   @Override

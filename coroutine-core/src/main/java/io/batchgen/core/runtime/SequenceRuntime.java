@@ -192,7 +192,7 @@ public final class SequenceRuntime implements AutoCloseable {
       try {
         s.restore(snapshot, listener, now);
       } catch (IllegalArgumentException e) {
-        listener.onResult(new GenerationResult(snapshot.id(), snapshot.generated(),
+        listener.onResult(new SequenceResult(snapshot.id(), snapshot.generated(),
             FinishReason.ERROR, e.getMessage(), snapshot.promptLength(), 0, 0,
             snapshot.preemptions()));
       }

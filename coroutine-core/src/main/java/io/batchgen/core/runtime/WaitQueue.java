@@ -9,7 +9,7 @@ package io.batchgen.core.runtime;
  */
 final class WaitQueue {
   final int order;
-  private SequenceCoroutine[] seqs = new SequenceCoroutine[16];
+  private SequenceSlot[] seqs = new SequenceSlot[16];
   private int[] epochs = new int[16];
   private int[] rows = new int[16];
   private int[] ranks = new int[16];
@@ -22,12 +22,12 @@ final class WaitQueue {
     this.order = order;
   }
 
-  void add(SequenceCoroutine seq, int row, int rank, long tick, long nowNanos) {
+  void add(SequenceSlot seq, int row, int rank, long tick, long nowNanos) {
     if (tail == seqs.length) {
       grow();
     }
     seqs[tail] = seq;
-    epochs[tail] = seq.epoch;
+    epochs[tail] = seq.seq.epoch;
     rows[tail] = row;
     ranks[tail] = rank;
     ticks[tail] = tick;
@@ -38,7 +38,7 @@ final class WaitQueue {
   private void grow() {
     int live = tail - head;
     int cap = live * 2 > seqs.length ? seqs.length * 2 : seqs.length;
-    SequenceCoroutine[] s = new SequenceCoroutine[cap];
+    SequenceSlot[] s = new SequenceSlot[cap];
     System.arraycopy(seqs, head, s, 0, live);
     seqs = s;
     epochs = copy(epochs, cap);
@@ -72,7 +72,7 @@ final class WaitQueue {
 
   /** Drops stale entries at the front; true when a live entry remains. */
   boolean skipStale() {
-    while (head < tail && seqs[head].epoch != epochs[head]) {
+    while (head < tail && seqs[head].seq.epoch != epochs[head]) {
       seqs[head] = null;
       head++;
     }
@@ -84,7 +84,7 @@ final class WaitQueue {
     return true;
   }
 
-  SequenceCoroutine headSeq() {
+  SequenceSlot headSeq() {
     return seqs[head];
   }
 

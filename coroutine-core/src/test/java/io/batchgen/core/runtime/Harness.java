@@ -19,7 +19,7 @@ final class Harness implements AutoCloseable {
 
   final Scheduler scheduler;
   final MetricsRecorder metrics = new MetricsRecorder();
-  final Map<String, GenerationResult> results = new LinkedHashMap<>();
+  final Map<String, SequenceResult> results = new LinkedHashMap<>();
   final List<Batch> batches = new ArrayList<>();
 
   Harness(ModuleExecutor executor, RuntimeConfig config) {

@@ -92,9 +92,9 @@ class PreemptionTest {
       h.submit("long", new int[] {1, 2, 3}, SamplingParams.greedy(40).withIgnoreEos(true));
       h.submit("short", new int[] {4}, SamplingParams.greedy(3).withIgnoreEos(true));
       h.runToCompletion();
-      GenerationResult r = h.results.get("long");
+      SequenceResult r = h.results.get("long");
       assertThat(r.reason()).isEqualTo(FinishReason.ERROR);
-      assertThat(r.error()).contains("KV blocks").contains("raise kvBudgetBytes");
+      assertThat(r.error()).contains("KV blocks").contains("raise the KV cache budget");
       assertThat(r.tokens()).hasSizeGreaterThan(5);
       assertThat(h.results.get("short").reason()).isEqualTo(FinishReason.LENGTH);
     }

@@ -47,12 +47,12 @@ class SequenceRuntimeTest {
           for (int i = thread; i < prompts.size(); i += 4) {
             q.submit(new GenerationRequest("p" + i, prompts.get(i), SamplingParams.greedy(5)));
             if (i >= thread + 8) {
-              GenerationResult r = q.take();
+              SequenceResult r = q.take();
               mine.put(r.id(), r.tokens());
             }
           }
           while (mine.size() < prompts.size() / 4) {
-            GenerationResult r = q.poll(Duration.ofSeconds(30));
+            SequenceResult r = q.poll(Duration.ofSeconds(30));
             assertThat(r).as("result within 30 s").isNotNull();
             mine.put(r.id(), r.tokens());
           }
@@ -115,7 +115,7 @@ class SequenceRuntimeTest {
     });
     SequenceRuntime rt = new SequenceRuntime(ex, config());
     runtime.set(rt);
-    Map<String, GenerationResult> results = new ConcurrentHashMap<>();
+    Map<String, SequenceResult> results = new ConcurrentHashMap<>();
     rt.submit(new GenerationRequest("long", new int[] {1, 2, 3}, SamplingParams.greedy(200)
         .withIgnoreEos(true)), r -> results.put(r.id(), r));
     rt.submit(new GenerationRequest("other", new int[] {4}, SamplingParams.greedy(200)
@@ -200,7 +200,7 @@ class SequenceRuntimeTest {
       }
       return false;
     });
-    Map<String, GenerationResult> atSource = new ConcurrentHashMap<>();
+    Map<String, SequenceResult> atSource = new ConcurrentHashMap<>();
     byte[] bytes;
     try (SequenceRuntime source = new SequenceRuntime(ex, config())) {
       source.submit(new GenerationRequest("m", prompt, SamplingParams.greedy(20)
@@ -219,7 +219,7 @@ class SequenceRuntimeTest {
     try (SequenceRuntime dest = new SequenceRuntime(new TinyMoeExecutor(8, true), config())) {
       ResultQueue q = dest.newResultQueue(1);
       q.restore(SnapshotCodec.decode(bytes));
-      GenerationResult r = q.poll(Duration.ofSeconds(30));
+      SequenceResult r = q.poll(Duration.ofSeconds(30));
       assertThat(r.tokens()).containsExactly(
           ReferenceGenerator.greedy(new TinyMoeExecutor(8, true), prompt, 20));
     }
@@ -238,6 +238,6 @@ class SequenceRuntimeTest {
   void aKvBudgetBelowOneBlockPerLayerIsRefusedAtConstruction() {
     assertThatThrownBy(() -> new SequenceRuntime(new TinyMoeExecutor(1, false),
         config().withKv(4, 100, 0))).isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("kvBudgetBytes");
+        .hasMessageContaining("raise the KV cache budget");
   }
 }

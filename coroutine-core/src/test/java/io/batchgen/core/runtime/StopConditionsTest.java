@@ -20,7 +20,7 @@ class StopConditionsTest {
     return b.toString();
   };
 
-  private static GenerationResult run(TinyMoeExecutor ex, SamplingParams p) {
+  private static SequenceResult run(TinyMoeExecutor ex, SamplingParams p) {
     try (Harness h = new Harness(ex, Harness.config(SchedulingMode.COROUTINE), DETOK)) {
       h.submit("r", PROMPT, p);
       h.runToCompletion();
@@ -44,7 +44,7 @@ class StopConditionsTest {
 
   @Test
   void maxNewTokensEndsWithLength() {
-    GenerationResult r = run(new TinyMoeExecutor(41, false), SamplingParams.greedy(7)
+    SequenceResult r = run(new TinyMoeExecutor(41, false), SamplingParams.greedy(7)
         .withIgnoreEos(true));
     assertThat(r.tokens()).hasSize(7);
     assertThat(r.reason()).isEqualTo(FinishReason.LENGTH);
@@ -55,7 +55,7 @@ class StopConditionsTest {
   void stopTokenIdEndsWithStopAndIsTheLastToken() {
     int[] all = free(20);
     int stop = all[5];
-    GenerationResult r = run(new TinyMoeExecutor(41, false), SamplingParams.seeded(1.5, 8, 20)
+    SequenceResult r = run(new TinyMoeExecutor(41, false), SamplingParams.seeded(1.5, 8, 20)
         .withIgnoreEos(true).withStopTokenIds(stop));
     assertThat(r.reason()).isEqualTo(FinishReason.STOP);
     assertThat(r.tokens()).containsExactly(Arrays.copyOf(all, firstIndex(all, stop) + 1));
@@ -66,10 +66,10 @@ class StopConditionsTest {
     int[] all = free(20);
     int eos = all[4];
     TinyMoeExecutor withEos = new TinyMoeExecutor(41, false, eos);
-    GenerationResult stopped = run(withEos, SamplingParams.seeded(1.5, 8, 20));
+    SequenceResult stopped = run(withEos, SamplingParams.seeded(1.5, 8, 20));
     assertThat(stopped.reason()).isEqualTo(FinishReason.STOP);
     assertThat(stopped.tokens()).containsExactly(Arrays.copyOf(all, firstIndex(all, eos) + 1));
-    GenerationResult ignored = run(withEos, SamplingParams.seeded(1.5, 8, 20).withIgnoreEos(true));
+    SequenceResult ignored = run(withEos, SamplingParams.seeded(1.5, 8, 20).withIgnoreEos(true));
     assertThat(ignored.tokens()).containsExactly(all);
   }
 
@@ -80,7 +80,7 @@ class StopConditionsTest {
     String stop = text.substring(3 * 6 + 1, 3 * 8 - 1); // from inside token 6 into token 7
     int end = text.indexOf(stop) + stop.length();
     int expectedTokens = (end + 2) / 3;
-    GenerationResult r = run(new TinyMoeExecutor(41, false), SamplingParams.seeded(1.5, 8, 20)
+    SequenceResult r = run(new TinyMoeExecutor(41, false), SamplingParams.seeded(1.5, 8, 20)
         .withIgnoreEos(true).withStopStrings(List.of("never-there", stop)));
     assertThat(r.reason()).isEqualTo(FinishReason.STOP);
     assertThat(r.tokens()).containsExactly(Arrays.copyOf(all, expectedTokens));
@@ -89,7 +89,7 @@ class StopConditionsTest {
   @Test
   void modelMaxPositionsEndsWithLength() {
     TinyMoeExecutor shortModel = new TinyMoeExecutor(41, false, 12, new int[0]);
-    GenerationResult r = run(shortModel, SamplingParams.greedy(50).withIgnoreEos(true));
+    SequenceResult r = run(shortModel, SamplingParams.greedy(50).withIgnoreEos(true));
     assertThat(r.reason()).isEqualTo(FinishReason.LENGTH);
     assertThat(r.tokens()).hasSize(12 - PROMPT.length);
   }

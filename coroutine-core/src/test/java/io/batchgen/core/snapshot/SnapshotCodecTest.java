@@ -52,10 +52,10 @@ class SnapshotCodecTest {
   void refusesOtherVersions() {
     byte[] bytes = SnapshotCodec.encode(sample(false));
     byte[] future = bytes.clone();
-    future[4] = 9; // the varint version follows the 4-byte magic
+    ByteBuffer.wrap(future).putInt(4, 9); // the version follows the 4-byte magic
     assertThatThrownBy(() -> SnapshotCodec.decode(future))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessageContaining("version 9").hasMessageContaining("reads version 1");
+        .hasMessageContaining("version 9").hasMessageContaining("reads version 2");
   }
 
   @Test
@@ -77,5 +77,38 @@ class SnapshotCodecTest {
         SamplingParams.greedy(2), 0, null, 2, 3, 10, 0))
         .hasMessageContaining("token id 20");
     assertThat(ByteBuffer.wrap(SnapshotCodec.encode(sample(false))).getInt()).isNotZero();
+  }
+
+  @Test
+  void aFlippedBitAnywhereInTheKvFailsItsChecksum() {
+    byte[] bytes = SnapshotCodec.encode(sample(true));
+    byte[] bad = bytes.clone();
+    bad[bad.length - 20] ^= 0x04; // inside the KV frame's payload
+    assertThatThrownBy(() -> SnapshotCodec.decode(bad))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("checksum of frame KV");
+  }
+
+  @Test
+  void streamsKvLargerThanOneFrameAndConsumesExactlyItsBytes() throws Exception {
+    int layers = 3;
+    int kvDim = 64;
+    int position = 7000; // 2 * 3 * 7000 * 64 = 2.7 Mi floats: three KV frames
+    float[] kv = new float[2 * layers * position * kvDim];
+    java.util.SplittableRandom r = new java.util.SplittableRandom(5);
+    for (int i = 0; i < kv.length; i++) {
+      kv[i] = (float) r.nextGaussian();
+    }
+    int[] tokens = new int[position + 1];
+    SequenceSnapshot big = new SequenceSnapshot("big", tokens, 1, SamplingParams.greedy(9),
+        position, kv, layers, kvDim, 10, 0);
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    SnapshotCodec.encode(big, out);
+    SnapshotCodec.encode(sample(false), out);
+    java.io.InputStream in = new java.io.ByteArrayInputStream(out.toByteArray());
+
+    assertThat(SnapshotCodec.decode(in)).isEqualTo(big);
+    assertThat(SnapshotCodec.decode(in)).isEqualTo(sample(false));
+    assertThat(in.read()).isEqualTo(-1);
   }
 }

@@ -3,7 +3,7 @@ package io.batchgen.engine.run;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.runtime.GenerationRequest;
-import io.batchgen.core.runtime.GenerationResult;
+import io.batchgen.core.runtime.SequenceResult;
 import io.batchgen.core.runtime.ResultListener;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.runtime.RuntimeConfig;
@@ -113,7 +113,7 @@ public final class Engine implements AutoCloseable {
    * Memory stays bounded by {@code maxInFlight} whatever the number of requests.
    */
   public void generate(List<GenerationRequest> requests, int maxInFlight,
-      Consumer<GenerationResult> onResult) throws InterruptedException {
+      Consumer<SequenceResult> onResult) throws InterruptedException {
     ResultQueue queue = runtime.newResultQueue(maxInFlight);
     AtomicReference<Throwable> submitFailure = new AtomicReference<>();
     Thread submitter = new Thread(() -> {
@@ -131,7 +131,7 @@ public final class Engine implements AutoCloseable {
     submitter.start();
     try {
       for (int done = 0; done < requests.size(); ) {
-        GenerationResult r = queue.poll(Duration.ofMillis(200));
+        SequenceResult r = queue.poll(Duration.ofMillis(200));
         if (r != null) {
           onResult.accept(r);
           done++;

@@ -4,7 +4,7 @@ import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.model.ModuleKind;
 import io.batchgen.core.runtime.GenerationRequest;
-import io.batchgen.core.runtime.GenerationResult;
+import io.batchgen.core.runtime.SequenceResult;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.runtime.RuntimeMetrics;
@@ -329,7 +329,7 @@ public final class RuntimeBench {
       }
       long tokens = 0;
       for (int i = 0; i < work.size(); i++) {
-        GenerationResult res = q.poll(Duration.ofMinutes(30));
+        SequenceResult res = q.poll(Duration.ofMinutes(30));
         if (res == null || res.reason() == io.batchgen.core.runtime.FinishReason.ERROR) {
           throw new IllegalStateException("Benchmark sequence failed: " + res);
         }

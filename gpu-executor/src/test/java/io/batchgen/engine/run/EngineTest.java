@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.core.runtime.GenerationRequest;
-import io.batchgen.core.runtime.GenerationResult;
+import io.batchgen.core.runtime.SequenceResult;
 import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.runtime.SchedulingMode;
 import io.batchgen.core.sampling.SamplingParams;
@@ -100,12 +100,12 @@ class EngineTest {
       assertThat(texts).hasSize(2).doesNotContainNull();
       // Stop at the text of the first few generated tokens.
       int[] prompt = engine.tokenizer().encode("hello world");
-      GenerationResult[] full = new GenerationResult[1];
+      SequenceResult[] full = new SequenceResult[1];
       engine.generate(List.of(new GenerationRequest("f", prompt, p)), 1, r -> full[0] = r);
       String text = engine.tokenizer().decode(full[0].tokens());
       if (text.length() >= 4) {
         String stop = text.substring(1, 3);
-        GenerationResult[] stopped = new GenerationResult[1];
+        SequenceResult[] stopped = new SequenceResult[1];
         engine.generate(List.of(new GenerationRequest("s", prompt,
             p.withStopStrings(List.of(stop)))), 1, r -> stopped[0] = r);
         assertThat(stopped[0].reason()).isEqualTo(FinishReason.STOP);

@@ -46,7 +46,7 @@ public final class BatchGenConfig {
       "int", "0", "Sample among the k most likely tokens; 0 disables.", Parsers.intAtLeast(0));
   public static final ConfigEntry<Double> MIN_P = entry("spark.batchgen.generate.minP", "minP",
       "double", "0", "Drop tokens below minP times the top probability; 0 disables.",
-      Parsers.doubleIn(0, 1, true));
+      Parsers.doubleIn(0, 1, true, false));
   public static final ConfigEntry<Long> SEED = entry("spark.batchgen.generate.seed", "seed",
       "long", "0", "Base seed; each row's random stream derives from it and the row id, so "
           + "sampled output is reproducible whatever the partitioning.", Parsers.anyLong());
@@ -93,10 +93,10 @@ public final class BatchGenConfig {
           + "parallelism.", Parsers.intAtLeast(0));
 
   // ---- runtime ----
-  public static final ConfigEntry<String> SCHEDULING_MODE = entry(
+  public static final ConfigEntry<io.batchgen.core.runtime.SchedulingMode> SCHEDULING_MODE = entry(
       "spark.batchgen.runtime.mode", "schedulingMode", "enum", "coroutine",
       "coroutine (sequence coroutines with expert-level batching) or lockstep (continuous "
-          + "batching baseline).", Parsers.oneOf("coroutine", "lockstep"));
+          + "batching baseline).", Parsers.schedulingMode());
   public static final ConfigEntry<Long> KV_BUDGET = entry("spark.batchgen.runtime.kvCacheBudget",
       "kvCacheBudget", "size", "auto", "Device memory for the KV cache of each executor runtime. "
           + "auto: on CPU backends a quarter of the executor's max heap (the KV cache lives on "
@@ -118,6 +118,20 @@ public final class BatchGenConfig {
       "spark.batchgen.progress.interval", null, "duration", "10s",
       "How often the driver logs the progress line (tokens, tokens/s, ETA) while work runs.",
       Parsers.durationMs());
+
+  public static final ConfigEntry<Long> REGISTRATION_TIMEOUT_MS = entry(
+      "spark.batchgen.plugin.registrationTimeout", null, "duration", "30s",
+      "How long an executor's BatchGen plugin may take to register with the driver plugin once "
+          + "Spark has added the executor; one that has not registered by then counts as a "
+          + "failed plugin start.", Parsers.durationMs());
+
+  public static final ConfigEntry<Integer> MAX_START_FAILURES = entry(
+      "spark.batchgen.plugin.maxStartFailures", null, "int", "2",
+      "Executors whose BatchGen plugin fails to start (an error, or no registration within "
+          + "spark.batchgen.plugin.registrationTimeout) before the application's jobs are failed "
+          + "with the cause, instead of the cluster manager relaunching executors forever. Such "
+          + "failures are nearly always configuration, the same on every executor; 0 never fails "
+          + "the jobs.", Parsers.intAtLeast(0));
 
   private BatchGenConfig() {
   }

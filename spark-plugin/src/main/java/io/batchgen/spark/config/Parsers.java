@@ -46,6 +46,11 @@ final class Parsers {
   }
 
   static Function<String, Double> doubleIn(double min, double max, boolean minInclusive) {
+    return doubleIn(min, max, minInclusive, true);
+  }
+
+  static Function<String, Double> doubleIn(double min, double max, boolean minInclusive,
+      boolean maxInclusive) {
     return s -> {
       double v;
       try {
@@ -53,10 +58,10 @@ final class Parsers {
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("expected a number", e);
       }
-      boolean ok = (minInclusive ? v >= min : v > min) && v <= max;
+      boolean ok = (minInclusive ? v >= min : v > min) && (maxInclusive ? v <= max : v < max);
       if (!ok || Double.isNaN(v)) {
         throw new IllegalArgumentException("must be in " + (minInclusive ? "[" : "(") + min + ", "
-            + max + "]");
+            + max + (maxInclusive ? "]" : ")"));
       }
       return v;
     };
@@ -106,6 +111,13 @@ final class Parsers {
       }
       return v;
     };
+  }
+
+  /** The scheduling mode by its user-facing name: {@code coroutine} or {@code lockstep}. */
+  static Function<String, io.batchgen.core.runtime.SchedulingMode> schedulingMode() {
+    Function<String, String> names = oneOf("coroutine", "lockstep");
+    return s -> names.apply(s).equals("lockstep") ? io.batchgen.core.runtime.SchedulingMode.LOCK_STEP
+        : io.batchgen.core.runtime.SchedulingMode.COROUTINE;
   }
 
   /** One of {@code choices}, case-insensitive; returns the canonical lower-case spelling. */

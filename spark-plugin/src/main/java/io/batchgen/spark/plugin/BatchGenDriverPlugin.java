@@ -1,9 +1,11 @@
 package io.batchgen.spark.plugin;
 
 import io.batchgen.spark.plugin.PluginMessages.LoadReport;
+import io.batchgen.spark.plugin.PluginMessages.Message;
 import io.batchgen.spark.plugin.PluginMessages.Ping;
 import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
+import io.batchgen.spark.plugin.PluginMessages.StartFailed;
 import io.batchgen.spark.plugin.PluginMessages.Welcome;
 import java.util.Map;
 import java.util.Optional;
@@ -17,8 +19,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Driver side of the BatchGen plugin: keeps the registry of executors and their load reports
- * (the rebalancer's input) and resolves startup-only configuration once, shipping it to every
- * executor through the plugin init map.
+ * (the rebalancer's input), resolves startup-only configuration once and ships it to every
+ * executor through the plugin init map, and fails the application's jobs when executors cannot
+ * start the plugin ({@link PluginStartGuard}).
+ *
+ * <p>Everything it receives and answers is {@link PluginWire} bytes, exceptions included: a
+ * failure in {@link #receive} reaches the executor as a plain {@link IllegalArgumentException}
+ * carrying the message, never as a class of ours the executor could not load.
  *
  * <p>Lifecycle: Spark calls {@link #init} while the SparkContext starts, {@link #receive} from its
  * RPC threads (concurrently), {@link #shutdown} when the context stops. One instance per driver
@@ -31,6 +38,7 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
   private final Map<String, ExecutorInfo> executors = new ConcurrentHashMap<>();
   private final long pid = ProcessHandle.current().pid();
   private ProgressReporter progress;
+  private PluginStartGuard startGuard;
 
   /** The driver plugin of the running SparkContext in this JVM, if any. */
   public static Optional<BatchGenDriverPlugin> active() {
@@ -41,6 +49,8 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
   public Map<String, String> init(SparkContext sc, PluginContext ctx) {
     ExecutorPluginSettings settings = ExecutorPluginSettings.fromSparkConf(sc.getConf());
     progress = new ProgressReporter(executors::values, settings.progressInterval().toMillis());
+    startGuard = new PluginStartGuard(sc, settings);
+    sc.addSparkListener(startGuard);
     ACTIVE.set(this);
     LOG.info("BatchGen driver plugin started (pid {}), executor settings {}", pid, settings);
     return settings.toInitMap();
@@ -48,8 +58,20 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
 
   @Override
   public Object receive(Object message) {
+    try {
+      Message reply = handle(PluginWire.decode(message));
+      return reply == null ? null : PluginWire.encode(reply);
+    } catch (RuntimeException e) {
+      // Spark sends this exception back to the executor, whose RPC layer knows only JDK classes.
+      LOG.warn("BatchGen driver plugin refused a message: {}", e.toString());
+      throw new IllegalArgumentException("BatchGen driver plugin: " + e.getMessage());
+    }
+  }
+
+  private Message handle(Message message) {
     if (message instanceof Register r) {
       executors.put(r.executorId(), new ExecutorInfo(r, null, 0));
+      startGuard.registered(r.executorId());
       LOG.info("Executor {} registered: host {}, pid {}, cores {}, gpu {}", r.executorId(),
           r.host(), r.pid(), r.cores(), r.gpuAddress() == null ? "none" : r.gpuAddress());
       return new Welcome(pid, executors.size());
@@ -61,9 +83,15 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
     if (message instanceof Ping) {
       return new Pong(pid, executors.size());
     }
-    throw new IllegalArgumentException("BatchGen driver plugin got an unknown message type "
-        + (message == null ? "null" : message.getClass().getName())
-        + "; driver and executors must run the same BatchGen version");
+    if (message instanceof StartFailed f) {
+      LOG.error("BatchGen could not start on executor {} ({}): {}", f.executorId(), f.host(),
+          f.cause());
+      executors.remove(f.executorId()); // registered, then failed its start after all
+      startGuard.startFailed(f.executorId(), f.host(), f.cause());
+      return null;
+    }
+    throw new IllegalArgumentException("BatchGen driver plugin does not handle "
+        + message.getClass().getSimpleName() + " messages");
   }
 
   /** A snapshot of the registered executors by executor id. */
@@ -71,10 +99,21 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
     return Map.copyOf(executors);
   }
 
+  /**
+   * Why this application's jobs are being failed, when executors could not start the plugin;
+   * empty while all is well.
+   */
+  public Optional<String> startFailure() {
+    return Optional.ofNullable(startGuard == null ? null : startGuard.abortReason());
+  }
+
   @Override
   public void shutdown() {
     if (progress != null) {
       progress.close();
+    }
+    if (startGuard != null) {
+      startGuard.close();
     }
     ACTIVE.compareAndSet(this, null);
   }

@@ -9,19 +9,33 @@ import org.apache.spark.SparkConf;
 import scala.Tuple2;
 
 /**
- * Startup-only executor settings, resolved once on the driver from the session conf and shipped
- * to executors in the plugin init map, so every executor runs with the same values.
+ * Startup-only plugin settings, resolved once on the driver from the session conf; the executor
+ * part is shipped to executors in the plugin init map, so every executor runs with the same
+ * values.
  *
- * @param loadReportInterval how often each executor sends its load to the driver
- * @param progressInterval   how often the driver logs its progress line while work runs
+ * @param loadReportInterval  how often each executor sends its load to the driver
+ * @param progressInterval    how often the driver logs its progress line while work runs
+ * @param registrationTimeout how long an executor plugin may take to register with the driver
+ * @param maxStartFailures    failed executor plugin starts before the driver fails the jobs; 0
+ *                            never
+ * @param vectorApiRequired   whether executors must have the Vector API module (every backend
+ *                            but {@code reference} computes with it)
  */
-public record ExecutorPluginSettings(Duration loadReportInterval, Duration progressInterval) {
+public record ExecutorPluginSettings(Duration loadReportInterval, Duration progressInterval,
+    Duration registrationTimeout, int maxStartFailures, boolean vectorApiRequired) {
   private static final String LOAD_REPORT_INTERVAL = BatchGenConfig.LOAD_REPORT_INTERVAL_MS.key();
+  private static final String REGISTRATION_TIMEOUT = BatchGenConfig.REGISTRATION_TIMEOUT_MS.key();
+  private static final String VECTOR_API_REQUIRED = "vectorApiRequired";
 
   public ExecutorPluginSettings {
-    if (loadReportInterval.isNegative() || loadReportInterval.isZero()) {
-      throw new IllegalArgumentException(LOAD_REPORT_INTERVAL + " must be positive, got "
-          + loadReportInterval + "; use a duration such as 1s or 500ms");
+    requirePositive(loadReportInterval, LOAD_REPORT_INTERVAL);
+    requirePositive(registrationTimeout, REGISTRATION_TIMEOUT);
+  }
+
+  private static void requirePositive(Duration d, String key) {
+    if (d.isNegative() || d.isZero()) {
+      throw new IllegalArgumentException(key + " must be positive, got " + d
+          + "; use a duration such as 1s or 500ms");
     }
   }
 
@@ -33,16 +47,25 @@ public record ExecutorPluginSettings(Duration loadReportInterval, Duration progr
     ResolvedConfig resolved = ResolvedConfig.resolve(Map.of(), batchgen);
     return new ExecutorPluginSettings(
         Duration.ofMillis(resolved.get(BatchGenConfig.LOAD_REPORT_INTERVAL_MS)),
-        Duration.ofMillis(resolved.get(BatchGenConfig.PROGRESS_INTERVAL_MS)));
+        Duration.ofMillis(resolved.get(BatchGenConfig.PROGRESS_INTERVAL_MS)),
+        Duration.ofMillis(resolved.get(BatchGenConfig.REGISTRATION_TIMEOUT_MS)),
+        resolved.get(BatchGenConfig.MAX_START_FAILURES),
+        !"reference".equals(resolved.get(BatchGenConfig.BACKEND)));
   }
 
+  /** What executors need, as the plugin init map (strings only: it crosses to executors). */
   Map<String, String> toInitMap() {
-    return Map.of(LOAD_REPORT_INTERVAL, Long.toString(loadReportInterval.toMillis()));
+    return Map.of(LOAD_REPORT_INTERVAL, Long.toString(loadReportInterval.toMillis()),
+        REGISTRATION_TIMEOUT, Long.toString(registrationTimeout.toMillis()),
+        VECTOR_API_REQUIRED, Boolean.toString(vectorApiRequired));
   }
 
   static ExecutorPluginSettings fromInitMap(Map<String, String> map) {
     return new ExecutorPluginSettings(
         Duration.ofMillis(Long.parseLong(map.getOrDefault(LOAD_REPORT_INTERVAL, "1000"))),
-        Duration.ofSeconds(10));
+        Duration.ofSeconds(10),
+        Duration.ofMillis(Long.parseLong(map.getOrDefault(REGISTRATION_TIMEOUT, "30000"))),
+        0,
+        Boolean.parseBoolean(map.getOrDefault(VECTOR_API_REQUIRED, "true")));
   }
 }

@@ -60,7 +60,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     }
   };
 
-  private final PluginContext ctx;
+  private final DriverChannel driver;
   private final String executorId;
   private final long pid = ProcessHandle.current().pid();
   private final String gpuAddress;
@@ -69,17 +69,13 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   private final AtomicLong reportSequence = new AtomicLong();
   private volatile LoadSource loadSource = IDLE;
 
-  private ExecutorRuntimeHost(PluginContext ctx, ExecutorPluginSettings settings) throws Exception {
-    this.ctx = ctx;
+  private ExecutorRuntimeHost(PluginContext ctx, DriverChannel driver,
+      ExecutorPluginSettings settings) {
+    this.driver = driver;
     this.executorId = ctx.executorID();
     this.gpuAddress = firstGpuAddress(ctx);
-    Object reply = ctx.ask(new Register(executorId, localHostName(), pid,
-        Runtime.getRuntime().availableProcessors(), gpuAddress));
-    if (!(reply instanceof Welcome w)) {
-      throw new IllegalStateException("BatchGen driver plugin answered registration of executor "
-          + executorId + " with " + reply + "; is spark.plugins set on the driver too?");
-    }
-    this.welcome = w;
+    this.welcome = driver.ask(new Register(executorId, localHostName(), pid,
+        Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");
       t.setDaemon(true);
@@ -89,20 +85,28 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     reporter.scheduleAtFixedRate(this::sendLoadReport, 0, periodMs, TimeUnit.MILLISECONDS);
   }
 
-  static ExecutorRuntimeHost start(PluginContext ctx, ExecutorPluginSettings settings) {
+  /**
+   * Registers this executor with the driver plugin (bounded by the channel's timeout) and starts
+   * its load reports.
+   *
+   * @throws IllegalStateException naming the executor and the cause when registration fails
+   */
+  static ExecutorRuntimeHost start(PluginContext ctx, DriverChannel driver,
+      ExecutorPluginSettings settings) {
+    ExecutorRuntimeHost host;
     try {
-      ExecutorRuntimeHost host = new ExecutorRuntimeHost(ctx, settings);
-      ExecutorRuntimeHost previous = CURRENT.getAndSet(host);
-      if (previous != null) {
-        previous.close();
-      }
-      LOG.info("BatchGen executor host {} started (pid {}, gpu {})", host.executorId, host.pid,
-          host.gpuAddress == null ? "none" : host.gpuAddress);
-      return host;
-    } catch (Exception e) {
+      host = new ExecutorRuntimeHost(ctx, driver, settings);
+    } catch (RuntimeException e) {
       throw new IllegalStateException("BatchGen executor plugin could not register executor "
           + ctx.executorID() + " with the driver: " + e.getMessage(), e);
     }
+    ExecutorRuntimeHost previous = CURRENT.getAndSet(host);
+    if (previous != null) {
+      previous.close();
+    }
+    LOG.info("BatchGen executor host {} started (pid {}, gpu {})", host.executorId, host.pid,
+        host.gpuAddress == null ? "none" : host.gpuAddress);
+    return host;
   }
 
   /**
@@ -138,11 +142,11 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     return welcome;
   }
 
-  /** Round trip to the driver plugin; blocks up to Spark's RPC ask timeout. */
+  /** Round trip to the driver plugin; blocks up to spark.batchgen.plugin.registrationTimeout. */
   public Pong pingDriver() {
     try {
-      return (Pong) ctx.ask(new Ping(executorId, pid));
-    } catch (Exception e) {
+      return driver.ask(new Ping(executorId, pid), Pong.class);
+    } catch (RuntimeException e) {
       throw new IllegalStateException("BatchGen executor " + executorId
           + " could not reach the driver plugin: " + e.getMessage(), e);
     }
@@ -156,7 +160,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   private void sendLoadReport() {
     try {
       LoadSource s = loadSource;
-      ctx.send(new LoadReport(executorId, reportSequence.incrementAndGet(), s.queuedSequences(),
+      driver.send(new LoadReport(executorId, reportSequence.incrementAndGet(), s.queuedSequences(),
           s.activeSequences(), s.tokensGenerated(), s.tokensRemaining()));
     } catch (java.io.IOException | RuntimeException e) {
       // The driver may be going away; a missed report is harmless, the next one supersedes it.
@@ -166,7 +170,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
 
   // PluginContext.hostname() reads the executor's RPC server address, which a client-mode
   // executor does not have (it NPEs), so ask the OS.
-  private static String localHostName() {
+  static String localHostName() {
     try {
       return java.net.InetAddress.getLocalHost().getHostName();
     } catch (java.net.UnknownHostException e) {
@@ -185,6 +189,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   @Override
   public void close() {
     reporter.shutdownNow();
+    driver.close();
     CURRENT.compareAndSet(this, null);
   }
 }

@@ -1,34 +1,23 @@
 package io.batchgen.spark.runtime;
 
-import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.runtime.SchedulingMode;
 import java.io.Serializable;
 
 /**
  * What an executor runtime is built from: resolved on the driver, shipped with each task, and
- * used as the key under which an executor shares one runtime between all its tasks.
+ * used as the key under which an executor shares one runtime between all its tasks. How much
+ * memory the runtime takes when {@code kvCacheBytes} is 0 is the executor's decision
+ * ({@link ExecutorRuntimes}), since only the executor knows its heap or device.
  *
  * @param modelPath           model directory or GGUF file, as seen from executors
- * @param backend             reference, cpu or auto
+ * @param backend             a backend name ({@code reference}, {@code cpu}, {@code auto}, or a
+ *                            provider's), checked on the driver
  * @param threads             compute threads; 0 means the executor's cores
- * @param schedulingMode      coroutine or lockstep
- * @param kvCacheBytes        KV cache budget of the runtime; 0 means a quarter of the JVM's max
- *                            heap (CPU backends keep the KV cache on the heap)
+ * @param schedulingMode      coroutine scheduling or the lock-step baseline
+ * @param kvCacheBytes        KV cache budget of the runtime; 0 means automatic
  * @param maxRunningSequences sequences holding KV at once
  */
-public record EngineSpec(String modelPath, String backend, int threads, String schedulingMode,
-    long kvCacheBytes, int maxRunningSequences) implements Serializable {
-  private static final long MIN_AUTO_KV_BYTES = 64L << 20;
-
-  /** The runtime configuration this spec asks for. */
-  public RuntimeConfig runtimeConfig() {
-    RuntimeConfig defaults = RuntimeConfig.defaults();
-    long kv = kvCacheBytes > 0 ? kvCacheBytes
-        : Math.max(MIN_AUTO_KV_BYTES, Runtime.getRuntime().maxMemory() / 4);
-    return defaults
-        .withMode(schedulingMode.equals("lockstep") ? SchedulingMode.LOCK_STEP
-            : SchedulingMode.COROUTINE)
-        .withKv(defaults.kvBlockSize(), kv, Math.max(kv, Runtime.getRuntime().maxMemory() / 4))
-        .withMaxRunningSequences(maxRunningSequences);
-  }
+public record EngineSpec(String modelPath, String backend, int threads,
+    SchedulingMode schedulingMode, long kvCacheBytes, int maxRunningSequences)
+    implements Serializable {
 }

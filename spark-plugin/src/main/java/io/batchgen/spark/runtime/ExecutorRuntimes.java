@@ -1,5 +1,6 @@
 package io.batchgen.spark.runtime;
 
+import io.batchgen.core.runtime.RuntimeConfig;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,7 +55,7 @@ public final class ExecutorRuntimes {
         }
         return false;
       });
-      rt = ModelRuntime.start(spec, resolveThreads(spec.threads()));
+      rt = ModelRuntime.start(spec, resolveThreads(spec.threads()), runtimeConfig(spec));
       RUNTIMES.put(spec, rt);
       STARTED.incrementAndGet();
     }
@@ -136,6 +137,22 @@ public final class ExecutorRuntimes {
     USERS.clear();
     PENDING_BUDGET.set(0);
     DELIVERED_TOKENS.set(0);
+  }
+
+  private static final long MIN_AUTO_KV_BYTES = 64L << 20;
+
+  /**
+   * The runtime configuration for {@code spec} on this executor: an automatic KV cache budget
+   * (0) is a quarter of the JVM's max heap, since CPU backends keep the KV cache on the heap.
+   */
+  static RuntimeConfig runtimeConfig(EngineSpec spec) {
+    RuntimeConfig defaults = RuntimeConfig.defaults();
+    long heapQuarter = Runtime.getRuntime().maxMemory() / 4;
+    long kv = spec.kvCacheBytes() > 0 ? spec.kvCacheBytes()
+        : Math.max(MIN_AUTO_KV_BYTES, heapQuarter);
+    return defaults.withMode(spec.schedulingMode())
+        .withKv(defaults.kvBlockSize(), kv, Math.max(kv, heapQuarter))
+        .withMaxRunningSequences(spec.maxRunningSequences());
   }
 
   /** 0 means the executor's cores: spark.executor.cores when set, else the machine's. */

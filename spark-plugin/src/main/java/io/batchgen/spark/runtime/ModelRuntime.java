@@ -1,5 +1,6 @@
 package io.batchgen.spark.runtime;
 
+import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.runtime.SequenceRuntime;
 import io.batchgen.engine.run.Engine;
 import io.batchgen.engine.tokenizer.TextTokenizer;
@@ -34,10 +35,10 @@ public final class ModelRuntime implements AutoCloseable {
   }
 
   /** Loads the model and starts its runtime; {@code threads} is the resolved thread count. */
-  static ModelRuntime start(EngineSpec spec, int threads) {
+  static ModelRuntime start(EngineSpec spec, int threads, RuntimeConfig config) {
     long t0 = System.nanoTime();
     Path path = Path.of(spec.modelPath());
-    Engine engine = Engine.open(path, spec.backend(), threads, spec.runtimeConfig());
+    Engine engine = Engine.open(path, spec.backend(), threads, config);
     try {
       engine.tokenizer();
       Provenance provenance = new Provenance(spec.modelPath(), ModelFingerprint.of(path),

@@ -31,7 +31,7 @@ final class BatchGenBatch implements Batch {
   public InputPartition[] planInputPartitions() {
     List<PromptPartition> planned = CostPlanner.plan(
         dataset.rowGroupCosts(options.promptSchema()), partitions,
-        options.maxNewTokens());
+        options.generation().maxNewTokens());
     return planned.toArray(new InputPartition[0]);
   }
 

@@ -64,8 +64,8 @@ final class ModelCheck {
    */
   static void check(JobOptions options) {
     int context = check(options.engine().modelPath());
-    if (options.maxNewTokens() >= context) {
-      throw new IllegalArgumentException("Option 'maxNewTokens' is " + options.maxNewTokens()
+    if (options.generation().maxNewTokens() >= context) {
+      throw new IllegalArgumentException("Option 'maxNewTokens' is " + options.generation().maxNewTokens()
           + " but the model's context is " + context + " tokens, prompt and completion together."
           + " Set it below " + context + " (rows may still lower it with column max_new_tokens).");
     }

@@ -3,7 +3,7 @@ package io.batchgen.spark.sql;
 import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.sampling.SamplingParams;
-import io.batchgen.io.FinishReason;
+import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.io.GenerationOverrides;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.PromptRequest;
@@ -13,7 +13,6 @@ import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.ModelRuntime;
 import io.batchgen.spark.runtime.PromptEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -141,15 +140,8 @@ final class PartitionGenerator implements AutoCloseable {
       return;
     }
     try {
-      double temperature = o.temperature() != null ? o.temperature() : options.temperature();
-      seed = temperature == 0 ? null
-          : o.seed() != null ? o.seed() : rowSeed(options.seed(), request.id());
-      sampling = new SamplingParams(temperature,
-          o.topK() != null ? o.topK() : options.topK(),
-          o.topP() != null ? o.topP() : options.topP(), options.minP(),
-          seed == null ? 0 : seed,
-          o.maxNewTokens() != null ? o.maxNewTokens() : options.maxNewTokens(),
-          null, o.stop() != null ? o.stop() : options.stop(), false);
+      sampling = options.generation().forRow(request.id(), o);
+      seed = options.generation().seedFor(request.id(), o);
     } catch (IllegalArgumentException e) {
       rowError(rowSource, rowNumber, request.id(), "overrides", e.getMessage());
       drain(sink);
@@ -172,7 +164,7 @@ final class PartitionGenerator implements AutoCloseable {
     while (!local.isEmpty()) {
       sink.accept(local.poll());
     }
-    io.batchgen.core.runtime.GenerationResult r;
+    io.batchgen.core.runtime.SequenceResult r;
     while (!pending.isEmpty() && (r = queue.poll(java.time.Duration.ZERO)) != null) {
       deliver(r, sink);
     }
@@ -217,7 +209,7 @@ final class PartitionGenerator implements AutoCloseable {
         BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
   }
 
-  private void deliver(io.batchgen.core.runtime.GenerationResult r,
+  private void deliver(io.batchgen.core.runtime.SequenceResult r,
       Consumer<GenerationResult> sink) {
     String id = r.id().substring(prefix.length());
     Pending p = pending.remove(id);
@@ -230,12 +222,11 @@ final class PartitionGenerator implements AutoCloseable {
     GenerationResult out = switch (r.reason()) {
       case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
           options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
-          r.reason() == io.batchgen.core.runtime.FinishReason.STOP ? FinishReason.STOP
-              : FinishReason.LENGTH, null, p.seed(), runtime.provenance());
+          r.reason(), null, p.seed(), runtime.provenance());
       case ERROR -> {
         // The runtime refused this row (e.g. it needs more KV than the budget allows).
-        GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(), id,
-            p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed"),
+        GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(),
+            id, p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed"),
             runtime.provenance());
         if (!options.recordErrors()) {
           throw new RowFailure(failed.error() + ". " + RECORD_HINT);
@@ -272,19 +263,6 @@ final class PartitionGenerator implements AutoCloseable {
       }
     }
     return text.substring(0, cut);
-  }
-
-  /** A row's own seed: the job seed mixed with a stable hash of the id (SplitMix64 finaliser). */
-  static long rowSeed(long base, String id) {
-    long h = base;
-    for (byte b : id.getBytes(StandardCharsets.UTF_8)) {
-      h = (h ^ (b & 0xff)) * 0x100000001B3L;
-    }
-    h ^= h >>> 33;
-    h *= 0xff51afd7ed558ccdL;
-    h ^= h >>> 33;
-    h *= 0xc4ceb9fe1a85ec53L;
-    return h ^ (h >>> 33);
   }
 
   /**

@@ -3,7 +3,9 @@ package io.batchgen.core.runtime;
 import java.util.Arrays;
 
 /**
- * A finished sequence.
+ * What the runtime returns for one finished sequence: its tokens and why it stopped, with timing.
+ * The row that reaches a result table is {@code io.batchgen.io.GenerationResult}, made from this
+ * by the task that owns the row (it adds the text, the row's id type and provenance).
  *
  * @param id           the request's id
  * @param tokens       generated token ids (prompt excluded); when {@code reason} is
@@ -16,10 +18,10 @@ import java.util.Arrays;
  * @param totalNanos   time from submission to finish
  * @param preemptions  how often it was parked or dropped for recompute
  */
-public record GenerationResult(String id, int[] tokens, FinishReason reason, String error,
+public record SequenceResult(String id, int[] tokens, FinishReason reason, String error,
     int promptTokens, long queueNanos, long totalNanos, int preemptions) {
 
-  public GenerationResult {
+  public SequenceResult {
     tokens = tokens.clone();
   }
 
@@ -30,7 +32,7 @@ public record GenerationResult(String id, int[] tokens, FinishReason reason, Str
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof GenerationResult r && id.equals(r.id) && Arrays.equals(tokens, r.tokens)
+    return o instanceof SequenceResult r && id.equals(r.id) && Arrays.equals(tokens, r.tokens)
         && reason == r.reason;
   }
 
@@ -41,7 +43,7 @@ public record GenerationResult(String id, int[] tokens, FinishReason reason, Str
 
   @Override
   public String toString() {
-    return "GenerationResult[id=" + id + ", tokens=" + Arrays.toString(tokens) + ", reason="
-        + reason.label() + (error == null ? "" : ", error=" + error) + "]";
+    return "SequenceResult[id=" + id + ", tokens=" + Arrays.toString(tokens) + ", reason="
+        + reason.wireName() + (error == null ? "" : ", error=" + error) + "]";
   }
 }

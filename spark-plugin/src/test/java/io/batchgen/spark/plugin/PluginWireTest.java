@@ -1,0 +1,229 @@
+package io.batchgen.spark.plugin;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.batchgen.spark.plugin.PluginMessages.LoadReport;
+import io.batchgen.spark.plugin.PluginMessages.Message;
+import io.batchgen.spark.plugin.PluginMessages.Ping;
+import io.batchgen.spark.plugin.PluginMessages.Pong;
+import io.batchgen.spark.plugin.PluginMessages.Register;
+import io.batchgen.spark.plugin.PluginMessages.StartFailed;
+import io.batchgen.spark.plugin.PluginMessages.Welcome;
+import io.batchgen.spark.plugin.PluginWire.PluginProtocolException;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+import java.nio.ByteBuffer;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+class PluginWireTest {
+  /** One sample of every message kind, with edge values (null, unicode, extremes). */
+  static final List<Message> SAMPLES = List.of(
+      new Register("7", "worker-3.example", 4242L, 16, "0"),
+      new Register("driver", "h", 1L, 0, null),
+      new Welcome(99L, 3),
+      new LoadReport("12", Long.MAX_VALUE, 0, 512, 1L << 40, 0L),
+      new Ping("3", 17L),
+      new Pong(-1L, 0),
+      new StartFailed("5", "hôte-ünïcödé", "Add --add-modules=jdk.incubator.vector to "
+          + "spark.executor.extraJavaOptions; 数据"));
+
+  @Test
+  void everyMessageKindRoundTrips() {
+    for (Message m : SAMPLES) {
+      assertThat(PluginWire.decode(PluginWire.encode(m))).isEqualTo(m);
+    }
+  }
+
+  @Test
+  void everyMessageKindHasASampleAndAUniqueTag() {
+    Set<Class<?>> kinds = Set.of(Message.class.getPermittedSubclasses());
+    assertThat(SAMPLES.stream().map(Object::getClass).collect(Collectors.toSet()))
+        .isEqualTo(kinds);
+    assertThat(SAMPLES.stream().map(PluginWire::tagOf).distinct()).hasSize(kinds.size());
+  }
+
+  @Test
+  void framedBytesCrossJavaSerializationWithJdkClassesOnly() throws Exception {
+    // What Spark's RPC does on an executor: Java deserialisation with the system class loader,
+    // which on a cluster lacks the application jar. Here: only the bootstrap loader, stricter.
+    for (Message m : SAMPLES) {
+      ByteArrayOutputStream buf = new ByteArrayOutputStream();
+      try (ObjectOutputStream out = new ObjectOutputStream(buf)) {
+        out.writeObject(PluginWire.encode(m));
+      }
+      Object back;
+      try (ObjectInputStream in = new JdkOnlyInputStream(
+          new ByteArrayInputStream(buf.toByteArray()))) {
+        back = in.readObject();
+      }
+      assertThat(PluginWire.decode(back)).isEqualTo(m);
+    }
+  }
+
+  @Test
+  void largeBytePayloadsRoundTrip() {
+    byte[] payload = new byte[6 << 20];
+    new SplittableRandom(1).nextBytes(payload);
+    PluginWire.Out out = new PluginWire.Out();
+    out.bytes(payload).string("after");
+    byte[] wire = out.toByteArray();
+    PluginWire.In in = new PluginWire.In(ByteBuffer.wrap(wire), "Test");
+    assertThat(in.bytes("payload")).isEqualTo(payload);
+    assertThat(in.string("after")).isEqualTo("after");
+    in.expectEnd();
+  }
+
+  @Test
+  void decodeChecksItsReplyType() {
+    byte[] welcome = PluginWire.encode(new Welcome(1, 1));
+    assertThat(PluginWire.decode(welcome, Welcome.class)).isEqualTo(new Welcome(1, 1));
+    assertThatThrownBy(() -> PluginWire.decode(welcome, Pong.class))
+        .isInstanceOf(PluginProtocolException.class)
+        .hasMessage("Expected a Pong message, got Welcome");
+  }
+
+  @Test
+  void objectsThatAreNotOurBytesAreRefusedNamingWhatArrived() {
+    assertThatThrownBy(() -> PluginWire.decode(new Welcome(1, 1)))
+        .isInstanceOf(PluginProtocolException.class)
+        .hasMessageContaining("Expected a BatchGen plugin message (byte[]), got "
+            + Welcome.class.getName());
+    assertThatThrownBy(() -> PluginWire.decode(null)).hasMessageContaining("got null");
+    assertThatThrownBy(() -> PluginWire.decode(new byte[0]))
+        .hasMessage("Not a BatchGen plugin message: 0 bytes starting 0x");
+    assertThatThrownBy(() -> PluginWire.decode(new byte[] {'X', 'G', 1, 1}))
+        .hasMessage("Not a BatchGen plugin message: 4 bytes starting 0x58470101");
+  }
+
+  @Test
+  void anotherProtocolVersionIsRefusedWithTheFix() {
+    byte[] b = PluginWire.encode(new Ping("1", 2));
+    b[2] = (byte) (PluginWire.VERSION + 1);
+    assertThatThrownBy(() -> PluginWire.decode(b))
+        .isInstanceOf(PluginProtocolException.class)
+        .hasMessageContaining("protocol version " + (PluginWire.VERSION + 1))
+        .hasMessageContaining("deploy the same BatchGen jar to both");
+  }
+
+  @Test
+  void unknownTagsAreRefusedListingTheKnownOnes() {
+    byte[] b = PluginWire.encode(new Ping("1", 2));
+    b[3] = (byte) 200;
+    assertThatThrownBy(() -> PluginWire.decode(b))
+        .hasMessageStartingWith("Unknown BatchGen plugin message tag 200 (protocol version 1 "
+            + "knows 1 Register, 2 Welcome, 3 LoadReport, 4 Ping, 5 Pong, 6 StartFailed");
+  }
+
+  @Test
+  void everyTruncationOfEveryMessageIsRefusedNamingTheField() {
+    for (Message m : SAMPLES) {
+      byte[] full = PluginWire.encode(m);
+      for (int len = 4; len < full.length; len++) {
+        byte[] cut = Arrays.copyOf(full, len);
+        assertThatThrownBy(() -> PluginWire.decode(cut))
+            .as("%s cut to %d of %d bytes", m, len, full.length)
+            .isInstanceOf(PluginProtocolException.class)
+            .hasMessageStartingWith("Malformed BatchGen plugin message "
+                + m.getClass().getSimpleName() + ": field ")
+            .hasMessageContaining("(truncated message)");
+      }
+    }
+  }
+
+  @Test
+  void trailingBytesAreRefused() {
+    byte[] full = PluginWire.encode(new Welcome(5, 6));
+    byte[] longer = Arrays.copyOf(full, full.length + 3);
+    assertThatThrownBy(() -> PluginWire.decode(longer))
+        .hasMessage("BatchGen plugin message Welcome has 3 unexpected trailing bytes");
+  }
+
+  @Test
+  void badLengthsCountsAndTextAreRefusedNamingTheField() {
+    // Register: executorId string first; a length of -2 is neither null (-1) nor a length.
+    assertThatThrownBy(() -> PluginWire.decode(frame(1, ByteBuffer.allocate(4).putInt(-2))))
+        .hasMessage("Malformed BatchGen plugin message Register: field executorId length -2 is "
+            + "negative");
+    // A required string sent as null.
+    assertThatThrownBy(() -> PluginWire.decode(frame(1, ByteBuffer.allocate(4).putInt(-1))))
+        .hasMessage("Malformed BatchGen plugin message Register: field executorId is null but "
+            + "required");
+    // Invalid UTF-8 in the host.
+    ByteBuffer badText = ByteBuffer.allocate(4 + 1 + 4 + 2).putInt(1).put((byte) 'a')
+        .putInt(2).put((byte) 0xc3).put((byte) 0x28);
+    assertThatThrownBy(() -> PluginWire.decode(frame(1, badText)))
+        .hasMessage("Malformed BatchGen plugin message Register: field host is not valid UTF-8");
+    // A negative count in Welcome.
+    assertThatThrownBy(() -> PluginWire.decode(frame(2,
+        ByteBuffer.allocate(12).putLong(1).putInt(-5))))
+        .hasMessage("Malformed BatchGen plugin message Welcome: field registeredExecutors count "
+            + "-5 is negative");
+    // A length far beyond the message.
+    assertThatThrownBy(() -> PluginWire.decode(frame(4,
+        ByteBuffer.allocate(4).putInt(Integer.MAX_VALUE))))
+        .hasMessageContaining("field executorId needs 2147483647 bytes but only 0 remain");
+  }
+
+  @Test
+  void booleansMustBeZeroOrOne() {
+    PluginWire.In in = new PluginWire.In(ByteBuffer.wrap(new byte[] {2}), "Test");
+    assertThatThrownBy(() -> in.bool("flag"))
+        .hasMessage("Malformed BatchGen plugin message Test: field flag boolean byte 2 is "
+            + "neither 0 nor 1");
+  }
+
+  @Test
+  void randomBytesNeverDecodeIntoSomethingElse() {
+    // Fuzz: after a valid header, arbitrary bytes either decode (and then re-encode to the same
+    // bytes) or fail with our exception, never another one (no overflow, no underflow, no OOM).
+    SplittableRandom rnd = new SplittableRandom(7);
+    for (int i = 0; i < 20_000; i++) {
+      byte[] b = new byte[4 + rnd.nextInt(40)];
+      rnd.nextBytes(b);
+      b[0] = 'B';
+      b[1] = 'G';
+      b[2] = (byte) PluginWire.VERSION;
+      b[3] = (byte) (1 + rnd.nextInt(6));
+      try {
+        Message m = PluginWire.decode(b);
+        assertThat(PluginWire.encode(m)).isEqualTo(b);
+      } catch (PluginProtocolException expected) {
+        assertThat(expected.getMessage()).contains("BatchGen plugin message ");
+      }
+    }
+  }
+
+  private static byte[] frame(int tag, ByteBuffer fields) {
+    byte[] body = Arrays.copyOf(fields.array(), fields.position());
+    byte[] out = new byte[4 + body.length];
+    out[0] = 'B';
+    out[1] = 'G';
+    out[2] = (byte) PluginWire.VERSION;
+    out[3] = (byte) tag;
+    System.arraycopy(body, 0, out, 4, body.length);
+    return out;
+  }
+
+  /** Resolves classes with the bootstrap loader only (JDK classes; nothing of ours). */
+  private static final class JdkOnlyInputStream extends ObjectInputStream {
+    JdkOnlyInputStream(InputStream in) throws IOException {
+      super(in);
+    }
+
+    @Override
+    protected Class<?> resolveClass(ObjectStreamClass desc) throws ClassNotFoundException {
+      return Class.forName(desc.getName(), false, null);
+    }
+  }
+}
