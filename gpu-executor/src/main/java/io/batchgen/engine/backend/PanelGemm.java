@@ -225,11 +225,26 @@ final class PanelGemm {
     }
   }
 
-  /** The tiles for m rows against panels of all of {@code weights} (bf16 takes 4-row tiles). */
+  /**
+   * Batches at least this large widen each bf16 panel block once into f32 and run the f32 tiles
+   * on it (5-row tiles: 10 FMA chains against the 8 of the bf16 tile, worth the extra pass when
+   * six or more tiles share the block; measured slower at 16 rows); smaller ones widen in
+   * registers. The same products either way: widening bf16 is exact.
+   */
+  static final int WIDEN_MIN_ROWS = 32;
+
+  static boolean widensBf16(int m) {
+    return m >= WIDEN_MIN_ROWS;
+  }
+
+  /**
+   * The tiles for m rows against panels of all of {@code weights} (bf16 widened in registers
+   * takes 4-row tiles).
+   */
   static RowTiles tiles(int m, WeightTensor... weights) {
     boolean fives = true;
     for (WeightTensor w : weights) {
-      fives &= w.dtype() != DType.BF16;
+      fives &= w.dtype() != DType.BF16 || widensBf16(m);
     }
     return RowTiles.of(m, fives);
   }
@@ -295,8 +310,8 @@ final class PanelGemm {
       int next = pb + len * nr;
       int lines = t1 - t0 >= TOUCH_MIN_TILES ? (len * nr + 15) / 16 : 0;
       int perTile = (lines + (t1 - t0) - 1) / (t1 - t0);
-      if (w.bf16() != null) {
-        short[] h = w.bf16();
+      short[] h = w.bf16();
+      if (h != null && !widensBf16(tiles.m())) {
         for (int t = t0; t < t1; t++) {
           int ao = (t * k + k0) * SimdKernels.A_STRIDE;
           simd.tile4h(a, ao, len, h, pb, acc, tiles.start()[t] * nr, first);
@@ -305,10 +320,15 @@ final class PanelGemm {
         continue;
       }
       float[] p = w.f32();
-      if (w.q8() != null) {
+      if (h != null) {
+        touched ^= lines == 0 ? 0 : touch(h, next, (len * nr + 31) / 32);
+        simd.widenBf16(h, pb, len, wk.widened);
+      } else if (w.q8() != null) {
         touched ^= lines == 0 ? 0 : touch(w.q8(), next, (len * nr + 63) / 64);
         simd.widenQ8(w.q8(), pb, w.scales(), slot * nr * (k / 32) + (k0 / 32) * nr, len,
             wk.widened);
+      }
+      if (p == null) {
         p = wk.widened;
         pb = 0;
         perTile = 0;

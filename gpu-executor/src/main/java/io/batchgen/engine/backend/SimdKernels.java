@@ -59,6 +59,9 @@ interface SimdKernels {
    */
   void tile4h(float[] a, int ao, int len, short[] h, int pb, float[] acc, int co, boolean first);
 
+  /** A bf16 panel block widened exactly into an f32 one: {@code dst[k * NR + j]}, k < len. */
+  void widenBf16(short[] h, int pb, int len, float[] dst);
+
   /**
    * {@code dst[k * NR + j] = q[qo + k * NR + j] * s[so + (k / 32) * NR + j]} for k in [0, len),
    * len a multiple of 32: exact (an int8 times an f16 scale fits a float's mantissa).

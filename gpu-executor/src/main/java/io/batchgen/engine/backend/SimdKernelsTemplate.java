@@ -208,6 +208,15 @@ final class SimdKernelsTemplate implements SimdKernels {
   }
 
   @Override
+  public void widenBf16(short[] h, int pb, int len, float[] dst) {
+    for (int k = 0; k < len; k++) {
+      IntVector w = pairs(h, pb + k * NR);
+      low(w).intoArray(dst, k * NR);
+      high(w).intoArray(dst, k * NR + L);
+    }
+  }
+
+  @Override
   public void widenQ8(byte[] q, int qo, float[] s, int so, int len, float[] dst) {
     for (int k0 = 0; k0 < len; k0 += 32) {
       FloatVector s0 = FloatVector.fromArray(F, s, so + (k0 / 32) * NR);
