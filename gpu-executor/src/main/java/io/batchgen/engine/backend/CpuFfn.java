@@ -94,11 +94,11 @@ final class CpuFfn {
     int h = w.gate().cols();
     int nr = gemm.panelWidth();
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
-    rowsA = grow(rowsA, PanelGemm.packedRowsLength(tiles, h));
-    rowsG = grow(rowsG, PanelGemm.packedRowsLength(tiles, f));
+    rowsA = grow(rowsA, gemm.packedRowsLength(tiles, h));
+    rowsG = grow(rowsG, gemm.packedRowsLength(tiles, f));
     float[] a = rowsA;
     float[] g = rowsG;
-    PanelGemm.packRows(x, 0, h, h, tiles, a);
+    gemm.packRows(x, 0, h, h, tiles, a);
     PanelGemm.Packed gp = packed(w.gate(), rows);
     PanelGemm.Packed upk = packed(w.up(), rows);
     PanelGemm.Packed dp = packed(w.down(), rows);
@@ -132,8 +132,8 @@ final class CpuFfn {
       int rows = tiles.rows()[t];
       for (int i = 0; i < rows; i++) {
         int src = (tiles.start()[t] + i) * nr;
-        int d = (t * k + n0) * SimdKernels.A_STRIDE + i;
-        for (int j = 0; j < valid; j++, d += SimdKernels.A_STRIDE) {
+        int d = (t * k + n0) * nr + i;
+        for (int j = 0; j < valid; j++, d += nr) {
           g[d] = acc[src + j];
         }
       }
@@ -208,8 +208,8 @@ final class CpuFfn {
       }
     }
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, ws);
-    rowsA = grow(rowsA, PanelGemm.packedRowsLength(tiles, k));
-    PanelGemm.packRows(x, 0, k, k, tiles, rowsA);
+    rowsA = grow(rowsA, gemm.packedRowsLength(tiles, k));
+    gemm.packRows(x, 0, k, k, tiles, rowsA);
     PanelGemm.Packed[] cached = new PanelGemm.Packed[ws.length];
     for (int i = 0; i < ws.length; i++) {
       cached[i] = packed(ws[i], rows);

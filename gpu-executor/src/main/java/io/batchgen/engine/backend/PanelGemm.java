@@ -250,17 +250,17 @@ final class PanelGemm {
   }
 
   /** Floats the packed rows of {@code tiles} take for width k. */
-  static int packedRowsLength(RowTiles tiles, int k) {
-    return tiles.count() * k * SimdKernels.A_STRIDE;
+  int packedRowsLength(RowTiles tiles, int k) {
+    return tiles.count() * k * nr;
   }
 
   /**
    * Packs rows {@code [0, m)} of {@code x} (row r at {@code x[xOff + r * ldx]}, k wide) into
-   * {@code dst}: tile t's k-step kk at {@code dst[(t * k + kk) * 8 + i]} for its row i; rows past
+   * {@code dst}: tile t's k-step kk at {@code dst[(t * k + kk) * NR + i]} for its row i; rows past
    * m are zero.
    */
-  static void packRows(float[] x, int xOff, int ldx, int k, RowTiles tiles, float[] dst) {
-    int as = SimdKernels.A_STRIDE;
+  void packRows(float[] x, int xOff, int ldx, int k, RowTiles tiles, float[] dst) {
+    int as = nr;
     for (int t = 0; t < tiles.count(); t++) {
       int base = t * k * as;
       for (int i = 0; i < tiles.rows()[t]; i++) {
@@ -313,7 +313,7 @@ final class PanelGemm {
       short[] h = w.bf16();
       if (h != null && !widensBf16(tiles.m())) {
         for (int t = t0; t < t1; t++) {
-          int ao = (t * k + k0) * SimdKernels.A_STRIDE;
+          int ao = (t * k + k0) * nr;
           simd.tile4h(a, ao, len, h, pb, acc, tiles.start()[t] * nr, first);
           touched ^= touch(h, next + (t - t0) * perTile * 16, perTile / 2);
         }
@@ -334,7 +334,7 @@ final class PanelGemm {
         perTile = 0;
       }
       for (int t = t0; t < t1; t++) {
-        int ao = (t * k + k0) * SimdKernels.A_STRIDE;
+        int ao = (t * k + k0) * nr;
         int co = tiles.start()[t] * nr;
         if (tiles.rows()[t] == 5) {
           simd.tile5(a, ao, len, p, pb, acc, co, first);

@@ -18,8 +18,10 @@ import java.util.Map;
  *
  * <p>Layouts (L = {@link #lanes()}, NR = {@link #panelWidth()} = 2L):
  * <ul>
- *   <li>packed rows {@code a}: a tile of up to 5 batch rows, {@code a[ao + k * 8 + r]} (rows
- *       past the tile's valid ones are zero);
+ *   <li>packed rows {@code a}: a tile of up to 5 batch rows, {@code a[ao + k * NR + r]} (rows
+ *       past the tile's valid ones are zero; the stride is NR, not 5, so that one index
+ *       {@code k * NR} serves both arrays: C2 then spends two fewer instructions per step, which
+ *       measured 6% faster);
  *   <li>f32 panel block {@code p}: {@code p[pb + k * NR + j]} = weight of output column j;
  *   <li>bf16 panel block {@code h}: pairs, {@code h[pb + k * NR + 2i]} = column i and
  *       {@code h[pb + k * NR + 2i + 1]} = column L + i (one load widens to both vectors);
@@ -33,15 +35,12 @@ import java.util.Map;
  * <p>Implementations are stateless and thread-safe.
  */
 interface SimdKernels {
-  /** Rows of the packed-row stride (the tile holds up to 5 of them). */
-  int A_STRIDE = 8;
-
   VectorWidth width();
 
   /** f32 lanes per vector. */
   int lanes();
 
-  /** Output columns per panel: two vectors. */
+  /** Output columns per panel: two vectors; also the stride of packed rows. */
   int panelWidth();
 
   /** k per block: an f32 {@code (kBlock, panelWidth)} panel block is 16 KiB at every width. */

@@ -24,7 +24,7 @@ final class SimdKernelsTemplate implements SimdKernels {
   private static final VectorSpecies<Float> F = floatSpecies();
   private static final int L = F.length();
   private static final int NR = 2 * L;
-  private static final int AS = A_STRIDE;
+  private static final int AS = NR;
   /** 2L shorts: one load holds a bf16 pair per lane of an int vector of the float shape. */
   private static final VectorSpecies<Short> H = VectorSpecies.of(short.class, F.vectorShape());
   /** L bytes for Q8_0; at least the smallest shape (64 bits), of which the first L are used. */

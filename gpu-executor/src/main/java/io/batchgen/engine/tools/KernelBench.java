@@ -30,8 +30,9 @@ import java.util.SplittableRandom;
  * <p>Every figure is reported against this machine's ceilings measured in the same run
  * ({@link Ceilings}): the register-only FMA rate, and for the weights streamed, the rate of
  * streaming reads. The headline ratio is the f32 kernel on 2 threads at batch 64 over the FMA
- * ceiling, each timed run paired with a ceiling measured right before it, so that load from
- * other tenants, which changes by the second, weighs on both sides of each ratio.
+ * ceiling, each timed run paired with the ceilings measured right before and right after it,
+ * so that load from other tenants, which changes by the second, weighs on both sides of each
+ * ratio.
  */
 public final class KernelBench {
   static final String USAGE = """
@@ -158,7 +159,7 @@ public final class KernelBench {
     out.printf(Locale.ROOT, "  f32   reference   batch=%4d  %7.1f GFLOP/s  (plain Java, 1 thread)"
         + "%n", HEADLINE_BATCH, ref);
     out.printf(Locale.ROOT, "  headline: f32, 2 threads, batch %d over the 2-thread FMA ceiling"
-        + " measured right before each run: %s, median %.2f%n", HEADLINE_BATCH, list(headline),
+        + " measured around each run: %s, median %.2f%n", HEADLINE_BATCH, list(headline),
         ratio);
     summary.put("species", Integer.toString(width.bits()));
     summary.put("preferred", Integer.toString(VectorWidth.preferred().bits()));
@@ -246,13 +247,19 @@ public final class KernelBench {
       return r;
     }
 
-    /** Per run: its GFLOP/s over the 2-thread FMA ceiling measured just before it. */
+    /**
+     * Per run: its GFLOP/s over the mean of the 2-thread FMA ceilings measured just before and
+     * just after it.
+     */
     double[] paired(int batch, int runs, Ceilings ceilings, VectorWidth width) {
       int calls = calls(batch);
       double[] r = new double[runs];
+      double before = ceilings.fmaGflops(width, 2, 1);
       for (int i = 0; i < runs; i++) {
-        double ceiling = ceilings.fmaGflops(width, 2, 1);
-        r[i] = once(batch, calls) / ceiling;
+        double rate = once(batch, calls);
+        double after = ceilings.fmaGflops(width, 2, 1);
+        r[i] = rate / ((before + after) / 2);
+        before = after;
       }
       return r;
     }

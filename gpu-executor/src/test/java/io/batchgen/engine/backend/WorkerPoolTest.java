@@ -9,9 +9,9 @@ import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 /**
- * The worker pool: every task of every call runs exactly once, on the worker whose
- * range holds it, across many quick calls (no lost or repeated hand-over); failures reach the
- * caller; a closed pool's threads end.
+ * The worker pool: every task of every call runs exactly once, in contiguous chunks, across many
+ * quick calls (no lost or repeated hand-over); a worker that is held up takes fewer chunks;
+ * failures reach the caller; a closed pool's threads end.
  */
 class WorkerPoolTest {
 
@@ -21,49 +21,73 @@ class WorkerPoolTest {
       for (int call = 0; call < 20_000; call++) {
         int tasks = call % 7;
         AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(1, tasks));
-        int[] owner = new int[Math.max(1, tasks)];
         pool.run(tasks, (worker, from, to) -> {
+          assertThat(from).isLessThan(to);
           for (int t = from; t < to; t++) {
             hits.incrementAndGet(t);
-            owner[t] = worker;
           }
         });
         for (int t = 0; t < tasks; t++) {
           assertThat(hits.get(t)).as("call %d task %d", call, t).isEqualTo(1);
-        }
-        // ranges are contiguous and ordered by worker
-        for (int t = 1; t < tasks; t++) {
-          assertThat(owner[t]).isGreaterThanOrEqualTo(owner[t - 1]);
         }
       }
     }
   }
 
   @Test
-  void aWorkersFailureReachesTheCallerAfterTheOthersFinish() {
+  void aWorkerThatIsHeldUpTakesFewerChunks() throws InterruptedException {
     try (WorkerPool pool = new WorkerPool(2)) {
+      int tasks = 8 * WorkerPool.CLAIMS_PER_WORKER;
       AtomicIntegerArray done = new AtomicIntegerArray(2);
-      assertThatThrownBy(() -> pool.run(2, (worker, from, to) -> {
-        if (worker == 1) {
-          throw new IllegalArgumentException("bad panel 1");
+      java.util.concurrent.CountDownLatch slow = new java.util.concurrent.CountDownLatch(1);
+      pool.run(tasks, (worker, from, to) -> {
+        if (worker == 1 && done.get(1) == 0) {
+          // the helper thread's first chunk waits until the caller has taken all the others
+          try {
+            slow.await(30, java.util.concurrent.TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
         }
-        done.incrementAndGet(0);
-      })).isInstanceOf(IllegalArgumentException.class).hasMessage("bad panel 1");
-      assertThat(done.get(0)).isEqualTo(1);
-      assertThatThrownBy(() -> pool.run(2, (worker, from, to) -> {
-        if (worker == 0) {
-          throw new IllegalStateException("caller's share failed");
+        done.addAndGet(worker, to - from);
+        if (worker == 0 && done.get(0) >= tasks - (to - from)) {
+          slow.countDown();
         }
-      })).isInstanceOf(IllegalStateException.class).hasMessage("caller's share failed");
+      });
+      assertThat(done.get(0) + done.get(1)).isEqualTo(tasks);
+      assertThat(done.get(0)).isGreaterThan(tasks / 2);
+    }
+  }
+
+  @Test
+  void aFailureReachesTheCallerAfterTheOtherTasksFinish() {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      AtomicIntegerArray done = new AtomicIntegerArray(8);
+      assertThatThrownBy(() -> pool.run(8, (worker, from, to) -> {
+        for (int t = from; t < to; t++) {
+          if (t == 5) {
+            throw new IllegalArgumentException("bad panel 5");
+          }
+          done.incrementAndGet(t);
+        }
+      })).isInstanceOf(IllegalArgumentException.class).hasMessage("bad panel 5");
+      for (int t = 0; t < 5; t++) {
+        assertThat(done.get(t)).as("task %d", t).isEqualTo(1);
+      }
       assertThatThrownBy(() -> pool.run(2, (worker, from, to) -> {
-        if (worker == 1) {
+        if (from == 0) {
+          throw new IllegalStateException("task 0 failed");
+        }
+      })).isInstanceOf(IllegalStateException.class).hasMessage("task 0 failed");
+      assertThatThrownBy(() -> pool.run(2, (worker, from, to) -> {
+        if (to == 2) {
           throw new AssertionError("an error, not an exception");
         }
       })).isInstanceOf(AssertionError.class);
       // the pool still works after failures
-      int[] sum = new int[2];
-      pool.run(10, (worker, from, to) -> sum[worker] += to - from);
-      assertThat(sum[0] + sum[1]).isEqualTo(10);
+      java.util.concurrent.atomic.AtomicInteger sum = new java.util.concurrent.atomic.AtomicInteger();
+      pool.run(10, (worker, from, to) -> sum.addAndGet(to - from));
+      assertThat(sum.get()).isEqualTo(10);
     }
   }
 
