@@ -1,7 +1,5 @@
 package io.batchgen.engine.backend;
 
-import io.batchgen.core.model.KvStore;
-
 /**
  * The {@code cpu} backend's KV blocks on the Java heap, keys transposed for attention that is
  * vectorised across key positions.
@@ -14,35 +12,24 @@ import io.batchgen.core.model.KvStore;
  * arithmetic at every width and position. Values keep the canonical layout {@code (blockSize,
  * kvHeads, headDim)} after the keys, as value accumulation is vectorised across d.
  *
- * <p>The {@link KvStore} copies convert to and from the canonical layout, so snapshots taken here
- * restore on any backend. Called from the runtime thread; the executor reads blocks from its
- * workers while no copy runs.
+ * <p>The {@link io.batchgen.core.model.KvStore} copies convert to and from the canonical layout,
+ * so snapshots taken here restore on any backend. Called from the runtime thread; the executor
+ * reads blocks from its workers while no copy runs.
  */
-final class CpuKvStore implements KvStore {
-  private final float[][] blocks;
-  private final int blockSize;
+final class CpuKvStore extends HeapBlocks {
   private final int kvHeads;
   private final int headDim;
   private final int lanes;
   private final int chunks;
   private final int vOffset;
-  private boolean closed;
 
   CpuKvStore(int numBlocks, int blockSize, int kvHeads, int headDim, int lanes) {
-    if (numBlocks <= 0 || blockSize <= 0) {
-      throw new IllegalArgumentException("KV store needs positive numBlocks and blockSize, got "
-          + numBlocks + " and " + blockSize);
-    }
-    this.blockSize = blockSize;
+    super(numBlocks, blockSize, (int) internalFloats(blockSize, kvHeads, headDim, lanes));
     this.kvHeads = kvHeads;
     this.headDim = headDim;
     this.lanes = lanes;
     this.chunks = (blockSize + lanes - 1) / lanes;
     this.vOffset = kvHeads * chunks * headDim * lanes;
-    this.blocks = new float[numBlocks][];
-    for (int i = 0; i < numBlocks; i++) {
-      blocks[i] = new float[vOffset + blockSize * kvHeads * headDim];
-    }
   }
 
   /** Floats one block takes here (the keys padded to whole chunks of lanes). */
@@ -52,18 +39,8 @@ final class CpuKvStore implements KvStore {
   }
 
   @Override
-  public int numBlocks() {
-    return blocks.length;
-  }
-
-  @Override
-  public int blockSize() {
-    return blockSize;
-  }
-
-  @Override
   public int floatsPerBlock() {
-    return 2 * blockSize * kvHeads * headDim;
+    return 2 * blockSize() * kvHeads * headDim;
   }
 
   /** Chunks of L key positions per head in a block. */
@@ -79,12 +56,6 @@ final class CpuKvStore implements KvStore {
   /** Where the values start in a block. */
   int vOffset() {
     return vOffset;
-  }
-
-  /** The block's array, for the executor's workers. */
-  float[] block(int id) {
-    check(id);
-    return blocks[id];
   }
 
   private int keyIndex(int slot, int h, int d) {
@@ -120,13 +91,14 @@ final class CpuKvStore implements KvStore {
 
   @Override
   public void readBlock(int block, float[] dst, int offset) {
-    readPositions(block, 0, blockSize, dst, offset, dst, offset + blockSize * kvHeads * headDim);
+    readPositions(block, 0, blockSize(), dst, offset, dst,
+        offset + blockSize() * kvHeads * headDim);
   }
 
   @Override
   public void writeBlock(int block, float[] src, int offset) {
-    writePositions(block, 0, blockSize, src, offset, src,
-        offset + blockSize * kvHeads * headDim);
+    writePositions(block, 0, blockSize(), src, offset, src,
+        offset + blockSize() * kvHeads * headDim);
   }
 
   @Override
@@ -146,21 +118,5 @@ final class CpuKvStore implements KvStore {
     for (int i = 0; i < count; i++) {
       get(b, from + i, k, kOff + i * kvDim, v, vOff + i * kvDim);
     }
-  }
-
-  private void check(int id) {
-    if (closed) {
-      throw new IllegalStateException("KV store is closed");
-    }
-    if (id < 0 || id >= blocks.length) {
-      throw new IllegalArgumentException("KV block " + id + " is outside [0, " + blocks.length
-          + ")");
-    }
-  }
-
-  @Override
-  public void close() {
-    closed = true;
-    java.util.Arrays.fill(blocks, null);
   }
 }

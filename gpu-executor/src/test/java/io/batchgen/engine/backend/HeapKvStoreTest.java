@@ -14,6 +14,19 @@ import org.junit.jupiter.api.Test;
  */
 class HeapKvStoreTest {
 
+  /** Positions [from, from + count) of one of 3 blocks, from k and v (refilled) at off. */
+  record Write(int block, int from, int count, int off) {
+    static Write random(SplittableRandom rnd, float[] k, float[] v, int blockSize, int kvDim) {
+      for (int i = 0; i < k.length; i++) {
+        k[i] = (float) rnd.nextGaussian();
+        v[i] = (float) rnd.nextGaussian();
+      }
+      int from = rnd.nextInt(blockSize);
+      return new Write(rnd.nextInt(3), from, 1 + rnd.nextInt(blockSize - from),
+          rnd.nextInt(10) * kvDim);
+    }
+  }
+
   /** The SPI defaults on top of a store's whole-block copies. */
   private static KvStore viaDefaults(KvStore s) {
     return new KvStore() {
@@ -59,14 +72,11 @@ class HeapKvStoreTest {
     float[] k = new float[40 * kvDim];
     float[] v = new float[40 * kvDim];
     for (int t = 0; t < 200; t++) {
-      for (int i = 0; i < k.length; i++) {
-        k[i] = (float) rnd.nextGaussian();
-        v[i] = (float) rnd.nextGaussian();
-      }
-      int block = rnd.nextInt(3);
-      int from = rnd.nextInt(blockSize);
-      int count = 1 + rnd.nextInt(blockSize - from);
-      int off = rnd.nextInt(10) * kvDim;
+      Write w = Write.random(rnd, k, v, blockSize, kvDim);
+      int block = w.block();
+      int from = w.from();
+      int count = w.count();
+      int off = w.off();
       direct.writePositions(block, from, count, k, off, v, off + kvDim);
       reference.writePositions(block, from, count, k, off, v, off + kvDim);
       float[] a = new float[direct.floatsPerBlock()];
@@ -99,14 +109,11 @@ class HeapKvStoreTest {
     float[] k = new float[40 * kvDim];
     float[] v = new float[40 * kvDim];
     for (int t = 0; t < 100; t++) {
-      for (int i = 0; i < k.length; i++) {
-        k[i] = (float) rnd.nextGaussian();
-        v[i] = (float) rnd.nextGaussian();
-      }
-      int block = rnd.nextInt(3);
-      int from = rnd.nextInt(blockSize);
-      int count = 1 + rnd.nextInt(blockSize - from);
-      int off = rnd.nextInt(10) * kvDim;
+      Write w = Write.random(rnd, k, v, blockSize, kvDim);
+      int block = w.block();
+      int from = w.from();
+      int count = w.count();
+      int off = w.off();
       cpu.writePositions(block, from, count, k, off, v, off + kvDim);
       plain.writePositions(block, from, count, k, off, v, off + kvDim);
       cpuDefaults.writePositions(block, from, count, k, off, v, off + kvDim);
