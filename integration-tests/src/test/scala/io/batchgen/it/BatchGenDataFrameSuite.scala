@@ -4,7 +4,6 @@ import io.batchgen.core.runtime.{GenerationRequest, RuntimeConfig, SequenceResul
 import io.batchgen.core.sampling.SamplingParams
 import io.batchgen.engine.model.TinyModels
 import io.batchgen.engine.run.Engine
-import io.batchgen.spark.runtime.ExecutorRuntimes
 import java.nio.file.{Files, Path}
 import java.util.Comparator
 import org.apache.spark.sql.{DataFrame, Row, SparkSession}
@@ -54,7 +53,6 @@ class BatchGenDataFrameSuite extends AnyFunSuite with BeforeAndAfterAll with Mat
   override def afterAll(): Unit = {
     try {
       if (spark != null) spark.stop()
-      ExecutorRuntimes.closeAll()
     } finally {
       Files.walk(dir).sorted(Comparator.reverseOrder[Path]()).forEach(p => Files.delete(p))
     }

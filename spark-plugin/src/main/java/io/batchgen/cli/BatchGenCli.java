@@ -39,6 +39,8 @@ public final class BatchGenCli {
         "tokens/s and expert-batch size, coroutine scheduler vs lock-step baseline");
     add(BENCHES, "spark", "io.batchgen.spark.tools.SparkBench",
         "Spark job tokens/s vs engine-only tokens/s on the same prompts");
+    add(BENCHES, "faults", "io.batchgen.spark.tools.FaultsBench",
+        "sink jobs with an executor JVM killed mid-write: ids written exactly once");
     add(BENCHES, "state", "io.batchgen.spark.tools.StateBench",
         "sequence-state (snapshot) encode and decode MB/s vs a bulk copy of the same KV");
   }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -96,7 +95,6 @@ class AdversarialInputTest {
     if (spark != null) {
       spark.stop();
     }
-    ExecutorRuntimes.closeAll();
   }
 
   private static Row row(long id, String prompt) {

@@ -8,7 +8,8 @@ import io.batchgen.core.runtime.RuntimeConfig;
 import io.batchgen.core.sampling.SamplingParams;
 import io.batchgen.engine.run.Engine;
 import io.batchgen.spark.runtime.EngineSpec;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
+import io.batchgen.spark.plugin.ExecutorRuntimeHost;
+import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -48,7 +49,6 @@ class BatchGenDataSourceTest {
     if (spark != null) {
       spark.stop();
     }
-    ExecutorRuntimes.closeAll();
   }
 
   /** Greedy completions of the same prompts by the engine alone, no Spark. */
@@ -172,7 +172,8 @@ class BatchGenDataSourceTest {
     // A spec no other test uses (threads=1), so the runtime is started by this write.
     EngineSpec spec = new EngineSpec(model.toString(), "cpu", 1,
         io.batchgen.core.runtime.SchedulingMode.COROUTINE, 0, 256);
-    long startedBefore = ExecutorRuntimes.started();
+    ExecutorRuntime executor = ExecutorRuntimeHost.get().runtime();
+    long startedBefore = executor.started();
     TestData.prompts(spark, 16).write().format("batchgen").option("model", model.toString())
         .option("backend", "cpu").option("threads", "1")
         .option("maxNewTokens", Integer.toString(MAX_NEW)).option("numPartitions", "2")
@@ -181,13 +182,13 @@ class BatchGenDataSourceTest {
     assertThat(spark.read().parquet(out).count()).isEqualTo(16);
     // Two write tasks ran concurrently (local[2]) and both used one new runtime: exactly one
     // was started, and it finished the sequences of both.
-    assertThat(ExecutorRuntimes.started()).isEqualTo(startedBefore + 1);
-    ModelRuntime shared = ExecutorRuntimes.acquire(spec);
+    assertThat(executor.started()).isEqualTo(startedBefore + 1);
+    ModelRuntime shared = executor.acquire(spec);
     try {
-      assertThat(ExecutorRuntimes.started()).isEqualTo(startedBefore + 1);
+      assertThat(executor.started()).isEqualTo(startedBefore + 1);
       assertThat(shared.runtime().metrics().finishedSequences()).isEqualTo(16);
     } finally {
-      ExecutorRuntimes.release(shared);
+      executor.release(shared);
     }
   }
 

@@ -3,7 +3,6 @@ package io.batchgen.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.batchgen.engine.tools.CommandArgs;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
 import java.nio.file.Path;
 import java.util.Set;
 import org.apache.spark.sql.SparkSession;
@@ -28,7 +27,6 @@ class BatchGenJobTest {
   @AfterAll
   static void tearDown() {
     spark.stop();
-    ExecutorRuntimes.closeAll();
   }
 
   private static BatchGenJob.Summary run(String input, String output, String mode) {

@@ -6,7 +6,6 @@ import io.batchgen.engine.model.LoadedTokenizer;
 import io.batchgen.engine.model.ModelLoader;
 import io.batchgen.engine.tools.MakeModelCommand;
 import io.batchgen.io.ChatMessage;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.runtime.PromptEncoder;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -60,7 +59,6 @@ class ChatFamiliesJobTest {
     if (spark != null) {
       spark.stop();
     }
-    ExecutorRuntimes.closeAll();
   }
 
   static StructType chatSchema() {

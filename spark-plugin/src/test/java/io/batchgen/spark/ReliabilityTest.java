@@ -3,7 +3,6 @@ package io.batchgen.spark;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.batchgen.spark.runtime.ExecutorRuntimes;
 import io.batchgen.spark.testing.FaultyLocalFileSystem;
 import io.batchgen.spark.testing.FlakyBackend;
 import java.io.IOException;
@@ -46,7 +45,6 @@ class ReliabilityTest {
     }
     FlakyBackend.reset();
     FaultyLocalFileSystem.reset();
-    ExecutorRuntimes.closeAll();
   }
 
   private SparkSession session(String master, String... conf) {

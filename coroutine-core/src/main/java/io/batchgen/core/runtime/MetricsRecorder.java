@@ -18,7 +18,11 @@ final class MetricsRecorder {
   private static final int QUEUED = 9;
   private static final int RUNNING = 10;
   private static final int PARKED = 11;
-  private static final int BATCHES = 12;
+  private static final int POSITIONS_LEFT = 12;
+  private static final int NEW_TOKENS_BOUND = 13;
+  private static final int CACHED_POSITIONS = 14;
+  private static final int LIVE_GENERATED = 15;
+  private static final int BATCHES = 16;
   private static final int ROWS = BATCHES + KINDS;
   private static final int WAIT = ROWS + KINDS;
   private static final int NANOS = WAIT + KINDS;
@@ -71,6 +75,14 @@ final class MetricsRecorder {
     v.set(PARKED, parked);
   }
 
+  /** The live sequences' remaining work (see {@link RuntimeMetrics}). */
+  void work(long positionsLeft, long newTokensBound, long cachedPositions, long liveGenerated) {
+    v.set(POSITIONS_LEFT, positionsLeft);
+    v.set(NEW_TOKENS_BOUND, newTokensBound);
+    v.set(CACHED_POSITIONS, cachedPositions);
+    v.set(LIVE_GENERATED, liveGenerated);
+  }
+
   RuntimeMetrics snapshot() {
     long[] b = new long[KINDS];
     long[] r = new long[KINDS];
@@ -86,6 +98,7 @@ final class MetricsRecorder {
         RuntimeMetrics.perKind(b), RuntimeMetrics.perKind(r), RuntimeMetrics.perKind(w),
         RuntimeMetrics.perKind(n), (int) v.get(KV_USED), (int) v.get(KV_TOTAL),
         (int) v.get(KV_PEAK), v.get(PARKS), v.get(RECOMPUTES), v.get(HOST_BYTES),
-        (int) v.get(QUEUED), (int) v.get(RUNNING), (int) v.get(PARKED));
+        (int) v.get(QUEUED), (int) v.get(RUNNING), (int) v.get(PARKED), v.get(POSITIONS_LEFT),
+        v.get(NEW_TOKENS_BOUND), v.get(CACHED_POSITIONS), v.get(LIVE_GENERATED));
   }
 }

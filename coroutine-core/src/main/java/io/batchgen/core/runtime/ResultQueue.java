@@ -114,6 +114,15 @@ public final class ResultQueue {
   }
 
   /**
+   * Where results of this queue's sequences go. A sequence that was detached for migration and
+   * finished in another runtime delivers its result here (the slot it took at submit is still
+   * held, and is freed when the result is taken).
+   */
+  public ResultListener listener() {
+    return listener;
+  }
+
+  /**
    * Tells the queue that a sequence submitted through it was detached by a migration snapshot
    * and will not deliver here, freeing its slot.
    */

@@ -23,6 +23,14 @@ import java.util.Map;
  * @param queued              sequences waiting for admission (includes recompute)
  * @param running             sequences holding KV
  * @param parked              sequences parked
+ * @param positionsLeft       token positions the live sequences still have to process before
+ *                            their next token can be sampled (prompts not yet prefilled, and
+ *                            whatever preemption sent back for recompute)
+ * @param newTokensBound      tokens the live sequences may still generate at most (each one's
+ *                            max new tokens, within the model's context, less what it generated)
+ * @param cachedPositions     positions the live sequences have in the KV cache (what migrating
+ *                            them with their KV ships)
+ * @param liveGenerated       tokens the live sequences have generated so far
  */
 public record RuntimeMetrics(
     long generatedTokens,
@@ -40,7 +48,11 @@ public record RuntimeMetrics(
     long hostKvBytesUsed,
     int queued,
     int running,
-    int parked) {
+    int parked,
+    long positionsLeft,
+    long newTokensBound,
+    long cachedPositions,
+    long liveGenerated) {
 
   public RuntimeMetrics {
     batches = Map.copyOf(batches);

@@ -104,7 +104,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     this.dispatcher = new Dispatcher(executor, keys, pool, admission, metrics, detokenizer,
         offload);
     this.hostTier = host;
-    admission.publishGauges();
+    publishGauges();
   }
 
   void setObserver(ModuleBatchObserver observer) {
@@ -137,12 +137,12 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
    */
   boolean runOnce() {
     if (!planNext()) {
-      admission.publishGauges();
+      publishGauges();
       return false;
     }
     dispatcher.run(plan, outcomes);
     planner.advance();
-    admission.publishGauges();
+    publishGauges();
     return true;
   }
 
@@ -164,7 +164,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   void runPlanned() {
     dispatcher.run(plan, outcomes);
     planner.advance();
-    admission.publishGauges();
+    publishGauges();
   }
 
   @Override
@@ -201,7 +201,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     }
     live.put(s.id(), s);
     admission.enqueue(s);
-    admission.publishGauges();
+    publishGauges();
   }
 
   private SequenceSlot newSlot(SequenceCoroutine seq, ResultListener listener, long nowNanos) {
@@ -287,7 +287,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     if (detach) {
       remove(s);
     }
-    admission.publishGauges();
+    publishGauges();
     return snap;
   }
 
@@ -296,21 +296,44 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
    * (youngest first), then parked, then running (youngest first).
    */
   List<SequenceSnapshot> detachForMigration(int max, boolean includeKv) {
+    return detachForMigration(max, true, includeKv);
+  }
+
+  /**
+   * As {@link #detachForMigration(int, boolean)}; with {@code startedToo} false only sequences
+   * that have not started (no KV cached) are taken.
+   */
+  List<SequenceSnapshot> detachForMigration(int max, boolean startedToo, boolean includeKv) {
+    return detachForMigration(max, startedToo, includeKv, id -> true);
+  }
+
+  /** As above, taking only sequences whose id {@code movable} accepts. */
+  List<SequenceSnapshot> detachForMigration(int max, boolean startedToo, boolean includeKv,
+      java.util.function.Predicate<String> movable) {
     List<SequenceSlot> picked = new ArrayList<>();
     for (SequenceSlot s : admission.waiting.descendingSet()) {
-      if (picked.size() < max) {
+      if (picked.size() < max && (startedToo || s.seq.position() == 0)
+          && movable.test(s.id())) {
         picked.add(s);
       }
     }
+    if (!startedToo) {
+      List<SequenceSnapshot> out = new ArrayList<>(picked.size());
+      for (SequenceSlot s : picked) {
+        out.add(snapshot(s.id(), true, false));
+      }
+      return out;
+    }
     for (SequenceSlot s : admission.parked.descendingSet()) {
-      if (picked.size() < max) {
+      if (picked.size() < max && movable.test(s.id())) {
         picked.add(s);
       }
     }
     if (picked.size() < max) {
       List<SequenceSlot> running = new ArrayList<>();
       for (SequenceSlot s : live.values()) {
-        if (s.place == SequenceSlot.Place.READY || s.place == SequenceSlot.Place.IN_STEP) {
+        if ((s.place == SequenceSlot.Place.READY || s.place == SequenceSlot.Place.IN_STEP)
+            && movable.test(s.id())) {
           running.add(s);
         }
       }
@@ -345,7 +368,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     s.preemptions = snap.preemptions();
     live.put(s.id(), s);
     admission.enqueueRestored(s, snap.hasKv() ? snap.kv() : null, snap.position());
-    admission.publishGauges();
+    publishGauges();
   }
 
   // ---------------------------------------------------------------- leaving
@@ -370,6 +393,23 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     } catch (RuntimeException e) {
       LOG.warn("Result listener for sequence [{}] threw; result dropped", s.id(), e);
     }
+  }
+
+  private void publishGauges() {
+    admission.publishGauges();
+    long positions = 0;
+    long bound = 0;
+    long cached = 0;
+    long generated = 0;
+    for (SequenceSlot slot : live.values()) {
+      SequenceCoroutine s = slot.seq;
+      positions += s.numTokens() - s.position();
+      bound += Math.max(0, Math.min(s.params.maxNewTokens(),
+          shape.maxPositions() - s.promptLength) - s.generatedCount());
+      cached += s.position();
+      generated += s.generatedCount();
+    }
+    metrics.work(positions, bound, cached, generated);
   }
 
   @Override

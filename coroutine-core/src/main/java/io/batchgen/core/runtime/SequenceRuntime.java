@@ -161,10 +161,28 @@ public final class SequenceRuntime implements AutoCloseable {
    */
   public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
       boolean includeKv) {
+    return detachForMigration(max, true, includeKv);
+  }
+
+  /**
+   * As {@link #detachForMigration(int, boolean)}; with {@code startedToo} false only sequences
+   * that have not started yet (no KV to move or recompute) are taken.
+   */
+  public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
+      boolean startedToo, boolean includeKv) {
+    return detachForMigration(max, startedToo, includeKv, id -> true);
+  }
+
+  /**
+   * As {@link #detachForMigration(int, boolean, boolean)}, taking only sequences whose id
+   * {@code movable} accepts (called on the scheduler thread; it must be quick and thread-safe).
+   */
+  public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
+      boolean startedToo, boolean includeKv, java.util.function.Predicate<String> movable) {
     CompletableFuture<List<SequenceSnapshot>> f = new CompletableFuture<>();
     send(s -> {
       try {
-        f.complete(s.detachForMigration(max, includeKv));
+        f.complete(s.detachForMigration(max, startedToo, includeKv, movable));
       } catch (RuntimeException e) {
         f.completeExceptionally(e);
       }

@@ -36,10 +36,13 @@ public final class Engine implements AutoCloseable {
   private final LoadedModel model;
   private final ModuleExecutor executor;
   private final SequenceRuntime runtime;
+  private final boolean ownsModel;
 
-  private Engine(LoadedModel model, ModuleExecutor executor, RuntimeConfig config) {
+  private Engine(LoadedModel model, ModuleExecutor executor, RuntimeConfig config,
+      boolean ownsModel) {
     this.model = model;
     this.executor = executor;
+    this.ownsModel = ownsModel;
     this.runtime = new SequenceRuntime(executor, config, detokenizer(model));
   }
 
@@ -51,15 +54,34 @@ public final class Engine implements AutoCloseable {
    */
   public static Engine open(Path modelPath, String backend, int threads, RuntimeConfig config) {
     LoadedModel model = ModelLoader.load(modelPath);
+    try {
+      return start(model, backend, threads, config, true);
+    } catch (RuntimeException e) {
+      model.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a runtime on a model its caller loaded and keeps: {@link #close()} leaves the model
+   * open, so several engines (e.g. different backends or runtime settings) can share one copy
+   * of the weights and tokenizer.
+   */
+  public static Engine start(LoadedModel model, String backend, int threads,
+      RuntimeConfig config) {
+    return start(model, backend, threads, config, false);
+  }
+
+  private static Engine start(LoadedModel model, String backend, int threads,
+      RuntimeConfig config, boolean ownsModel) {
     ModuleExecutor executor = null;
     try {
       executor = Backends.create(backend, model, threads);
-      return new Engine(model, executor, config);
+      return new Engine(model, executor, config, ownsModel);
     } catch (RuntimeException e) {
       if (executor != null) {
         executor.close();
       }
-      model.close();
       throw e;
     }
   }
@@ -171,7 +193,9 @@ public final class Engine implements AutoCloseable {
       try {
         executor.close();
       } finally {
-        model.close();
+        if (ownsModel) {
+          model.close();
+        }
       }
     }
   }

@@ -133,6 +133,59 @@ public final class BatchGenConfig {
           + "failures are nearly always configuration, the same on every executor; 0 never fails "
           + "the jobs.", Parsers.intAtLeast(0));
 
+  // ---- rebalancer (session conf only, read at startup) ----
+  public static final ConfigEntry<Boolean> REBALANCE_ENABLED = entry(
+      "spark.batchgen.rebalance.enabled", null, "boolean", "true",
+      "Move sequences (queued or in flight) between executors while a job runs, so that no "
+          + "executor finishes long before the others (docs/rebalancing.md).", Parsers.bool());
+
+  public static final ConfigEntry<Long> REBALANCE_INTERVAL_MS = entry(
+      "spark.batchgen.rebalance.interval", null, "duration", "2s",
+      "How often the driver's rebalancer looks at the executors' latest loads.",
+      Parsers.durationMs());
+
+  public static final ConfigEntry<String> REBALANCE_POLICY = entry(
+      "spark.batchgen.rebalance.policy", null, "class", "io.batchgen.core.rebalance.BalancingPolicy",
+      "The rebalancing policy: a class implementing io.batchgen.core.rebalance.RebalancePolicy, "
+          + "with a public no-argument constructor or one taking BalancingPolicy.Settings.",
+      Parsers.nonEmpty());
+
+  public static final ConfigEntry<Long> REBALANCE_MIN_IMBALANCE_MS = entry(
+      "spark.batchgen.rebalance.minImbalance", null, "duration", "2s",
+      "BalancingPolicy: expected time-to-finish difference between two executors below which "
+          + "nothing moves.", Parsers.durationMs());
+
+  public static final ConfigEntry<Double> REBALANCE_IMBALANCE_RATIO = entry(
+      "spark.batchgen.rebalance.imbalanceRatio", null, "double", "1.3",
+      "BalancingPolicy: the slower executor must expect this many times the faster one's time "
+          + "before work moves.", Parsers.doubleIn(1, 1000, true));
+
+  public static final ConfigEntry<Long> REBALANCE_COOLDOWN_MS = entry(
+      "spark.batchgen.rebalance.cooldown", null, "duration", "3s",
+      "BalancingPolicy: how long an executor sits out after it gave or took work.",
+      Parsers.durationMs());
+
+  public static final ConfigEntry<Integer> REBALANCE_TAIL_SEQUENCES = entry(
+      "spark.batchgen.rebalance.tailSequences", null, "int", "16",
+      "BalancingPolicy: when at most this many sequences of a model are left across executors, "
+          + "they are gathered on the executor holding most (0 never).", Parsers.intAtLeast(0));
+
+  public static final ConfigEntry<Long> REBALANCE_BUFFER_BYTES = entry(
+      "spark.batchgen.rebalance.bufferSize", null, "size", "256m",
+      "Sequence state the driver holds at once while moving it between executors; uploads "
+          + "beyond it wait.", Parsers.bytes());
+
+  public static final ConfigEntry<Long> REBALANCE_LEASE_MS = entry(
+      "spark.batchgen.rebalance.leaseTimeout", null, "duration", "10m",
+      "How long a task waits for a sequence it lent to another executor before it runs the "
+          + "sequence again itself (it does at once when the driver reports that executor lost).",
+      Parsers.durationMs());
+
+  public static final ConfigEntry<Long> EXECUTOR_TIMEOUT_MS = entry(
+      "spark.batchgen.rebalance.executorTimeout", null, "duration", "30s",
+      "An executor that has not reported its load for this long is treated as lost: nothing is "
+          + "moved to it and sequences it hosts are taken back.", Parsers.durationMs());
+
   private BatchGenConfig() {
   }
 

@@ -1,11 +1,15 @@
 package io.batchgen.spark.plugin;
 
+import io.batchgen.spark.plugin.PluginMessages.FetchChunk;
 import io.batchgen.spark.plugin.PluginMessages.LoadReport;
 import io.batchgen.spark.plugin.PluginMessages.Message;
+import io.batchgen.spark.plugin.PluginMessages.MoveDone;
+import io.batchgen.spark.plugin.PluginMessages.Orders;
 import io.batchgen.spark.plugin.PluginMessages.Ping;
 import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
 import io.batchgen.spark.plugin.PluginMessages.StartFailed;
+import io.batchgen.spark.plugin.PluginMessages.StateChunk;
 import io.batchgen.spark.plugin.PluginMessages.Welcome;
 import java.util.Map;
 import java.util.Optional;
@@ -18,10 +22,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Driver side of the BatchGen plugin: keeps the registry of executors and their load reports
- * (the rebalancer's input), resolves startup-only configuration once and ships it to every
- * executor through the plugin init map, and fails the application's jobs when executors cannot
- * start the plugin ({@link PluginStartGuard}).
+ * Driver side of the BatchGen plugin: keeps the registry of executors and their load reports,
+ * runs the {@link Rebalancer} and the {@link MigrationCoordinator} that moves sequences between
+ * executors (orders go out in the answers to load reports), drops executors Spark removed or that
+ * stopped reporting, resolves startup-only configuration once and ships it to every executor
+ * through the plugin init map, and fails the application's jobs when executors cannot start the
+ * plugin ({@link PluginStartGuard}).
  *
  * <p>Everything it receives and answers is {@link PluginWire} bytes, exceptions included: a
  * failure in {@link #receive} reaches the executor as a plain {@link IllegalArgumentException}
@@ -39,6 +45,8 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
   private final long pid = ProcessHandle.current().pid();
   private ProgressReporter progress;
   private PluginStartGuard startGuard;
+  private MigrationCoordinator migrations;
+  private Rebalancer rebalancer;
 
   /** The driver plugin of the running SparkContext in this JVM, if any. */
   public static Optional<BatchGenDriverPlugin> active() {
@@ -51,6 +59,17 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
     progress = new ProgressReporter(executors::values, settings.progressInterval().toMillis());
     startGuard = new PluginStartGuard(sc, settings);
     sc.addSparkListener(startGuard);
+    Rebalancer.Settings rebalance = Rebalancer.Settings.fromSparkConf(sc.getConf());
+    migrations = new MigrationCoordinator(rebalance.policy(), rebalance.bufferBytes());
+    rebalancer = new Rebalancer(rebalance, migrations, executors::remove);
+    sc.addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onExecutorRemoved(
+          org.apache.spark.scheduler.SparkListenerExecutorRemoved removed) {
+        executors.remove(removed.executorId());
+        migrations.executorLost(removed.executorId());
+      }
+    });
     ACTIVE.set(this);
     LOG.info("BatchGen driver plugin started (pid {}), executor settings {}", pid, settings);
     return settings.toInitMap();
@@ -77,7 +96,20 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
       return new Welcome(pid, executors.size());
     }
     if (message instanceof LoadReport report) {
-      executors.computeIfPresent(report.executorId(), (id, info) -> info.withReport(report));
+      if (executors.computeIfPresent(report.executorId(),
+          (id, info) -> info.withReport(report)) == null) {
+        return Orders.NONE; // lost (or never registered): nothing is routed to it
+      }
+      return migrations.onReport(report);
+    }
+    if (message instanceof StateChunk chunk) {
+      return migrations.onUpload(chunk);
+    }
+    if (message instanceof FetchChunk fetch) {
+      return migrations.onFetch(fetch);
+    }
+    if (message instanceof MoveDone done) {
+      migrations.onMoveDone(done);
       return null;
     }
     if (message instanceof Ping) {
@@ -107,8 +139,21 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
     return Optional.ofNullable(startGuard == null ? null : startGuard.abortReason());
   }
 
+  /** Sequences that moved to another executor and started there so far. */
+  public long migratedSequences() {
+    return migrations == null ? 0 : migrations.movedSequences();
+  }
+
+  /** Every move so far and where it stands (diagnostics, tests, benchmarks). */
+  public java.util.List<MoveStatus> moves() {
+    return migrations == null ? java.util.List.of() : migrations.status();
+  }
+
   @Override
   public void shutdown() {
+    if (rebalancer != null) {
+      rebalancer.close();
+    }
     if (progress != null) {
       progress.close();
     }

@@ -1,7 +1,6 @@
 package io.batchgen.spark.plugin;
 
 import io.batchgen.spark.plugin.PluginMessages.StartFailed;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
 import java.util.Map;
 import org.apache.spark.api.plugin.ExecutorPlugin;
 import org.apache.spark.api.plugin.PluginContext;
@@ -39,27 +38,6 @@ public final class BatchGenExecutorPlugin implements ExecutorPlugin {
       driver.close();
       throw e;
     }
-    host.setLoadSource(new ExecutorRuntimeHost.LoadSource() {
-      @Override
-      public int queuedSequences() {
-        return ExecutorRuntimes.queuedSequences();
-      }
-
-      @Override
-      public int activeSequences() {
-        return ExecutorRuntimes.activeSequences();
-      }
-
-      @Override
-      public long tokensGenerated() {
-        return ExecutorRuntimes.tokensGenerated();
-      }
-
-      @Override
-      public long tokensRemaining() {
-        return ExecutorRuntimes.tokensRemaining();
-      }
-    });
   }
 
   /**
@@ -97,6 +75,5 @@ public final class BatchGenExecutorPlugin implements ExecutorPlugin {
     if (host != null) {
       host.close();
     }
-    ExecutorRuntimes.closeAll();
   }
 }

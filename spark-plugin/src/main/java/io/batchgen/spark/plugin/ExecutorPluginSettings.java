@@ -20,12 +20,16 @@ import scala.Tuple2;
  *                            never
  * @param vectorApiRequired   whether executors must have the Vector API module (every backend
  *                            but {@code reference} computes with it)
+ * @param leaseTimeout        how long an executor waits for sequences it moved elsewhere before
+ *                            it runs them again itself
  */
 public record ExecutorPluginSettings(Duration loadReportInterval, Duration progressInterval,
-    Duration registrationTimeout, int maxStartFailures, boolean vectorApiRequired) {
+    Duration registrationTimeout, int maxStartFailures, boolean vectorApiRequired,
+    Duration leaseTimeout) {
   private static final String LOAD_REPORT_INTERVAL = BatchGenConfig.LOAD_REPORT_INTERVAL_MS.key();
   private static final String REGISTRATION_TIMEOUT = BatchGenConfig.REGISTRATION_TIMEOUT_MS.key();
   private static final String VECTOR_API_REQUIRED = "vectorApiRequired";
+  private static final String LEASE_TIMEOUT = BatchGenConfig.REBALANCE_LEASE_MS.key();
 
   public ExecutorPluginSettings {
     requirePositive(loadReportInterval, LOAD_REPORT_INTERVAL);
@@ -50,14 +54,16 @@ public record ExecutorPluginSettings(Duration loadReportInterval, Duration progr
         Duration.ofMillis(resolved.get(BatchGenConfig.PROGRESS_INTERVAL_MS)),
         Duration.ofMillis(resolved.get(BatchGenConfig.REGISTRATION_TIMEOUT_MS)),
         resolved.get(BatchGenConfig.MAX_START_FAILURES),
-        !"reference".equals(resolved.get(BatchGenConfig.BACKEND)));
+        !"reference".equals(resolved.get(BatchGenConfig.BACKEND)),
+        Duration.ofMillis(resolved.get(BatchGenConfig.REBALANCE_LEASE_MS)));
   }
 
   /** What executors need, as the plugin init map (strings only: it crosses to executors). */
   Map<String, String> toInitMap() {
     return Map.of(LOAD_REPORT_INTERVAL, Long.toString(loadReportInterval.toMillis()),
         REGISTRATION_TIMEOUT, Long.toString(registrationTimeout.toMillis()),
-        VECTOR_API_REQUIRED, Boolean.toString(vectorApiRequired));
+        VECTOR_API_REQUIRED, Boolean.toString(vectorApiRequired),
+        LEASE_TIMEOUT, Long.toString(leaseTimeout.toMillis()));
   }
 
   static ExecutorPluginSettings fromInitMap(Map<String, String> map) {
@@ -66,6 +72,7 @@ public record ExecutorPluginSettings(Duration loadReportInterval, Duration progr
         Duration.ofSeconds(10),
         Duration.ofMillis(Long.parseLong(map.getOrDefault(REGISTRATION_TIMEOUT, "30000"))),
         0,
-        Boolean.parseBoolean(map.getOrDefault(VECTOR_API_REQUIRED, "true")));
+        Boolean.parseBoolean(map.getOrDefault(VECTOR_API_REQUIRED, "true")),
+        Duration.ofMillis(Long.parseLong(map.getOrDefault(LEASE_TIMEOUT, "600000"))));
   }
 }

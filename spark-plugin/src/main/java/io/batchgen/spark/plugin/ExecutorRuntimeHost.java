@@ -1,6 +1,7 @@
 package io.batchgen.spark.plugin;
 
 import io.batchgen.spark.plugin.PluginMessages.LoadReport;
+import io.batchgen.spark.plugin.PluginMessages.Orders;
 import io.batchgen.spark.plugin.PluginMessages.Ping;
 import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
@@ -10,6 +11,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import io.batchgen.spark.runtime.ExecutorRuntime;
 import org.apache.spark.api.plugin.PluginContext;
 import org.apache.spark.resource.ResourceInformation;
 import org.slf4j.Logger;
@@ -17,48 +19,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The per-executor-JVM service that BatchGen tasks share: it knows its executor's identity and
- * device, talks to the driver plugin, and (as later layers add them) hosts the one runtime of the
- * executor.
+ * device, talks to the driver plugin (registration, load reports), and owns the executor's one
+ * {@link ExecutorRuntime} (models and coroutine runtimes), whose load it reports.
  *
- * <p>Started by {@link BatchGenExecutorPlugin#init} before any task runs; tasks reach it with
- * {@link #get()} from any thread; closed by the plugin's shutdown.
+ * <p>Started by {@link BatchGenExecutorPlugin#init} before any task runs and closed by the
+ * plugin's shutdown (which closes the runtime). Tasks reach it with {@link #get()} from any
+ * thread: the one reference from the executor plugin to its tasks, set by init and cleared by
+ * shutdown, since Spark gives tasks no handle on the plugin that runs beside them.
  */
 public final class ExecutorRuntimeHost implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExecutorRuntimeHost.class);
   private static final AtomicReference<ExecutorRuntimeHost> CURRENT = new AtomicReference<>();
-
-  /** What an executor reports as its load; supplied by the runtime once one is running. */
-  public interface LoadSource {
-    int queuedSequences();
-
-    int activeSequences();
-
-    long tokensGenerated();
-
-    long tokensRemaining();
-  }
-
-  private static final LoadSource IDLE = new LoadSource() {
-    @Override
-    public int queuedSequences() {
-      return 0;
-    }
-
-    @Override
-    public int activeSequences() {
-      return 0;
-    }
-
-    @Override
-    public long tokensGenerated() {
-      return 0;
-    }
-
-    @Override
-    public long tokensRemaining() {
-      return 0;
-    }
-  };
 
   private final DriverChannel driver;
   private final String executorId;
@@ -67,7 +38,8 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   private final Welcome welcome;
   private final ScheduledExecutorService reporter;
   private final AtomicLong reportSequence = new AtomicLong();
-  private volatile LoadSource loadSource = IDLE;
+  private final ExecutorRuntime runtime;
+  private final MigrationAgent migrations;
 
   private ExecutorRuntimeHost(PluginContext ctx, DriverChannel driver,
       ExecutorPluginSettings settings) {
@@ -76,6 +48,8 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     this.gpuAddress = firstGpuAddress(ctx);
     this.welcome = driver.ask(new Register(executorId, localHostName(), pid,
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
+    this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory());
+    this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");
       t.setDaemon(true);
@@ -152,19 +126,26 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     }
   }
 
-  /** Installs what this executor reports as its load (the runtime, once one runs here). */
-  public void setLoadSource(LoadSource source) {
-    this.loadSource = source == null ? IDLE : source;
+  /** The executor's runtime: models and the coroutine runtimes that run them. */
+  public ExecutorRuntime runtime() {
+    return runtime;
   }
 
+  /**
+   * Reports this executor's load and takes the driver's orders in the answer (the plugin RPC only
+   * goes executor to driver, so the driver's orders are pulled this way).
+   */
   private void sendLoadReport() {
+    LoadReport report = null;
     try {
-      LoadSource s = loadSource;
-      driver.send(new LoadReport(executorId, reportSequence.incrementAndGet(), s.queuedSequences(),
-          s.activeSequences(), s.tokensGenerated(), s.tokensRemaining()));
-    } catch (java.io.IOException | RuntimeException e) {
-      // The driver may be going away; a missed report is harmless, the next one supersedes it.
-      LOG.debug("Load report from executor {} not sent: {}", executorId, e.toString());
+      report = migrations.report(reportSequence.incrementAndGet());
+      migrations.onOrders(driver.ask(report, Orders.class));
+    } catch (RuntimeException e) {
+      // The driver may be busy or going away; the next report supersedes this one.
+      if (report != null) {
+        migrations.reportFailed(report);
+      }
+      LOG.debug("Load report from executor {} not answered: {}", executorId, e.toString());
     }
   }
 
@@ -186,9 +167,23 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     return gpu.addresses()[0];
   }
 
+  /**
+   * The compute threads of this executor: spark.executor.cores when set on a cluster executor,
+   * else the machine's cores (local mode, where the executor is the driver JVM).
+   */
+  private static int cores(PluginContext ctx) {
+    int machine = Runtime.getRuntime().availableProcessors();
+    if (!"driver".equals(ctx.executorID()) && ctx.conf().contains("spark.executor.cores")) {
+      return Math.max(1, Math.min(machine, ctx.conf().getInt("spark.executor.cores", machine)));
+    }
+    return machine;
+  }
+
   @Override
   public void close() {
     reporter.shutdownNow();
+    migrations.close();
+    runtime.close();
     driver.close();
     CURRENT.compareAndSet(this, null);
   }

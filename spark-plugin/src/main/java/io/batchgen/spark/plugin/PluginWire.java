@@ -36,7 +36,7 @@ import java.util.function.Function;
  */
 public final class PluginWire {
   /** The protocol version this build speaks; a message of any other version is refused. */
-  public static final int VERSION = 1;
+  public static final int VERSION = 2;
 
   private static final byte MAGIC_0 = 'B';
   private static final byte MAGIC_1 = 'G';
@@ -55,7 +55,12 @@ public final class PluginWire {
       new Kind(4, "Ping", PluginMessages.Ping.class, PluginMessages.Ping::read),
       new Kind(5, "Pong", PluginMessages.Pong.class, PluginMessages.Pong::read),
       new Kind(6, "StartFailed", PluginMessages.StartFailed.class,
-          PluginMessages.StartFailed::read));
+          PluginMessages.StartFailed::read),
+      new Kind(7, "Orders", PluginMessages.Orders.class, PluginMessages.Orders::read),
+      new Kind(8, "StateChunk", PluginMessages.StateChunk.class, PluginMessages.StateChunk::read),
+      new Kind(9, "FetchChunk", PluginMessages.FetchChunk.class, PluginMessages.FetchChunk::read),
+      new Kind(10, "Ack", PluginMessages.Ack.class, PluginMessages.Ack::read),
+      new Kind(11, "MoveDone", PluginMessages.MoveDone.class, PluginMessages.MoveDone::read));
 
   private static Map<Integer, Kind> kinds(Kind... kinds) {
     Map<Integer, Kind> m = new LinkedHashMap<>();
@@ -170,6 +175,28 @@ public final class PluginWire {
       return u8(v ? 1 : 0);
     }
 
+    public Out f64(double v) {
+      return run(() -> data.writeDouble(v));
+    }
+
+    /** An int array (not null): length, then the values. */
+    public Out ints(int[] v) {
+      i32(v.length);
+      for (int x : v) {
+        i32(x);
+      }
+      return this;
+    }
+
+    /** A list: its size, then each element as {@code element} writes it. */
+    public <T> Out list(java.util.List<T> items, java.util.function.BiConsumer<Out, T> element) {
+      i32(items.size());
+      for (T t : items) {
+        element.accept(this, t);
+      }
+      return this;
+    }
+
     /** A string, null allowed. */
     public Out string(String s) {
       if (s == null) {
@@ -229,6 +256,44 @@ public final class PluginWire {
         throw bad(field, "boolean byte " + v + " is neither 0 nor 1");
       }
       return v == 1;
+    }
+
+    public double f64(String field) {
+      need(field, Double.BYTES);
+      return buf.getDouble();
+    }
+
+    public int[] ints(String field) {
+      int n = count(field);
+      need(field, (int) Math.min(Integer.MAX_VALUE, 4L * n));
+      int[] v = new int[n];
+      for (int i = 0; i < n; i++) {
+        v[i] = buf.getInt();
+      }
+      return v;
+    }
+
+    /** A list written by {@link Out#list}. */
+    public <T> java.util.List<T> list(String field, java.util.function.Function<In, T> element) {
+      int n = count(field);
+      if (n > buf.remaining()) {
+        throw bad(field, "declares " + n + " elements in " + buf.remaining() + " bytes"
+            + " (truncated message)");
+      }
+      java.util.List<T> out = new java.util.ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        out.add(element.apply(this));
+      }
+      return out;
+    }
+
+    /** One of {@code values} by its ordinal. */
+    public <E extends Enum<E>> E enumValue(String field, E[] values) {
+      int v = i32(field);
+      if (v < 0 || v >= values.length) {
+        throw bad(field, "value " + v + " is not one of 0.." + (values.length - 1));
+      }
+      return values[v];
     }
 
     /** A non-negative int, e.g. a count. */

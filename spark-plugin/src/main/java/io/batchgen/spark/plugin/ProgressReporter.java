@@ -36,6 +36,11 @@ final class ProgressReporter implements AutoCloseable {
     long remaining = 0;
     int active = 0;
     int queued = 0;
+    long moved = 0;
+    long withKv = 0;
+    long bytes = 0;
+    long reclaimed = 0;
+    StringBuilder perExecutor = new StringBuilder();
     for (ExecutorInfo e : executors.get()) {
       PluginMessages.LoadReport r = e.lastReport();
       if (r != null) {
@@ -43,6 +48,16 @@ final class ProgressReporter implements AutoCloseable {
         remaining += r.tokensRemaining();
         active += r.activeSequences();
         queued += r.queuedSequences();
+        PluginMessages.MigrationCounts m = r.migration();
+        moved += m.movedOut();
+        withKv += m.withKv();
+        bytes += m.bytesOut();
+        reclaimed += m.reclaimed();
+        if (m.movedOut() + m.movedIn() > 0) {
+          perExecutor.append(perExecutor.length() == 0 ? "" : ", ").append(r.executorId())
+              .append(": ").append(m.movedOut()).append(" out/").append(m.movedIn())
+              .append(" in");
+        }
       }
     }
     long now = System.nanoTime();
@@ -53,7 +68,13 @@ final class ProgressReporter implements AutoCloseable {
     if (active + queued == 0) {
       return;
     }
-    LOG.info(line(tokens, rate, active, queued, remaining));
+    String line = line(tokens, rate, active, queued, remaining);
+    if (moved > 0) {
+      line += String.format("; %,d sequences moved (%,d with KV, %,d by recompute, %,d KiB;"
+          + " %,d taken back) [%s]", moved, withKv, moved - withKv, bytes / 1024, reclaimed,
+          perExecutor);
+    }
+    LOG.info(line);
   }
 
   /** The progress line; {@code rate} in tokens/s, 0 when not yet known. */

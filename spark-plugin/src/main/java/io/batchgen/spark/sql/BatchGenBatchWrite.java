@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.batchgen.spark.runtime.EngineVersion;
-import io.batchgen.spark.runtime.ModelFingerprint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Instant;
@@ -36,14 +35,17 @@ final class BatchGenBatchWrite implements BatchWrite {
   private final String queryId;
   private final SerializableConfiguration hadoopConf;
   private final List<ResultTable.Adopted> adopted;
+  private final String modelFingerprint;
 
   BatchGenBatchWrite(WriteJob job, boolean overwrite, String queryId,
-      SerializableConfiguration hadoopConf, List<ResultTable.Adopted> adopted) {
+      SerializableConfiguration hadoopConf, List<ResultTable.Adopted> adopted,
+      String modelFingerprint) {
     this.job = job;
     this.overwrite = overwrite;
     this.queryId = queryId;
     this.hadoopConf = hadoopConf;
     this.adopted = List.copyOf(adopted);
+    this.modelFingerprint = modelFingerprint;
   }
 
   @Override
@@ -85,8 +87,7 @@ final class BatchGenBatchWrite implements BatchWrite {
       entry.put("committedAt", Instant.now().toString());
       entry.put("engineVersion", EngineVersion.get());
       entry.put("model", options.engine().modelPath());
-      entry.put("modelHash", ModelFingerprint.of(java.nio.file.Path.of(
-          options.engine().modelPath())));
+      entry.put("modelHash", modelFingerprint);
       entry.set("options", json.valueToTree(options));
       entry.put("rows", rows);
       entry.put("failedRows", failed);

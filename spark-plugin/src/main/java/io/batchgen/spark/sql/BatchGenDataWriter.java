@@ -7,8 +7,7 @@ import io.batchgen.io.PromptBatch;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.ResultSchema;
 import io.batchgen.io.RowError;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
-import io.batchgen.spark.runtime.ModelRuntime;
+import io.batchgen.spark.plugin.ExecutorRuntimeHost;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.Consumer;
@@ -58,7 +57,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     String source = "the DataFrame being written (partition " + partitionId + ")";
     JobOptions options = job.options();
     this.allocator = new RootAllocator();
-    ModelRuntime runtime = null;
+    PartitionGenerator gen = null;
     ParquetResultWriter opened = null;
     SparkPromptRows.Reader rowReader = null;
     try {
@@ -66,20 +65,21 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
       // constant memory, and the reader's per-task hash set is not needed. Bad rows come back
       // as errors whatever onError says: the generator applies it, with the Spark wording.
       rowReader = job.rows().reader(source, allocator, BadRowPolicy.ERROR_RECORD, false);
-      runtime = ExecutorRuntimes.acquire(options.engine());
-      this.generator = new PartitionGenerator(options, runtime, "w" + taskId, source);
+      gen = new PartitionGenerator(options, ExecutorRuntimeHost.get().runtime(), "w" + taskId,
+          source);
       opened = ParquetResultWriter.open(file, conf,
           new ResultSchema(job.rows().idType(), options.includeTokenIds()));
     } catch (RuntimeException e) {
       if (rowReader != null) {
         rowReader.close();
       }
-      if (runtime != null) {
-        ExecutorRuntimes.release(runtime);
+      if (gen != null) {
+        gen.close();
       }
       allocator.close();
       throw e;
     }
+    this.generator = gen;
     this.reader = rowReader;
     this.writer = opened;
     this.sink = writer::write;

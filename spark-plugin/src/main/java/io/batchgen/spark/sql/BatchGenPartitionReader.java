@@ -9,8 +9,7 @@ import io.batchgen.io.PromptDataset;
 import io.batchgen.io.PromptRequest;
 import io.batchgen.io.PromptSchema;
 import io.batchgen.io.RowError;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
-import io.batchgen.spark.runtime.ModelRuntime;
+import io.batchgen.spark.plugin.ExecutorRuntimeHost;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.HashSet;
@@ -58,10 +57,9 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
     this.conf = conf;
     this.repeated = repeated;
     this.slices = partition.slices().iterator();
-    ModelRuntime runtime = ExecutorRuntimes.acquire(options.engine());
     TaskContext task = TaskContext.get();
     String scope = "r" + (task == null ? System.identityHashCode(this) : task.taskAttemptId());
-    this.generator = new PartitionGenerator(options, runtime, scope,
+    this.generator = new PartitionGenerator(options, ExecutorRuntimeHost.get().runtime(), scope,
         "prompts partition " + partition.index());
   }
 

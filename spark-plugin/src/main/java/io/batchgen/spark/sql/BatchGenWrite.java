@@ -41,15 +41,17 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
   private final boolean overwrite;
   private final String queryId;
   private final int partitions;
+  private final String modelFingerprint;
 
   BatchGenWrite(JobOptions options, SparkPromptRows rows, ResultTable table, boolean overwrite,
-      String queryId, int partitions) {
+      String queryId, int partitions, String modelFingerprint) {
     this.options = options;
     this.rows = rows;
     this.table = table;
     this.overwrite = overwrite;
     this.queryId = queryId;
     this.partitions = partitions;
+    this.modelFingerprint = modelFingerprint;
   }
 
   /** Rows clustered by id: an even spread over the partitions, and each id in one task. */
@@ -107,7 +109,7 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
           + e.getMessage(), e);
     }
     return new BatchGenBatchWrite(new WriteJob(options, rows, table, done), overwrite, queryId,
-        new SerializableConfiguration(conf), adopted);
+        new SerializableConfiguration(conf), adopted, modelFingerprint);
   }
 
   private static DoneIds doneIds(SparkSession spark, List<Path> files) {

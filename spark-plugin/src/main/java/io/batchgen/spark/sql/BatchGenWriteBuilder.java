@@ -43,10 +43,10 @@ final class BatchGenWriteBuilder implements WriteBuilder, SupportsTruncate {
     JobOptions options = JobOptions.from(config);
     SparkPromptRows rows = SparkPromptRows.bind("the DataFrame being written", info.schema(),
         options.promptSchema());
-    ModelCheck.check(options);
+    String fingerprint = ModelCheck.check(options).fingerprint();
     ResultTable table = new ResultTable(path, ResultTable.jobIdOf(info.queryId()));
     table.prepare(SparkSession.active().sparkContext().hadoopConfiguration(), truncate);
     return new BatchGenWrite(options, rows, table, truncate, info.queryId(),
-        SessionOptions.partitions(options));
+        SessionOptions.partitions(options), fingerprint);
   }
 }

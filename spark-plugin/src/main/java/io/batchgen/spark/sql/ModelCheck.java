@@ -2,6 +2,7 @@ package io.batchgen.spark.sql;
 
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelLoader;
+import io.batchgen.spark.runtime.ModelFingerprint;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,24 +20,28 @@ final class ModelCheck {
   private ModelCheck() {
   }
 
-  /** What a check learned of a model, and the modification time the model had then. */
-  private record Checked(FileTime modified, int context) {
+  /**
+   * What a check learned of a model: its context length and fingerprint, and the modification
+   * time the model had then.
+   */
+  record Checked(FileTime modified, int context, String fingerprint) {
   }
 
   /** Models already checked in this driver JVM. */
   private static final Map<Path, Checked> CHECKED = new ConcurrentHashMap<>();
 
   /**
-   * Checks the model and returns its context length (prompt and completion together).
+   * Checks the model; returns its context length (prompt and completion together) and its
+   * fingerprint, computed once per model version in this driver.
    *
    * @throws IllegalArgumentException naming option 'model', the path and the problem
    */
-  static int check(String modelPath) {
+  static Checked check(String modelPath) {
     Path path = Path.of(modelPath).toAbsolutePath().normalize();
     FileTime modified = lastModified(path);
     Checked known = CHECKED.get(path);
     if (modified != null && known != null && modified.equals(known.modified())) {
-      return known.context();
+      return known;
     }
     if (!Files.exists(path)) {
       throw new IllegalArgumentException("Option 'model' names [" + modelPath + "], which does not "
@@ -51,10 +56,11 @@ final class ModelCheck {
       throw new IllegalArgumentException("Option 'model' names [" + modelPath + "], which cannot "
           + "be loaded: " + e.getMessage(), e);
     }
+    Checked checked = new Checked(modified, context, ModelFingerprint.of(path));
     if (modified != null) {
-      CHECKED.put(path, new Checked(modified, context));
+      CHECKED.put(path, checked);
     }
-    return context;
+    return checked;
   }
 
   /**
@@ -62,13 +68,16 @@ final class ModelCheck {
    *
    * @throws IllegalArgumentException naming the option and the fix
    */
-  static void check(JobOptions options) {
-    int context = check(options.engine().modelPath());
-    if (options.generation().maxNewTokens() >= context) {
-      throw new IllegalArgumentException("Option 'maxNewTokens' is " + options.generation().maxNewTokens()
+  static Checked check(JobOptions options) {
+    Checked checked = check(options.engine().modelPath());
+    int context = checked.context();
+    int maxNew = options.generation().maxNewTokens();
+    if (maxNew >= context) {
+      throw new IllegalArgumentException("Option 'maxNewTokens' is " + maxNew
           + " but the model's context is " + context + " tokens, prompt and completion together."
           + " Set it below " + context + " (rows may still lower it with column max_new_tokens).");
     }
+    return checked;
   }
 
   /** The newest modification time of the model file or of any file in the model folder. */

@@ -10,7 +10,7 @@ import io.batchgen.io.PromptRequest;
 import io.batchgen.io.PromptSchema;
 import io.batchgen.io.RowError;
 import io.batchgen.spark.metrics.BatchGenMetrics;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
+import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
 import io.batchgen.spark.runtime.PromptEncoder;
 import java.util.ArrayDeque;
@@ -35,6 +35,7 @@ import org.apache.spark.sql.connector.metric.CustomTaskMetric;
  */
 final class PartitionGenerator implements AutoCloseable {
   private final JobOptions options;
+  private final ExecutorRuntime executor;
   private final ModelRuntime runtime;
   private final PromptEncoder prompts;
   private final ResultQueue queue;
@@ -61,18 +62,27 @@ final class PartitionGenerator implements AutoCloseable {
   }
 
   /**
+   * @param executor the executor's runtime, from which this task acquires the model's runtime
    * @param scope  unique among the runtime's callers (e.g. the task attempt id): sequence ids in
    *               the shared runtime are {@code scope + "/" + rowId}, so two attempts of one task
    *               on the same executor never collide
    * @param source names this task's input in row errors
    */
-  PartitionGenerator(JobOptions options, ModelRuntime runtime, String scope, String source) {
+  PartitionGenerator(JobOptions options, ExecutorRuntime executor, String scope, String source) {
     this.options = options;
-    this.runtime = runtime;
-    this.prompts = runtime.promptEncoder(options.chatTemplateName(), options.chatTemplateKwargs());
+    this.executor = executor;
+    this.runtime = executor.acquire(options.engine());
     this.prefix = scope + "/";
     this.source = source;
-    this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
+    try {
+      this.prompts = runtime.promptEncoder(options.chatTemplateName(),
+          options.chatTemplateKwargs());
+      this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
+      executor.routes().register(scope, queue.listener());
+    } catch (RuntimeException e) {
+      executor.release(runtime);
+      throw e;
+    }
   }
 
   /** Rejects a row that could not be read. */
@@ -150,7 +160,6 @@ final class PartitionGenerator implements AutoCloseable {
     pending.put(request.id(), new Pending(rowSource, rowNumber, column, tokens.length, seed,
         sampling.stopStrings(), sampling.maxNewTokens()));
     promptTokens += tokens.length;
-    ExecutorRuntimes.onSubmitted(sampling.maxNewTokens());
     queue.submit(new GenerationRequest(prefix + request.id(), tokens, sampling));
   }
 
@@ -206,7 +215,8 @@ final class PartitionGenerator implements AutoCloseable {
             Math.round(generatedTokens / seconds)),
         BatchGenMetrics.value(BatchGenMetrics.EXPERT_BATCH,
             Math.round(runtime.runtime().metrics().meanExpertBatchRows())),
-        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS, 0)};
+        BatchGenMetrics.value(BatchGenMetrics.MIGRATIONS,
+            executor.routes().migrated(prefix.substring(0, prefix.length() - 1)))};
   }
 
   private void deliver(io.batchgen.core.runtime.SequenceResult r,
@@ -218,7 +228,6 @@ final class PartitionGenerator implements AutoCloseable {
     }
     int[] tokens = r.tokens();
     generatedTokens += tokens.length;
-    ExecutorRuntimes.onDelivered(p.maxNewTokens(), tokens.length);
     GenerationResult out = switch (r.reason()) {
       case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
           options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
@@ -271,14 +280,21 @@ final class PartitionGenerator implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (!released) {
-      released = true;
-      ExecutorRuntimes.release(runtime);
+    try {
+      if (runtime.runtime().failure() == null) {
+        for (Map.Entry<String, Pending> e : pending.entrySet()) {
+          runtime.runtime().cancel(prefix + e.getKey());
+        }
+      }
+    } catch (RuntimeException closing) {
+      // The runtime failed or is closing: nothing of this task is left in it to cancel.
+    } finally {
+      pending.clear();
+      if (!released) {
+        released = true;
+        executor.routes().unregister(prefix.substring(0, prefix.length() - 1));
+        executor.release(runtime);
+      }
     }
-    for (Map.Entry<String, Pending> e : pending.entrySet()) {
-      runtime.runtime().cancel(prefix + e.getKey());
-      ExecutorRuntimes.onDelivered(e.getValue().maxNewTokens(), 0);
-    }
-    pending.clear();
   }
 }

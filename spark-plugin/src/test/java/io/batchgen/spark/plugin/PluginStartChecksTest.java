@@ -10,7 +10,7 @@ class PluginStartChecksTest {
 
   private static ExecutorPluginSettings settings(boolean vectorApiRequired) {
     return new ExecutorPluginSettings(Duration.ofSeconds(1), Duration.ofSeconds(10),
-        Duration.ofSeconds(30), 3, vectorApiRequired);
+        Duration.ofSeconds(30), 3, vectorApiRequired, Duration.ofMinutes(10));
   }
 
   @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.batchgen.spark.TestData;
 import io.batchgen.spark.config.ResolvedConfig;
-import io.batchgen.spark.runtime.ExecutorRuntimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -39,13 +38,13 @@ class CommitProtocolTest {
   static void setUp() {
     model = TestData.tinyModel(dir);
     spark = SparkSession.builder().master("local[1]").appName("commit-protocol-test")
-        .config("spark.ui.enabled", "false").getOrCreate();
+        .config("spark.ui.enabled", "false")
+        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin").getOrCreate();
   }
 
   @AfterAll
   static void tearDown() {
     spark.stop();
-    ExecutorRuntimes.closeAll();
   }
 
   private BatchGenBatchWrite write(String out, boolean truncate) {
@@ -56,7 +55,8 @@ class CommitProtocolTest {
     ResultTable table = new ResultTable(out, ResultTable.jobIdOf("0123456789abcdef"));
     table.prepare(spark.sparkContext().hadoopConfiguration(), truncate);
     return new BatchGenBatchWrite(new WriteJob(options, rows, table, null), truncate, "query-1",
-        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()), List.of());
+        new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()), List.of(),
+        "sha256:test");
   }
 
   private static WriterCommitMessage attempt(DataWriterFactory factory, long taskId)

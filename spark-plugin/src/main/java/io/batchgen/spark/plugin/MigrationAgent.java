@@ -1,0 +1,507 @@
+package io.batchgen.spark.plugin;
+
+import io.batchgen.core.model.ModelShape;
+import io.batchgen.core.rebalance.Move;
+import io.batchgen.core.runtime.ResultListener;
+import io.batchgen.core.runtime.RuntimeMetrics;
+import io.batchgen.core.runtime.SequenceResult;
+import io.batchgen.core.snapshot.SequenceSnapshot;
+import io.batchgen.core.snapshot.SnapshotCodec;
+import io.batchgen.spark.plugin.PluginMessages.Ack;
+import io.batchgen.spark.plugin.PluginMessages.FetchChunk;
+import io.batchgen.spark.plugin.PluginMessages.LoadReport;
+import io.batchgen.spark.plugin.PluginMessages.MigrateIn;
+import io.batchgen.spark.plugin.PluginMessages.MigrateOut;
+import io.batchgen.spark.plugin.PluginMessages.MigratedResult;
+import io.batchgen.spark.plugin.PluginMessages.MigrationCounts;
+import io.batchgen.spark.plugin.PluginMessages.MoveDone;
+import io.batchgen.spark.plugin.PluginMessages.Orders;
+import io.batchgen.spark.plugin.PluginMessages.RuntimeLoad;
+import io.batchgen.spark.plugin.PluginMessages.StateChunk;
+import io.batchgen.spark.runtime.EngineSpec;
+import io.batchgen.spark.runtime.ExecutorRuntime;
+import io.batchgen.spark.runtime.ModelRuntime;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.SequenceInputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An executor's side of live migration. As a <b>source</b> it carries out the driver's
+ * {@link MigrateOut} orders: it detaches sequences from a runtime (cheapest first), keeps a lease
+ * on each (its owner task's result listener and a KV-less copy to run again), and uploads their
+ * snapshots to the driver in chunks, waiting while the driver's buffer is full. As a
+ * <b>destination</b> it carries out {@link MigrateIn}: fetches the chunks, checks that its copy of
+ * the model has the source's fingerprint (starting a runtime for the model if it has none),
+ * restores the sequences, and sends each result back in its next load report. As the <b>owner</b>
+ * it hands results that come back to the owning task; a sequence whose destination was lost, or
+ * refused it, or did not answer within the lease, is run again here from its KV-less copy. A
+ * sequence's result reaches its task exactly once: whichever comes first, the returned result or
+ * the local rerun, removes the lease, and the other is dropped.
+ *
+ * <p>Threads: the load reporter calls {@link #report} and {@link #onOrders}; migration work runs
+ * on one worker thread of its own, so moving megabytes never delays a load report.
+ */
+final class MigrationAgent implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(MigrationAgent.class);
+  /** State bytes per upload: small enough for the RPC, large enough to stream fast. */
+  static final int CHUNK_BYTES = 4 << 20;
+  /** How long a source keeps retrying an upload the driver's buffer has no room for. */
+  private static final Duration UPLOAD_PATIENCE = Duration.ofMinutes(2);
+
+  private final String executorId;
+  private final DriverChannel driver;
+  private final ExecutorRuntime runtime;
+  private final long leaseNanos;
+  private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "batchgen-migration");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** Sequences lent to other executors, by sequence id. */
+  private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+  /** Results of sequences hosted here for other executors, waiting for the next report. */
+  private final ConcurrentLinkedQueue<MigratedResult> outbox = new ConcurrentLinkedQueue<>();
+  /** Moves hosted here: their runtime and how many of their sequences still run. */
+  private final Map<Long, Hosted> hosted = new ConcurrentHashMap<>();
+  private final Map<EngineSpec, Rate> rates = new HashMap<>();
+
+  private final AtomicLong movedOut = new AtomicLong();
+  private final AtomicLong movedIn = new AtomicLong();
+  private final AtomicLong bytesOut = new AtomicLong();
+  private final AtomicLong withKv = new AtomicLong();
+  private final AtomicLong reclaimed = new AtomicLong();
+
+  private record Lease(long moveId, EngineSpec spec, ResultListener owner,
+      SequenceSnapshot rerun, long deadlineNanos) {
+  }
+
+  /**
+   * A move hosted here: its runtime, its sequences still running, and one extra count held while
+   * they are being restored, so the runtime is released only after the last one finished.
+   */
+  private record Hosted(ModelRuntime runtime, String from, Set<String> ids,
+      AtomicInteger running) {
+  }
+
+  MigrationAgent(String executorId, DriverChannel driver, ExecutorRuntime runtime,
+      Duration leaseTimeout) {
+    this.executorId = executorId;
+    this.driver = driver;
+    this.runtime = runtime;
+    this.leaseNanos = leaseTimeout.toNanos();
+  }
+
+  // ------------------------------------------------------------------ the load reporter's side
+
+  /** The next load report, carrying the results hosted moves produced since the last one. */
+  LoadReport report(long sequence) {
+    ExecutorRuntime.Load load = runtime.load();
+    List<RuntimeLoad> runtimes = new ArrayList<>();
+    for (ModelRuntime rt : runtime.runtimes()) {
+      runtimes.add(runtimeLoad(rt));
+    }
+    List<MigratedResult> results = new ArrayList<>();
+    MigratedResult r;
+    while ((r = outbox.poll()) != null) {
+      results.add(r);
+    }
+    expireLeases();
+    return new LoadReport(executorId, sequence, load.queuedSequences(), load.activeSequences(),
+        load.tokensGenerated(), load.newTokensBound(), counts(), runtimes, results);
+  }
+
+  /** A report did not reach the driver: its results go out with the next one. */
+  void reportFailed(LoadReport report) {
+    outbox.addAll(report.results());
+  }
+
+  /** Acts on the driver's answer: results at once, migration work on the worker thread. */
+  void onOrders(Orders orders) {
+    for (MigratedResult r : orders.results()) {
+      deliver(r);
+    }
+    for (long moveId : orders.reclaim()) {
+      reclaim(moveId, "the driver reported its destination lost or refusing");
+    }
+    for (long moveId : orders.cancel()) {
+      cancelHosted(moveId);
+    }
+    for (MigrateOut m : orders.migrateOut()) {
+      worker.execute(() -> migrateOut(m));
+    }
+    for (MigrateIn m : orders.migrateIn()) {
+      worker.execute(() -> migrateIn(m));
+    }
+  }
+
+  MigrationCounts counts() {
+    return new MigrationCounts(movedOut.get(), movedIn.get(), bytesOut.get(), withKv.get(),
+        reclaimed.get());
+  }
+
+  /** The load of one runtime in the rebalancer's terms, with rates measured between reports. */
+  private RuntimeLoad runtimeLoad(ModelRuntime rt) {
+    RuntimeMetrics m = rt.runtime().metrics();
+    ModelShape shape = rt.runtime().shape();
+    Rate rate;
+    synchronized (rates) {
+      rate = rates.computeIfAbsent(rt.spec(), k -> new Rate());
+    }
+    rate.observe(m);
+    int live = m.queued() + m.running() + m.parked();
+    int running = m.running() + m.parked();
+    return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), m.queued(), m.running(),
+        m.parked(), m.positionsLeft(), expectedNewTokens(m, live), rate.tokensPerSecond,
+        rate.prefillPerSecond, 8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
+        running == 0 ? 0 : (double) m.cachedPositions() / running,
+        rt.spec().maxRunningSequences());
+  }
+
+  /**
+   * Tokens the live sequences are expected to generate: each is expected to stop around the mean
+   * completion length of the sequences this runtime finished (while none has, at its bound).
+   */
+  static long expectedNewTokens(RuntimeMetrics m, int live) {
+    long finished = m.finishedSequences();
+    if (finished == 0 || live == 0) {
+      return m.newTokensBound();
+    }
+    double meanCompletion = (double) Math.max(0, m.generatedTokens() - m.liveGenerated())
+        / finished;
+    long expected = Math.round(live * meanCompletion) - m.liveGenerated();
+    return Math.max(Math.min(m.newTokensBound(), live), Math.min(m.newTokensBound(), expected));
+  }
+
+  /** Tokens processed per second while busy: generated and prefilled. */
+  private static final class Rate {
+    private long lastNanos;
+    private long lastTokens;
+    private long lastPrefill;
+    double tokensPerSecond;
+    double prefillPerSecond;
+
+    synchronized void observe(RuntimeMetrics m) {
+      long now = System.nanoTime();
+      long tokens = m.generatedTokens() + m.prefillTokens();
+      if (lastNanos != 0) {
+        double seconds = (now - lastNanos) / 1e9;
+        if (tokens > lastTokens && seconds > 0) {
+          double r = (tokens - lastTokens) / seconds;
+          tokensPerSecond = tokensPerSecond == 0 ? r : 0.7 * tokensPerSecond + 0.3 * r;
+        }
+        if (m.prefillTokens() > lastPrefill && seconds > 0) {
+          double p = (m.prefillTokens() - lastPrefill) / seconds;
+          prefillPerSecond = prefillPerSecond == 0 ? p : 0.7 * prefillPerSecond + 0.3 * p;
+        }
+      }
+      lastNanos = now;
+      lastTokens = tokens;
+      lastPrefill = m.prefillTokens();
+    }
+  }
+
+  // ------------------------------------------------------------------ owner
+
+  private void deliver(MigratedResult r) {
+    Lease lease = leases.remove(r.sequenceId());
+    if (lease == null) {
+      return; // already run again here (or its task is gone): this copy is not needed
+    }
+    if (r.reason() == io.batchgen.core.runtime.FinishReason.CANCELLED) {
+      rerun(lease); // its host stopped it (refused the move, or shut down): run it here
+      return;
+    }
+    lease.owner().onResult(new SequenceResult(r.sequenceId(), r.tokens(), r.reason(), r.error(),
+        r.promptTokens(), 0, 0, r.preemptions()));
+  }
+
+  private void reclaim(long moveId, String why) {
+    int n = 0;
+    for (Map.Entry<String, Lease> e : leases.entrySet()) {
+      if (e.getValue().moveId() == moveId && leases.remove(e.getKey(), e.getValue())) {
+        rerun(e.getValue());
+        n++;
+      }
+    }
+    if (n > 0) {
+      LOG.warn("Running {} sequences of move {} here again: {}", n, moveId, why);
+    }
+  }
+
+  private void expireLeases() {
+    long now = System.nanoTime();
+    for (Map.Entry<String, Lease> e : leases.entrySet()) {
+      if (now - e.getValue().deadlineNanos() > 0 && leases.remove(e.getKey(), e.getValue())) {
+        LOG.warn("Sequence of move {} did not come back within {} s; running it here again",
+            e.getValue().moveId(), leaseNanos / 1_000_000_000);
+        rerun(e.getValue());
+      }
+    }
+  }
+
+  /** Runs a lent sequence here again, from its tokens (its task still waits for it). */
+  private void rerun(Lease lease) {
+    ModelRuntime rt = runtime.find(lease.spec());
+    if (rt == null) {
+      return; // the owner task's runtime is gone, so is the task: Spark reruns its rows
+    }
+    try {
+      rt.runtime().restore(lease.rerun(), lease.owner());
+      reclaimed.incrementAndGet();
+    } catch (RuntimeException e) {
+      LOG.warn("Could not run sequence {} again here: {}", lease.rerun().id(), e.toString());
+    }
+  }
+
+  // ------------------------------------------------------------------ source
+
+  private void migrateOut(MigrateOut m) {
+    ModelRuntime rt = runtime.find(m.spec());
+    List<SequenceSnapshot> snaps = List.of();
+    try {
+      if (rt != null && rt.runtime().failure() == null) {
+        boolean startedToo = m.kind() != Move.Kind.QUEUED;
+        boolean kv = m.kind() == Move.Kind.IN_FLIGHT_WITH_KV;
+        // Only sequences a task of this executor owns: one hosted here for another executor
+        // stays (its owner holds the lease; moving it on would need a second hop).
+        snaps = rt.runtime().detachForMigration(m.sequences(), startedToo, kv,
+            id -> runtime.routes().route(id) != null).get(1, TimeUnit.MINUTES);
+      }
+      List<SequenceSnapshot> owned = new ArrayList<>();
+      for (SequenceSnapshot s : snaps) {
+        ResultListener owner = runtime.routes().route(s.id());
+        if (owner == null) {
+          continue; // its task ended just now: nothing waits for it any more
+        }
+        leases.put(s.id(), new Lease(m.moveId(), m.spec(), owner, withoutKv(s),
+            System.nanoTime() + leaseNanos));
+        runtime.routes().countMigrated(s.id());
+        owned.add(s);
+      }
+      if (owned.isEmpty()) {
+        driver.askForAck(new MoveDone(m.moveId(), executorId, true, 0, "nothing to move"),
+            Duration.ofSeconds(30));
+        return;
+      }
+      long bytes = upload(m.moveId(), owned);
+      movedOut.addAndGet(owned.size());
+      bytesOut.addAndGet(bytes);
+      if (m.kind() == Move.Kind.IN_FLIGHT_WITH_KV) {
+        withKv.addAndGet(owned.stream().filter(SequenceSnapshot::hasKv).count());
+      }
+      driver.askForAck(new MoveDone(m.moveId(), executorId, true, owned.size(), null),
+          Duration.ofSeconds(30));
+      LOG.info("Move {}: sent {} sequences ({} KiB) to executor {}", m.moveId(), owned.size(),
+          bytes / 1024, m.to());
+    } catch (Exception e) {
+      LOG.warn("Move {} to executor {} failed at its source: {}; running its sequences here",
+          m.moveId(), m.to(), e.toString());
+      reclaim(m.moveId(), "the upload failed");
+      try {
+        driver.askForAck(new MoveDone(m.moveId(), executorId, false, 0, e.toString()),
+            Duration.ofSeconds(30));
+      } catch (RuntimeException ignored) {
+        // the driver may be gone too
+      }
+    }
+  }
+
+  private static SequenceSnapshot withoutKv(SequenceSnapshot s) {
+    return new SequenceSnapshot(s.id(), s.tokens(), s.promptLength(), s.sampling(), 0, null,
+        s.numLayers(), s.kvDim(), s.vocabSize(), s.preemptions());
+  }
+
+  /** Streams the snapshots (a count, then each) to the driver in chunks; returns the bytes. */
+  private long upload(long moveId, List<SequenceSnapshot> snaps) throws IOException,
+      InterruptedException {
+    ChunkStream chunks = new ChunkStream(moveId);
+    DataOutputStream data = new DataOutputStream(chunks);
+    data.writeInt(snaps.size());
+    for (SequenceSnapshot s : snaps) {
+      SnapshotCodec.encode(s, data);
+    }
+    data.flush();
+    chunks.finish();
+    return chunks.total;
+  }
+
+  /** An output stream that uploads every {@link #CHUNK_BYTES} it receives. */
+  private final class ChunkStream extends java.io.OutputStream {
+    private final long moveId;
+    private ByteArrayOutputStream buf = new ByteArrayOutputStream(CHUNK_BYTES);
+    private int index;
+    long total;
+
+    ChunkStream(long moveId) {
+      this.moveId = moveId;
+    }
+
+    @Override
+    public void write(int b) throws IOException {
+      buf.write(b);
+      if (buf.size() >= CHUNK_BYTES) {
+        send(false);
+      }
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      while (len > 0) {
+        int n = Math.min(len, CHUNK_BYTES - buf.size());
+        buf.write(b, off, n);
+        off += n;
+        len -= n;
+        if (buf.size() >= CHUNK_BYTES) {
+          send(false);
+        }
+      }
+    }
+
+    void finish() throws IOException {
+      send(true);
+    }
+
+    private void send(boolean last) throws IOException {
+      byte[] bytes = buf.toByteArray();
+      StateChunk chunk = new StateChunk(moveId, index, last, bytes);
+      long deadline = System.nanoTime() + UPLOAD_PATIENCE.toNanos();
+      while (true) {
+        Ack ack = driver.ask(chunk, Ack.class);
+        if (ack.accepted()) {
+          break;
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IOException("the driver had no room for move " + moveId + "'s state for "
+              + UPLOAD_PATIENCE.toSeconds() + " s: " + ack.note());
+        }
+        try {
+          Thread.sleep(200); // back-pressure: the driver's buffer is full
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while waiting to upload move " + moveId, e);
+        }
+      }
+      total += bytes.length;
+      index++;
+      buf = new ByteArrayOutputStream(CHUNK_BYTES);
+    }
+  }
+
+  // ------------------------------------------------------------------ destination
+
+  private void migrateIn(MigrateIn m) {
+    ModelRuntime rt = null;
+    try {
+      List<InputStream> parts = new ArrayList<>();
+      for (int i = 0; i < m.chunks(); i++) {
+        StateChunk c = driver.ask(new FetchChunk(m.moveId(), i), StateChunk.class);
+        parts.add(new ByteArrayInputStream(c.bytes()));
+      }
+      rt = runtime.acquire(m.spec());
+      if (!rt.provenance().modelHash().equals(m.fingerprint())) {
+        throw new IllegalStateException("this executor's copy of model " + m.spec().modelPath()
+            + " has fingerprint " + rt.provenance().modelHash() + " but executor " + m.from()
+            + "'s has " + m.fingerprint() + "; every executor must see the same model files");
+      }
+      DataInputStream in = new DataInputStream(new SequenceInputStream(
+          Collections.enumeration(parts)));
+      int n = in.readInt();
+      Hosted host = new Hosted(rt, m.from(), ConcurrentHashMap.newKeySet(), new AtomicInteger(1));
+      hosted.put(m.moveId(), host);
+      rt = null; // the hosted move releases it now
+      try {
+        for (int i = 0; i < n; i++) {
+          SequenceSnapshot s = SnapshotCodec.decode(in);
+          host.ids().add(s.id());
+          host.running().incrementAndGet();
+          host.runtime().runtime().restore(s,
+              result -> hostedDone(m.moveId(), m.from(), result));
+        }
+      } finally {
+        finishOne(m.moveId(), host); // the restore guard
+      }
+      movedIn.addAndGet(n);
+      driver.askForAck(new MoveDone(m.moveId(), executorId, true, n, null),
+          Duration.ofSeconds(30));
+      LOG.info("Move {}: running {} sequences for executor {}", m.moveId(), n, m.from());
+    } catch (Exception e) {
+      LOG.warn("Move {} from executor {} refused: {}", m.moveId(), m.from(), e.toString());
+      Hosted host = hosted.get(m.moveId());
+      if (host != null) {
+        cancelHosted(m.moveId(), host);
+      } else if (rt != null) {
+        runtime.release(rt);
+      }
+      try {
+        driver.askForAck(new MoveDone(m.moveId(), executorId, false, 0, e.toString()),
+            Duration.ofSeconds(30));
+      } catch (RuntimeException ignored) {
+        // the driver may be gone too
+      }
+    }
+  }
+
+  /** A hosted sequence finished (on the runtime's thread): its result goes to its owner. */
+  private void hostedDone(long moveId, String owner, SequenceResult r) {
+    outbox.add(new MigratedResult(moveId, owner, r.id(), r.tokens(), r.reason(), r.error(),
+        r.promptTokens(), r.preemptions()));
+    Hosted host = hosted.get(moveId);
+    if (host != null) {
+      host.ids().remove(r.id());
+      finishOne(moveId, host);
+    }
+  }
+
+  private void finishOne(long moveId, Hosted host) {
+    if (host.running().decrementAndGet() == 0) {
+      hosted.remove(moveId, host);
+      runtime.release(host.runtime());
+    }
+  }
+
+  private void cancelHosted(long moveId) {
+    Hosted host = hosted.get(moveId);
+    if (host != null) {
+      cancelHosted(moveId, host);
+    }
+  }
+
+  /** The owner of a hosted move is gone: its sequences stop (their results are not needed). */
+  private void cancelHosted(long moveId, Hosted host) {
+    LOG.info("Move {}: its owner is gone; cancelling its {} sequences here", moveId,
+        host.ids().size());
+    for (String id : List.copyOf(host.ids())) {
+      try {
+        host.runtime().runtime().cancel(id); // delivers a cancelled result through hostedDone
+      } catch (RuntimeException e) {
+        return; // the runtime failed or closed: nothing runs any more
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    worker.shutdownNow();
+  }
+}
