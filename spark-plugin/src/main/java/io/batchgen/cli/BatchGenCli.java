@@ -47,6 +47,8 @@ public final class BatchGenCli {
         "skewed job: static / hash / fine partitions vs the rebalancer, simulated at scale");
     add(BENCHES, "transport", "io.batchgen.spark.tools.TransportBench",
         "live migration between two executors: state MB/s and latency vs recomputing the KV");
+    add(BENCHES, "progress", "io.batchgen.spark.tools.ProgressBench",
+        "ETA shown during a heavy-tailed generate job vs the time really left");
   }
 
   private static void add(Map<String, Command> into, String name, String mainClass, String summary) {

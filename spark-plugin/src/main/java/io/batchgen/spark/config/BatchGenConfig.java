@@ -127,7 +127,10 @@ public final class BatchGenConfig {
 
   public static final ConfigEntry<Long> PROGRESS_INTERVAL_MS = entry(
       "spark.batchgen.progress.interval", null, "duration", "10s",
-      "How often the driver logs the progress line (tokens, tokens/s, ETA) while work runs.",
+      "How often progress is shown as a plain line while a job runs: in the driver log (rows"
+      + " done of the total, failed rows, tokens/s, elapsed, ETA for the whole job) and on the"
+      + " command line when it is not a terminal; a terminal's live line redraws every second"
+      + " (docs/progress.md).",
       Parsers.durationMs());
 
   public static final ConfigEntry<Long> REGISTRATION_TIMEOUT_MS = entry(
