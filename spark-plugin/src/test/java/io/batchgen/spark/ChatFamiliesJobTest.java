@@ -125,6 +125,35 @@ class ChatFamiliesJobTest {
     }
   }
 
+  /** The demo's default model (generated, no tokenizer given) carries Mixtral's chat layout. */
+  @Test
+  void theDemoModelCompletesChatPrompts() throws Exception {
+    Path model = io.batchgen.engine.model.TinyModels.write("tiny", "mixtral", "bf16", 1,
+        dir.resolve("demo-model"));
+    String out = dir.resolve("demo-chat-out").toString();
+    spark.createDataFrame(chatRows(), chatSchema()).write().format("batchgen")
+        .option("model", model.toString()).option("maxNewTokens", "4")
+        .option("onError", "record").mode("append").save(out);
+
+    Map<Long, Row> byId = new HashMap<>();
+    spark.read().parquet(out).collectAsList().forEach(r -> byId.put(r.getLong(0), r));
+    assertThat(byId).hasSize(CHATS.size());
+    try (LoadedTokenizer t = ModelLoader.loadTokenizer(model)) {
+      PromptEncoder encoder = PromptEncoder.of(t.tokenizer(), model, Optional.empty(), null, "");
+      for (int i = 0; i < CHATS.size() - 1; i++) {
+        Row r = byId.get((long) i);
+        assertThat((String) r.getAs("error")).as("row " + i).isNull();
+        assertThat((String) r.getAs("finish_reason")).isIn("stop", "length");
+        assertThat((int) r.getAs("prompt_tokens"))
+            .isEqualTo(encoder.encodeChat(CHATS.get(i), true).ids().length);
+        assertThat(encoder.encodeChat(CHATS.get(i), true).text()).startsWith("<s>[INST] ");
+      }
+    }
+    // two user turns in a row: Mixtral's layout cannot express it, and says so
+    assertThat((String) byId.get((long) CHATS.size() - 1).getAs("error"))
+        .contains("Conversation roles must alternate");
+  }
+
   @Test
   void aGgufModelTakesChatPromptsWithItsOwnTemplate() throws Exception {
     Path template = dir.resolve("template.jinja");
