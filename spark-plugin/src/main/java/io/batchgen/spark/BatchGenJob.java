@@ -16,6 +16,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -32,18 +33,32 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class BatchGenJob {
   static final String USAGE = """
-      Usage: BatchGenJob --model PATH --input PROMPTS --output DIR [--mode append|overwrite]
-                         [--OPTION VALUE ...]
+      Usage: BatchGenJob --model PATH --input PROMPTS --output OUT [--mode append|overwrite]
+                         [--inputFormat auto|parquet|openai] [--outputFormat auto|parquet|openai]
+                         [--table DIR] [--OPTION VALUE ...]
 
-      Reads Parquet prompts (columns id, prompt; see docs/schemas.md), generates a completion
-      for every row with the batchgen sink, and writes the result table to DIR (Parquet, with
-      _SUCCESS and _batchgen_manifest.json). Every batchgen option of docs/configs.md is
-      accepted as --OPTION VALUE, e.g. --maxNewTokens 64 --temperature 0.7 --onError record.
+      Reads prompts, generates a completion for every row with the batchgen sink, and writes the
+      result table (Parquet, with _SUCCESS and _batchgen_manifest.json; docs/schemas.md).
+        input:  a Parquet prompt table (columns id, prompt or messages, ...), or one OpenAI batch
+                input file (JSONL: custom_id, url, body with messages or prompt and per-request
+                max_tokens, temperature, ...); auto picks openai for a .jsonl name.
+        output: the result table's folder, or an OpenAI batch output file (JSONL, one line per
+                custom_id, errors in the error field) when OUT ends in .jsonl or with
+                --outputFormat openai; the result table then goes to --table (default OUT.table).
+      Every batchgen option of docs/configs.md is accepted as --OPTION VALUE, e.g.
+      --maxNewTokens 64 --temperature 0.7 --onError record (bad rows and bad input lines become
+      error results instead of failing the job).
       """;
 
-  /** What a finished job reports. */
+  /**
+   * What a finished job reports.
+   *
+   * @param output       the result table's folder
+   * @param openAiOutput the OpenAI batch output file, or null when none was asked for
+   * @param openAiLines  lines written to it
+   */
   public record Summary(long rows, long failedRows, long promptTokens, long generatedTokens,
-      double seconds, String output) {
+      double seconds, String output, String openAiOutput, long openAiLines) {
 
     public double tokensPerSecond() {
       return generatedTokens / Math.max(seconds, 1e-9);
@@ -73,7 +88,8 @@ public final class BatchGenJob {
 
   /** The accepted options: the job's own and every DataFrame option of the registry. */
   public static Set<String> options(String... extra) {
-    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode"));
+    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode", "inputFormat",
+        "outputFormat", "table"));
     names.addAll(Set.of(extra));
     for (ConfigEntry<?> e : BatchGenConfig.all()) {
       if (e.option() != null && !e.equals(BatchGenConfig.PROMPTS)) {
@@ -110,6 +126,22 @@ public final class BatchGenJob {
     String input = a.required("input");
     String output = a.required("output");
     String mode = a.oneOf("mode", "overwrite", Set.of("append", "overwrite"));
+    Set<String> formats = Set.of("auto", "parquet", "openai");
+    boolean requestLines = switch (a.oneOf("inputFormat", "auto", formats)) {
+      case "openai" -> true;
+      case "parquet" -> false;
+      default -> OpenAiBatchFiles.isJsonl(input);
+    };
+    boolean openAiOutput = switch (a.oneOf("outputFormat", "auto", formats)) {
+      case "openai" -> true;
+      case "parquet" -> false;
+      default -> OpenAiBatchFiles.isJsonl(output);
+    };
+    String table = openAiOutput ? a.get("table", output + ".table") : output;
+    if (!openAiOutput && a.get("table", null) != null) {
+      throw new CommandArgs.UsageException("--table is for OpenAI batch output (--output"
+          + " FILE.jsonl); the result table goes to --output here");
+    }
     Map<String, String> options = new LinkedHashMap<>();
     for (ConfigEntry<?> e : BatchGenConfig.all()) {
       if (e.option() != null && a.get(e.option(), null) != null) {
@@ -123,16 +155,30 @@ public final class BatchGenJob {
     // means the driver's, as a relative --input does for Spark.
     options.put("model", java.nio.file.Path.of(options.get("model")).toAbsolutePath().normalize()
         .toString());
+    Dataset<Row> prompts;
+    if (requestLines) {
+      prompts = OpenAiBatchFiles.requests(spark, input);
+      options.put(BatchGenConfig.REQUEST_COLUMN.option(), OpenAiBatchFiles.REQUEST);
+      options.put(BatchGenConfig.ID_COLUMN.option(), OpenAiBatchFiles.CUSTOM_ID);
+    } else {
+      prompts = spark.read().parquet(input);
+    }
     long start = System.nanoTime();
-    DataFrameWriter<Row> writer = spark.read().parquet(input).write().format("batchgen")
-        .options(options).mode(mode);
-    writer.save(output);
+    DataFrameWriter<Row> writer = prompts.write().format("batchgen").options(options).mode(mode);
+    writer.save(table);
+    long lines = 0;
+    if (openAiOutput) {
+      lines = OpenAiBatchFiles.export(spark, table, OpenAiBatchFiles.endpoints(prompts,
+          requestLines, options.getOrDefault(BatchGenConfig.ID_COLUMN.option(), "id")), output,
+          java.time.Instant.now().getEpochSecond());
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     // The manifest lists every job that made the table; this job is the last one.
-    JsonNode jobs = readManifest(spark, output).path("jobs");
+    JsonNode jobs = readManifest(spark, table).path("jobs");
     JsonNode m = jobs.get(jobs.size() - 1);
     return new Summary(m.path("rows").asLong(), m.path("failedRows").asLong(),
-        m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, output);
+        m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, table,
+        openAiOutput ? output : null, lines);
   }
 
   private static JsonNode readManifest(SparkSession spark, String output) {
@@ -153,5 +199,9 @@ public final class BatchGenJob {
         + "(%.0f tokens/s)%n", s.rows(), s.failedRows(), s.promptTokens(), s.generatedTokens(),
         s.seconds(), s.tokensPerSecond());
     out.println("batchgen: results in " + s.output());
+    if (s.openAiOutput() != null) {
+      out.println("batchgen: OpenAI batch output in " + s.openAiOutput() + " (" + s.openAiLines()
+          + " lines)");
+    }
   }
 }

@@ -83,7 +83,8 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     this.reader = rowReader;
     this.writer = opened;
     this.sink = writer::write;
-    this.guard = new DuplicateIdGuard(source, options.idColumn(), new PromptBatch.RowVisitor() {
+    this.guard = new DuplicateIdGuard(source, options.idColumn(), options.requestLines(),
+        new PromptBatch.RowVisitor() {
       @Override
       public void request(long rowNumber, PromptRequest request) {
         try {
