@@ -56,9 +56,10 @@ public final class BatchGenJob {
    * @param output       the result table's folder
    * @param openAiOutput the OpenAI batch output file, or null when none was asked for
    * @param openAiLines  lines written to it
+   * @param report       the job's HTML report, or null when it has none
    */
   public record Summary(long rows, long failedRows, long promptTokens, long generatedTokens,
-      double seconds, String output, String openAiOutput, long openAiLines) {
+      double seconds, String output, String openAiOutput, long openAiLines, String report) {
 
     public double tokensPerSecond() {
       return generatedTokens / Math.max(seconds, 1e-9);
@@ -178,7 +179,8 @@ public final class BatchGenJob {
     JsonNode m = jobs.get(jobs.size() - 1);
     return new Summary(m.path("rows").asLong(), m.path("failedRows").asLong(),
         m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, table,
-        openAiOutput ? output : null, lines);
+        openAiOutput ? output : null, lines, m.hasNonNull("report")
+            ? new Path(table, m.get("report").asText()).toString() : null);
   }
 
   private static JsonNode readManifest(SparkSession spark, String output) {
@@ -202,6 +204,9 @@ public final class BatchGenJob {
     if (s.openAiOutput() != null) {
       out.println("batchgen: OpenAI batch output in " + s.openAiOutput() + " (" + s.openAiLines()
           + " lines)");
+    }
+    if (s.report() != null) {
+      out.println("batchgen: job report in " + s.report());
     }
   }
 }

@@ -31,6 +31,9 @@ import java.util.Map;
  * @param cachedPositions     positions the live sequences have in the KV cache (what migrating
  *                            them with their KV ships)
  * @param liveGenerated       tokens the live sequences have generated so far
+ * @param expertBatchSizes    routed-expert module batches by size: bucket {@code b} counts
+ *                            batches of {@code 2^b} to {@code 2^(b+1) - 1} rows, the last bucket
+ *                            everything from {@code 2^(EXPERT_BATCH_BUCKETS - 1)} rows up
  */
 public record RuntimeMetrics(
     long generatedTokens,
@@ -52,13 +55,34 @@ public record RuntimeMetrics(
     long positionsLeft,
     long newTokensBound,
     long cachedPositions,
-    long liveGenerated) {
+    long liveGenerated,
+    long[] expertBatchSizes) {
+
+  /** Buckets of {@link #expertBatchSizes}: 1, 2-3, 4-7, ..., 2048 and more rows. */
+  public static final int EXPERT_BATCH_BUCKETS = 12;
 
   public RuntimeMetrics {
+    expertBatchSizes = expertBatchSizes.clone();
     batches = Map.copyOf(batches);
     rows = Map.copyOf(rows);
     queueWaitNanos = Map.copyOf(queueWaitNanos);
     moduleNanos = Map.copyOf(moduleNanos);
+  }
+
+  @Override
+  public long[] expertBatchSizes() {
+    return expertBatchSizes.clone();
+  }
+
+  /** The bucket of {@link #expertBatchSizes} a batch of {@code rows} (at least 1) counts in. */
+  public static int expertBatchBucket(int rows) {
+    return Math.min(EXPERT_BATCH_BUCKETS - 1, 31 - Integer.numberOfLeadingZeros(rows));
+  }
+
+  /** The rows of bucket {@code b}, as text: {@code 1}, {@code 2-3}, ..., {@code 2048+}. */
+  public static String expertBatchBucketLabel(int b) {
+    int lo = 1 << b;
+    return b == EXPERT_BATCH_BUCKETS - 1 ? lo + "+" : lo == 1 ? "1" : lo + "-" + (2 * lo - 1);
   }
 
   /** Mean rows per batch of {@code kind}; 0 when none ran. */

@@ -175,7 +175,8 @@ final class MigrationAgent implements AutoCloseable {
         m.parked(), m.positionsLeft(), expectedNewTokens(m, live), rate.tokensPerSecond,
         rate.prefillPerSecond, 8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
         running == 0 ? 0 : (double) m.cachedPositions() / running,
-        rt.spec().maxRunningSequences());
+        rt.spec().maxRunningSequences(), m.kvBlocksUsed(), m.kvBlocksTotal(),
+        java.util.Arrays.stream(m.expertBatchSizes()).boxed().toList());
   }
 
   /**

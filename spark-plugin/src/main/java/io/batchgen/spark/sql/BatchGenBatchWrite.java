@@ -36,16 +36,18 @@ final class BatchGenBatchWrite implements BatchWrite {
   private final SerializableConfiguration hadoopConf;
   private final List<ResultTable.Adopted> adopted;
   private final String modelFingerprint;
+  private final JobReports.Start start;
 
   BatchGenBatchWrite(WriteJob job, boolean overwrite, String queryId,
       SerializableConfiguration hadoopConf, List<ResultTable.Adopted> adopted,
-      String modelFingerprint) {
+      String modelFingerprint, JobReports.Start start) {
     this.job = job;
     this.overwrite = overwrite;
     this.queryId = queryId;
     this.hadoopConf = hadoopConf;
     this.adopted = List.copyOf(adopted);
     this.modelFingerprint = modelFingerprint;
+    this.start = start;
   }
 
   @Override
@@ -70,8 +72,10 @@ final class BatchGenBatchWrite implements BatchWrite {
       long skipped = 0;
       long promptTokens = 0;
       long generated = 0;
+      List<TaskCommit> commits = new ArrayList<>();
       for (WriterCommitMessage m : messages) {
         TaskCommit c = (TaskCommit) m;
+        commits.add(c);
         files.add(c.file());
         rows += c.rows();
         failed += c.failedRows();
@@ -103,7 +107,9 @@ final class BatchGenBatchWrite implements BatchWrite {
             .put("rows", a.rows());
         adoptedRows += a.rows();
       }
-      ResultTable.JobEntry jobEntry = new ResultTable.JobEntry(entry, files, adopted);
+      byte[] report = JobReports.render(table, options, overwrite, start, commits,
+          new long[] {rows, failed, skipped, promptTokens, generated});
+      ResultTable.JobEntry jobEntry = new ResultTable.JobEntry(entry, files, adopted, report);
       if (overwrite) {
         table.commitOverwrite(hadoopConf.value(), jobEntry);
       } else {

@@ -48,12 +48,19 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private final ParquetResultWriter writer;
   private final Consumer<GenerationResult> sink;
   private final long startNanos = System.nanoTime();
+  private final int partitionId;
+  private final String executorId;
   private long skippedDone;
+  private long stopRows;
+  private long lengthRows;
+  private final java.util.List<String> sampleErrors = new java.util.ArrayList<>();
 
   BatchGenDataWriter(WriteJob job, Configuration conf, int partitionId, long taskId) {
     this.job = job;
     this.conf = conf;
     this.file = job.table().attemptFile(partitionId, taskId);
+    this.partitionId = partitionId;
+    this.executorId = ExecutorRuntimeHost.get().executorId();
     String source = "the DataFrame being written (partition " + partitionId + ")";
     JobOptions options = job.options();
     this.allocator = new RootAllocator();
@@ -82,7 +89,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     this.generator = gen;
     this.reader = rowReader;
     this.writer = opened;
-    this.sink = writer::write;
+    this.sink = this::record;
     this.guard = new DuplicateIdGuard(source, options.idColumn(), options.requestLines(),
         new PromptBatch.RowVisitor() {
       @Override
@@ -121,6 +128,21 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     }
   }
 
+  /** Writes one result and counts it for the job report. */
+  private void record(GenerationResult r) {
+    switch (r.finishReason()) {
+      case STOP -> stopRows++;
+      case LENGTH -> lengthRows++;
+      default -> {
+        if (sampleErrors.size() < TaskCommit.SAMPLE_ERRORS && r.error() != null) {
+          sampleErrors.add(r.error().length() <= TaskCommit.ERROR_CHARS ? r.error()
+              : r.error().substring(0, TaskCommit.ERROR_CHARS) + "…");
+        }
+      }
+    }
+    writer.write(r);
+  }
+
   @Override
   public WriterCommitMessage commit() throws IOException {
     if (reader.pending() > 0) {
@@ -139,7 +161,8 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
         + " to {}", writer.rowsWritten(), generator.failedRows(), skippedDone,
         generator.generatedTokens(), name);
     return new TaskCommit(name, writer.rowsWritten(), generator.failedRows(), skippedDone,
-        generator.promptTokens(), generator.generatedTokens());
+        generator.promptTokens(), generator.generatedTokens(), partitionId, executorId,
+        (System.nanoTime() - startNanos) / 1e9, stopRows, lengthRows, sampleErrors);
   }
 
   @Override

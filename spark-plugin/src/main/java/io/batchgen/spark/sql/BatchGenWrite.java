@@ -83,6 +83,7 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
   @Override
   public BatchWrite toBatch() {
     SparkSession spark = SparkSession.active();
+    JobReports.Start start = JobReports.Start.now();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     List<ResultTable.Adopted> adopted = List.of();
     Broadcast<DoneIds> done = null;
@@ -109,7 +110,7 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
           + e.getMessage(), e);
     }
     return new BatchGenBatchWrite(new WriteJob(options, rows, table, done), overwrite, queryId,
-        new SerializableConfiguration(conf), adopted, modelFingerprint);
+        new SerializableConfiguration(conf), adopted, modelFingerprint, start);
   }
 
   private static DoneIds doneIds(SparkSession spark, List<Path> files) {

@@ -1,10 +1,11 @@
 package io.batchgen.spark.sql;
 
+import java.util.List;
 import org.apache.spark.sql.connector.write.WriterCommitMessage;
 
 /**
  * What a write task reports when it commits: the file it made durable under its job's staging
- * folder (see {@link ResultTable}), and its counts.
+ * folder (see {@link ResultTable}), its counts, and what the job report shows of it.
  *
  * @param file            file name
  * @param rows            result rows in the file
@@ -12,7 +13,22 @@ import org.apache.spark.sql.connector.write.WriterCommitMessage;
  * @param skippedRows     input rows skipped because an earlier run finished them (resume)
  * @param promptTokens    prompt tokens processed
  * @param generatedTokens completion tokens generated
+ * @param partition       the task's partition
+ * @param executor        the executor that ran it
+ * @param seconds         from the task's start to its commit
+ * @param stopRows        rows that finished with reason stop
+ * @param lengthRows      rows that finished with reason length
+ * @param sampleErrors    the first few failed rows' errors (no prompt text)
  */
 public record TaskCommit(String file, long rows, long failedRows, long skippedRows,
-    long promptTokens, long generatedTokens) implements WriterCommitMessage {
+    long promptTokens, long generatedTokens, int partition, String executor, double seconds,
+    long stopRows, long lengthRows, List<String> sampleErrors) implements WriterCommitMessage {
+
+  /** Errors a task keeps for the report, each cut to {@link #ERROR_CHARS} characters. */
+  static final int SAMPLE_ERRORS = 3;
+  static final int ERROR_CHARS = 500;
+
+  public TaskCommit {
+    sampleErrors = List.copyOf(sampleErrors);
+  }
 }
