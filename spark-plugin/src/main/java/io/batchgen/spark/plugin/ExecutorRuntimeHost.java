@@ -50,6 +50,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
     this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory());
     this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
+    registerMetrics(ctx.metricRegistry());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");
       t.setDaemon(true);
@@ -57,6 +58,30 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     });
     long periodMs = settings.loadReportInterval().toMillis();
     reporter.scheduleAtFixedRate(this::sendLoadReport, 0, periodMs, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The executor's figures in Spark's metrics system (sinks, the REST API's executor metrics),
+   * under {@code plugin.io.batchgen.spark.BatchGenPlugin.*}: its runtimes' load and its
+   * migrations.
+   */
+  private void registerMetrics(com.codahale.metrics.MetricRegistry registry) {
+    registry.register("runtime.queuedSequences",
+        (com.codahale.metrics.Gauge<Integer>) () -> runtime.load().queuedSequences());
+    registry.register("runtime.activeSequences",
+        (com.codahale.metrics.Gauge<Integer>) () -> runtime.load().activeSequences());
+    registry.register("runtime.tokensGenerated",
+        (com.codahale.metrics.Gauge<Long>) () -> runtime.load().tokensGenerated());
+    registry.register("migration.sequencesOut",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().movedOut());
+    registry.register("migration.sequencesIn",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().movedIn());
+    registry.register("migration.sequencesWithKv",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().withKv());
+    registry.register("migration.bytesOut",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().bytesOut());
+    registry.register("migration.sequencesTakenBack",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().reclaimed());
   }
 
   /**

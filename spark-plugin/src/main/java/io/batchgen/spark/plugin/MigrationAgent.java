@@ -21,16 +21,13 @@ import io.batchgen.spark.plugin.PluginMessages.StateChunk;
 import io.batchgen.spark.runtime.EngineSpec;
 import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -414,19 +411,14 @@ final class MigrationAgent implements AutoCloseable {
   private void migrateIn(MigrateIn m) {
     ModelRuntime rt = null;
     try {
-      List<InputStream> parts = new ArrayList<>();
-      for (int i = 0; i < m.chunks(); i++) {
-        StateChunk c = driver.ask(new FetchChunk(m.moveId(), i), StateChunk.class);
-        parts.add(new ByteArrayInputStream(c.bytes()));
-      }
       rt = runtime.acquire(m.spec());
       if (!rt.provenance().modelHash().equals(m.fingerprint())) {
         throw new IllegalStateException("this executor's copy of model " + m.spec().modelPath()
             + " has fingerprint " + rt.provenance().modelHash() + " but executor " + m.from()
             + "'s has " + m.fingerprint() + "; every executor must see the same model files");
       }
-      DataInputStream in = new DataInputStream(new SequenceInputStream(
-          Collections.enumeration(parts)));
+      // Chunks are fetched as the decoder reads them: one chunk and one sequence in memory.
+      DataInputStream in = new DataInputStream(new FetchStream(m.moveId(), m.chunks()));
       int n = in.readInt();
       Hosted host = new Hosted(rt, m.from(), ConcurrentHashMap.newKeySet(), new AtomicInteger(1));
       hosted.put(m.moveId(), host);
@@ -463,11 +455,62 @@ final class MigrationAgent implements AutoCloseable {
     }
   }
 
+  /** A move's state as one stream, each chunk fetched from the driver when the reader needs it. */
+  private final class FetchStream extends InputStream {
+    private final long moveId;
+    private final int chunks;
+    private int next;
+    private byte[] current = new byte[0];
+    private int pos;
+
+    FetchStream(long moveId, int chunks) {
+      this.moveId = moveId;
+      this.chunks = chunks;
+    }
+
+    /** Makes bytes available; false at the end of the last chunk. */
+    private boolean fill() {
+      while (pos == current.length) {
+        if (next == chunks) {
+          return false;
+        }
+        current = driver.ask(new FetchChunk(moveId, next++), StateChunk.class).bytes();
+        pos = 0;
+      }
+      return true;
+    }
+
+    @Override
+    public int read() {
+      return fill() ? current[pos++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (len == 0) {
+        return 0;
+      }
+      if (!fill()) {
+        return -1;
+      }
+      int n = Math.min(len, current.length - pos);
+      System.arraycopy(current, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+  }
+
   /** A hosted sequence finished (on the runtime's thread): its result goes to its owner. */
   private void hostedDone(long moveId, String owner, SequenceResult r) {
-    outbox.add(new MigratedResult(moveId, owner, r.id(), r.tokens(), r.reason(), r.error(),
-        r.promptTokens(), r.preemptions()));
     Hosted host = hosted.get(moveId);
+    io.batchgen.core.runtime.FinishReason reason = r.reason();
+    if (reason == io.batchgen.core.runtime.FinishReason.ERROR && host != null
+        && host.runtime().runtime().failure() != null) {
+      // The runtime here failed under it, not the row: its owner runs it again.
+      reason = io.batchgen.core.runtime.FinishReason.CANCELLED;
+    }
+    outbox.add(new MigratedResult(moveId, owner, r.id(), r.tokens(), reason, r.error(),
+        r.promptTokens(), r.preemptions()));
     if (host != null) {
       host.ids().remove(r.id());
       finishOne(moveId, host);
