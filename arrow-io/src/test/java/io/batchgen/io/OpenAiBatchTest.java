@@ -121,13 +121,20 @@ class OpenAiBatchTest {
     OpenAiBatchReader held = OpenAiBatchReader.forLines("batch.jsonl", BadRowPolicy.ERROR_RECORD,
         true);
     for (int i = 0; i < lines.size(); i++) {
-      held.add(i, lines.get(i).getBytes(StandardCharsets.UTF_8));
+      if (!lines.get(i).isBlank()) { // as a file's reader skips them
+        held.add(i, lines.get(i).getBytes(StandardCharsets.UTF_8));
+      }
     }
     PromptBatch all = held.drain();
     assertThat(all.requests()).containsExactlyElementsOf(whole.requests());
     assertThat(all.errors()).containsExactlyElementsOf(whole.errors());
     assertThat(all.errors()).singleElement().satisfies(e -> assertThat(e.describe())
         .startsWith("Bad request in [batch.jsonl] at line 3 (custom_id b), field 'body.prompt'"));
+    // a blank line handed over is a bad line: every row given gets its result
+    held.add(7, new byte[0]);
+    assertThat(held.drain().errors()).singleElement().satisfies(e -> assertThat(e.describe())
+        .isEqualTo("Bad request in [batch.jsonl] at line 8, field 'line': the line is not a"
+            + " JSON object. Each line must be one request object."));
   }
 
   @Test
