@@ -31,6 +31,12 @@ import java.util.Map;
  * @param cachedPositions     positions the live sequences have in the KV cache (what migrating
  *                            them with their KV ships)
  * @param liveGenerated       tokens the live sequences have generated so far
+ * @param completedGenerated  tokens the sequences that stopped by themselves here (a stop or
+ *                            their length; not errors or cancels) generated, counting what they
+ *                            generated elsewhere before a migration
+ * @param completedBound      the same sequences' bounds on new tokens (max new tokens within the
+ *                            model's context): with {@code completedGenerated}, how much of its
+ *                            bound a sequence uses
  * @param expertBatchSizes    routed-expert module batches by size: bucket {@code b} counts
  *                            batches of {@code 2^b} to {@code 2^(b+1) - 1} rows, the last bucket
  *                            everything from {@code 2^(EXPERT_BATCH_BUCKETS - 1)} rows up
@@ -56,6 +62,8 @@ public record RuntimeMetrics(
     long newTokensBound,
     long cachedPositions,
     long liveGenerated,
+    long completedGenerated,
+    long completedBound,
     long[] expertBatchSizes) {
 
   /** Buckets of {@link #expertBatchSizes}: 1, 2-3, 4-7, ..., 2048 and more rows. */
@@ -67,6 +75,21 @@ public record RuntimeMetrics(
     rows = Map.copyOf(rows);
     queueWaitNanos = Map.copyOf(queueWaitNanos);
     moduleNanos = Map.copyOf(moduleNanos);
+  }
+
+  /** A snapshot without expert-batch sizes (simulations and tests that do not count them). */
+  public RuntimeMetrics(long generatedTokens, long prefillTokens, long finishedSequences,
+      Map<ModuleKind, Long> batches, Map<ModuleKind, Long> rows,
+      Map<ModuleKind, Long> queueWaitNanos, Map<ModuleKind, Long> moduleNanos, int kvBlocksUsed,
+      int kvBlocksTotal, int kvBlocksPeak, long parkPreemptions, long recomputePreemptions,
+      long hostKvBytesUsed, int queued, int running, int parked, long positionsLeft,
+      long newTokensBound, long cachedPositions, long liveGenerated, long completedGenerated,
+      long completedBound) {
+    this(generatedTokens, prefillTokens, finishedSequences, batches, rows, queueWaitNanos,
+        moduleNanos, kvBlocksUsed, kvBlocksTotal, kvBlocksPeak, parkPreemptions,
+        recomputePreemptions, hostKvBytesUsed, queued, running, parked, positionsLeft,
+        newTokensBound, cachedPositions, liveGenerated, completedGenerated, completedBound,
+        new long[EXPERT_BATCH_BUCKETS]);
   }
 
   @Override

@@ -31,6 +31,16 @@ public final class Backends {
    * @throws IllegalArgumentException for an unknown name or a non-positive thread count
    */
   public static ModuleExecutor create(String name, LoadedModel model, int threads) {
+    return create(name, model, threads, VectorWidth.preferred());
+  }
+
+  /**
+   * {@link #create(String, LoadedModel, int)} with the {@code cpu} kernels at {@code width}
+   * instead of the width this machine prefers (tests run every width; a width wider than the
+   * hardware's is emulated, correct but slow). Other backends ignore it.
+   */
+  public static ModuleExecutor create(String name, LoadedModel model, int threads,
+      VectorWidth width) {
     if (threads <= 0) {
       throw new IllegalArgumentException("Backend threads must be positive, got " + threads);
     }
@@ -40,11 +50,11 @@ public final class Backends {
     }
     return switch (name) {
       case "reference" -> new ReferenceExecutor(model);
-      case "cpu" -> new CpuExecutor(model, threads);
+      case "cpu" -> new CpuExecutor(model, threads, width);
       case "auto" -> {
-        LOG.info("Backend auto: using cpu with {} threads (this build has no CUDA backend)",
-            threads);
-        yield new CpuExecutor(model, threads);
+        LOG.info("Backend auto: using cpu with {} threads, {} vectors (this build has no CUDA"
+            + " backend)", threads, width);
+        yield new CpuExecutor(model, threads, width);
       }
       default -> throw new IllegalArgumentException("Unknown backend [" + name + "]; supported: "
           + String.join(", ", names()));

@@ -10,7 +10,8 @@ final class BatchChecks {
   private BatchChecks() {
   }
 
-  static HeapKvStore attention(AttentionBatch b, ModelShape s) {
+  /** Checks {@code b} and returns its store, which must be a {@code type} (this executor's). */
+  static <T extends KvStore> T attention(AttentionBatch b, ModelShape s, Class<T> type) {
     if (b.layer() < 0 || b.layer() >= s.numLayers()) {
       throw new IllegalArgumentException("Attention batch for layer " + b.layer()
           + " but the model has " + s.numLayers() + " layers");
@@ -21,9 +22,10 @@ final class BatchChecks {
           + s.topK());
     }
     KvStore kv = b.kv();
-    if (!(kv instanceof HeapKvStore heap)) {
+    if (!type.isInstance(kv)) {
       throw new IllegalArgumentException("KV store " + kv + " was not created by this executor");
     }
+    T heap = type.cast(kv);
     int covered = 0;
     for (int seg = 0; seg < b.segments(); seg++) {
       int rows = b.segmentRowCount(seg);

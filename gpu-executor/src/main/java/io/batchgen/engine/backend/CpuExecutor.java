@@ -12,14 +12,14 @@ import io.batchgen.engine.model.ModelConfig;
 import io.batchgen.engine.model.RopeFrequencies;
 import io.batchgen.engine.model.WeightTensor;
 import java.util.Locale;
-import jdk.incubator.vector.FloatVector;
 
 /**
- * The Java Vector API backend: every projection is a batched {@link Gemm} over all rows of the
- * module batch (an expert's rows form one GEMM), split across a {@link WorkerPool} by strips of
- * output columns; attention is split by rows. Each output element is computed by one fixed
- * sequence of operations, so a row's result never depends on the other rows, the batch size or
- * the thread count.
+ * The Java Vector API backend: every projection is one GEMM on packed weights over all rows of
+ * the module batch (an expert's rows, every row of an LM-head step), split across a
+ * {@link WorkerPool} by panels of output columns ({@link CpuFfn}); attention is split by rows
+ * ({@link CpuAttention}). The kernels run at one {@link VectorWidth}, the machine's preferred one
+ * unless forced. Each output element is computed by one fixed sequence of operations, so a row's
+ * result never depends on the other rows, the batch size, the thread count or the width.
  *
  * <p>Called from one runtime thread at a time (per the SPI); the per-call buffers below are
  * therefore plain fields.
@@ -30,7 +30,7 @@ final class CpuExecutor implements ModuleExecutor {
   private final ModelShape shape;
   private final RopeFrequencies rope;
   private final WorkerPool pool;
-  private final float[][] workerScratch;
+  private final CpuAttention attention;
   private float[] xn = new float[0];
   private float[] q = new float[0];
   private float[] k = new float[0];
@@ -41,17 +41,19 @@ final class CpuExecutor implements ModuleExecutor {
   private float[] router = new float[0];
   private float[] normed = new float[0];
 
-  CpuExecutor(LoadedModel model, int threads) {
+  CpuExecutor(LoadedModel model, int threads, VectorWidth width) {
     this.model = model;
     this.c = model.config();
     this.shape = model.shape();
     this.rope = new RopeFrequencies(c);
     this.pool = new WorkerPool(threads);
-    this.ffn = new CpuFfn(new Gemm(pool));
-    this.workerScratch = new float[threads][];
-    for (int i = 0; i < threads; i++) {
-      workerScratch[i] = new float[0];
-    }
+    this.ffn = new CpuFfn(pool, SimdKernels.of(width));
+    this.attention = new CpuAttention(SimdKernels.of(width), c.numHeads(), c.numKvHeads(),
+        c.headDim());
+  }
+
+  private int lanes() {
+    return ffn.gemm().simd().lanes();
   }
 
   @Override
@@ -62,17 +64,17 @@ final class CpuExecutor implements ModuleExecutor {
   @Override
   public String describe() {
     return "cpu(threads=" + pool.threads() + ", " + model.dtype().name().toLowerCase(Locale.ROOT)
-        + ")";
+        + ", " + ffn.gemm().simd().width() + ")";
   }
 
   @Override
   public KvStore createKvStore(int numBlocks, int blockSize) {
-    return new HeapKvStore(numBlocks, blockSize, c.numKvHeads(), c.headDim());
+    return new CpuKvStore(numBlocks, blockSize, c.numKvHeads(), c.headDim(), lanes());
   }
 
   @Override
   public long kvBytesPerBlock(int blockSize) {
-    return 4L * blockSize * shape.kvFloatsPerTokenPerLayer();
+    return 4L * CpuKvStore.internalFloats(blockSize, c.numKvHeads(), c.headDim(), lanes());
   }
 
   @Override
@@ -106,7 +108,7 @@ final class CpuExecutor implements ModuleExecutor {
 
   @Override
   public void attention(AttentionBatch b) {
-    HeapKvStore kv = BatchChecks.attention(b, shape);
+    CpuKvStore kv = BatchChecks.attention(b, shape, CpuKvStore.class);
     LayerWeights lw = model.weights().layers().get(b.layer());
     int rows = b.rows();
     int h = c.hiddenSize();
@@ -122,9 +124,8 @@ final class CpuExecutor implements ModuleExecutor {
     for (int r = 0; r < rows; r++) {
       rmsNorm(hidden, r * h, h, lw.attnNorm(), xn, r * h);
     }
-    matmul(xn, rows, lw.wq(), q, qd);
-    matmul(xn, rows, lw.wk(), k, kvd);
-    matmul(xn, rows, lw.wv(), v, kvd);
+    ffn.matmul(xn, rows, new WeightTensor[] {lw.wq(), lw.wk(), lw.wv()},
+        new float[][] {q, k, v}, new int[] {qd, kvd, kvd});
     int[] rowPos = new int[rows];
     int[] rowSeg = new int[rows];
     for (int s = 0; s < b.segments(); s++) {
@@ -139,15 +140,17 @@ final class CpuExecutor implements ModuleExecutor {
       for (int r = from; r < to; r++) {
         prepareQkv(lw, r, rowPos[r], cos, sin);
         int[] blocks = b.segmentBlocks(rowSeg[r]);
-        float[] block = kv.block(blocks[rowPos[r] / kv.blockSize()]);
-        int slot = rowPos[r] % kv.blockSize();
-        System.arraycopy(k, r * kvd, block, slot * kvd, kvd);
-        System.arraycopy(v, r * kvd, block, kv.vOffset() + slot * kvd, kvd);
+        kv.put(blocks[rowPos[r] / kv.blockSize()], rowPos[r] % kv.blockSize(), k, r * kvd, v,
+            r * kvd);
       }
     });
+    // a row's cost grows with its position: deal rows out in turn so prefill chunks balance
+    int[] order = interleaved(rows, pool.threads());
     pool.run(rows, (worker, from, to) -> {
-      for (int r = from; r < to; r++) {
-        attendRow(kv, b.segmentBlocks(rowSeg[r]), rowPos[r], r, worker);
+      Workspace wk = ffn.workspace(worker);
+      for (int i = from; i < to; i++) {
+        int r = order[i];
+        attention.row(kv, b.segmentBlocks(rowSeg[r]), rowPos[r], q, r * qd, attnOut, r * qd, wk);
       }
     });
     matmul(attnOut, rows, lw.wo(), proj, h);
@@ -210,74 +213,25 @@ final class CpuExecutor implements ModuleExecutor {
     }
   }
 
-  /** Causal attention of row r at {@code pos} over the cached positions [0, pos]. */
-  private void attendRow(HeapKvStore kv, int[] blocks, int pos, int r, int worker) {
-    int hd = c.headDim();
-    int qd = c.qDim();
-    int kvd = c.kvDim();
-    int group = c.numHeads() / c.numKvHeads();
-    int bs = kv.blockSize();
-    float[] scratch = workerScratch[worker];
-    if (scratch.length < pos + 1 + hd + Gemm.S.length()) {
-      scratch = new float[pos + 1 + hd + Gemm.S.length() + 64];
-      workerScratch[worker] = scratch;
-    }
-    int accOff = pos + 1;
-    int lanesOff = accOff + hd;
-    float scale = (float) (1.0 / Math.sqrt(hd));
-    for (int hh = 0; hh < c.numHeads(); hh++) {
-      int kvh = hh / group;
-      int qOff = r * qd + hh * hd;
-      float max = Float.NEGATIVE_INFINITY;
-      for (int t = 0; t <= pos; t++) {
-        float[] block = kv.block(blocks[t / bs]);
-        float s = dot(q, qOff, block, (t % bs) * kvd + kvh * hd, hd, scratch, lanesOff) * scale;
-        scratch[t] = s;
-        max = Math.max(max, s);
-      }
-      float sum = 0;
-      for (int t = 0; t <= pos; t++) {
-        float p = (float) Math.exp(scratch[t] - max);
-        scratch[t] = p;
-        sum += p;
-      }
-      java.util.Arrays.fill(scratch, accOff, accOff + hd, 0f);
-      int vecEnd = hd - hd % Gemm.S.length();
-      for (int t = 0; t <= pos; t++) {
-        float[] block = kv.block(blocks[t / bs]);
-        int vOff = kv.vOffset() + (t % bs) * kvd + kvh * hd;
-        FloatVector p = FloatVector.broadcast(Gemm.S, scratch[t]);
-        int d = 0;
-        for (; d < vecEnd; d += Gemm.S.length()) {
-          p.fma(FloatVector.fromArray(Gemm.S, block, vOff + d),
-              FloatVector.fromArray(Gemm.S, scratch, accOff + d)).intoArray(scratch, accOff + d);
-        }
-        for (; d < hd; d++) {
-          scratch[accOff + d] = Math.fma(scratch[t], block[vOff + d], scratch[accOff + d]);
-        }
-      }
-      float inv = 1f / sum;
-      for (int d = 0; d < hd; d++) {
-        attnOut[qOff + d] = scratch[accOff + d] * inv;
+  /**
+   * Rows 0..n-1 ordered so that the contiguous range {@link WorkerPool#run} gives each of
+   * {@code threads} workers holds every threads-th row: a mix of early and late positions.
+   */
+  static int[] interleaved(int n, int threads) {
+    int[] order = new int[n];
+    int i = 0;
+    for (int w = 0; w < threads; w++) {
+      for (int r = w; r < n; r += threads) {
+        order[i++] = r;
       }
     }
+    return order;
   }
 
-  /** Dot product with a fixed order: 8 lane-wise FMA chains, lanes summed 0..7, then the tail. */
-  static float dot(float[] a, int ao, float[] b, int bo, int n, float[] lanes, int lanesOff) {
-    FloatVector acc = FloatVector.zero(Gemm.S);
-    int step = Gemm.S.length();
-    int i = 0;
-    for (; i + step <= n; i += step) {
-      acc = FloatVector.fromArray(Gemm.S, a, ao + i)
-          .fma(FloatVector.fromArray(Gemm.S, b, bo + i), acc);
-    }
-    acc.intoArray(lanes, lanesOff);
-    float s = 0;
-    for (int l = 0; l < step; l++) {
-      s += lanes[lanesOff + l];
-    }
-    for (; i < n; i++) {
+  /** Dot product as one sequential FMA chain (the same at every vector width). */
+  static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    float s = 0f;
+    for (int i = 0; i < n; i++) {
       s = Math.fma(a[ao + i], b[bo + i], s);
     }
     return s;
@@ -357,9 +311,8 @@ final class CpuExecutor implements ModuleExecutor {
     int h = c.hiddenSize();
     int rows = batch.rows();
     ffn(lw.shared(), batch.input(), rows, batch.output());
-    float[] lanes = new float[Gemm.S.length()];
     for (int r = 0; r < rows; r++) {
-      float logit = dot(lw.sharedGate(), 0, batch.input(), r * h, h, lanes, 0);
+      float logit = dot(lw.sharedGate(), 0, batch.input(), r * h, h);
       float sig = 1f / (1f + (float) Math.exp(-logit));
       for (int j = 0; j < h; j++) {
         batch.output()[r * h + j] *= sig;

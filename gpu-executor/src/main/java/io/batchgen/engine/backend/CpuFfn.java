@@ -4,140 +4,216 @@ import io.batchgen.engine.model.ExpertWeights;
 import io.batchgen.engine.model.WeightTensor;
 
 /**
- * The cpu backend's expert FFN over all rows routed to one expert: one task computes the gate and
- * up outputs of the same strip of columns and applies SiLU at once; then the down projection.
+ * The cpu backend's GEMMs on packed weights ({@link PanelGemm}): the expert FFN over all rows
+ * routed to one expert, and every projection (attention, router, LM head) over all rows of a
+ * module batch.
  *
- * <p>Batches of at least {@link #PACK_MIN_ROWS} rows run on {@link PanelGemm} with the expert's
- * weights packed once into a {@link PackCache}; smaller ones use the packed weights if they are
- * cached already, else decode the mapped weights on the fly ({@link Gemm}), which costs less than
- * packing a whole expert for a few rows. Both compute every element
- * with the same FMA chain, so the choice never changes a result bit. Not thread-safe (one caller
- * at a time).
+ * <p>The FFN runs in two passes over the pool: gate and up panels of the same output columns
+ * with SiLU applied at once, written straight into the packed rows of the down projection; then
+ * the down projection.
+ *
+ * <p>Batches of at least {@link #PACK_MIN_ROWS} rows pack a weight matrix once into the
+ * {@link PackCache}; smaller ones use it if it is cached already, else pack each panel on the fly
+ * into the worker's scratch, which costs less than packing a whole matrix for a few rows. Both
+ * compute every element with the same FMA chain, so the choice never changes a result bit. Not
+ * thread-safe (one caller at a time).
  */
 final class CpuFfn {
-  /** Smallest batch that uses the packed weights. */
+  /** Smallest batch that packs a weight matrix into the cache. */
   static final int PACK_MIN_ROWS = 16;
 
-  private final Gemm gemm;
+  private final WorkerPool pool;
+  private final PanelGemm gemm;
+  private final Workspace[] ws;
   private final PackCache cache;
   private final int packMinRows;
-  private float[] xT = new float[0];
-  private float[] gate = new float[0];
-  private float[] up = new float[0];
+  private float[] rowsA = new float[0];
+  private float[] rowsG = new float[0];
 
-  CpuFfn(Gemm gemm) {
-    this(gemm, PackCache.defaultBudget(), PACK_MIN_ROWS);
+  CpuFfn(WorkerPool pool, SimdKernels simd) {
+    this(pool, simd, PackCache.defaultBudget(), PACK_MIN_ROWS);
   }
 
-  /** {@code packMinRows} = Integer.MAX_VALUE never packs. */
-  CpuFfn(Gemm gemm, long cacheBytes, int packMinRows) {
-    this.gemm = gemm;
-    this.cache = new PackCache(gemm, cacheBytes);
+  /** {@code packMinRows} = Integer.MAX_VALUE never packs into the cache. */
+  CpuFfn(WorkerPool pool, SimdKernels simd, long cacheBytes, int packMinRows) {
+    this.pool = pool;
+    this.gemm = new PanelGemm(simd);
+    this.ws = new Workspace[pool.threads()];
+    for (int i = 0; i < ws.length; i++) {
+      ws[i] = new Workspace(gemm);
+    }
+    this.cache = new PackCache(pool, gemm, ws, cacheBytes);
     this.packMinRows = packMinRows;
   }
-
 
   PackCache cache() {
     return cache;
   }
 
+  PanelGemm gemm() {
+    return gemm;
+  }
+
+  WorkerPool pool() {
+    return pool;
+  }
+
+  Workspace workspace(int worker) {
+    return ws[worker];
+  }
+
+  private static float[] grow(float[] a, int n) {
+    return a.length >= n ? a : new float[Math.max(n, a.length + (a.length >> 1))];
+  }
+
+  /** The cached panels of {@code w}, packing them now if the batch pays for it; else null. */
+  private PanelGemm.Packed packed(WeightTensor w, int rows) {
+    return rows >= packMinRows || cache.holds(w) ? cache.get(w) : null;
+  }
+
+  /** Panel {@code p} of {@code w}: from the cache, or packed now into the worker's scratch. */
+  private PanelGemm.Packed panelOf(WeightTensor w, PanelGemm.Packed cached, int p, Workspace wk) {
+    if (cached != null) {
+      return cached;
+    }
+    PanelGemm.Packed scratch = wk.panel(gemm, w);
+    gemm.pack(w, p, p + 1, p, scratch, wk);
+    return scratch;
+  }
+
+  private int slot(PanelGemm.Packed cached, int p) {
+    return cached != null ? p : 0;
+  }
+
+  /** {@code out (rows, hidden) = down(silu(gate(x)) * up(x))} for {@code x (rows, hidden)}. */
   void run(ExpertWeights w, float[] x, int rows, float[] out) {
     if (rows == 0) {
       return;
     }
-    if (rows >= packMinRows || cache.holds(w)) {
-      runPacked(w, x, rows, out);
-      return;
-    }
     int f = w.ffnSize();
     int h = w.gate().cols();
-    if (gate.length < rows * f) {
-      gate = new float[rows * f];
-      up = new float[rows * f];
-    }
-    xT = Gemm.transpose(x, 0, rows, h, xT);
-    float[] xt = xT;
-    float[] g = gate;
-    float[] u = up;
-    RowDecoder gd = RowDecoder.of(w.gate().dtype());
-    RowDecoder ud = RowDecoder.of(w.up().dtype());
-    int strips = (f + Gemm.STRIP - 1) / Gemm.STRIP;
-    gemm.pool().run(strips, (worker, from, to) -> {
-      Gemm.Workspace wk = gemm.workspace(worker);
-      float[] buf = wk.rows(Gemm.STRIP * h);
-      for (int s = from; s < to; s++) {
-        int n0 = s * Gemm.STRIP;
-        int count = Math.min(Gemm.STRIP, f - n0);
-        gd.decode(w.gate(), n0, count, buf, wk.scratch);
-        Gemm.strip(xt, rows, h, buf, count, g, n0, f, wk.lanes);
-        ud.decode(w.up(), n0, count, buf, wk.scratch);
-        Gemm.strip(xt, rows, h, buf, count, u, n0, f, wk.lanes);
-        for (int r = 0; r < rows; r++) {
-          SwiGlu.apply(g, u, r * f + n0, r * f + n0 + count, wk.tail);
+    int nr = gemm.panelWidth();
+    PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
+    rowsA = grow(rowsA, gemm.packedRowsLength(tiles, h));
+    rowsG = grow(rowsG, gemm.packedRowsLength(tiles, f));
+    float[] a = rowsA;
+    float[] g = rowsG;
+    gemm.packRows(x, 0, h, h, tiles, a);
+    PanelGemm.Packed gp = packed(w.gate(), rows);
+    PanelGemm.Packed upk = packed(w.up(), rows);
+    PanelGemm.Packed dp = packed(w.down(), rows);
+    pool.run(gemm.panels(f), (worker, from, to) -> {
+      Workspace wk = ws[worker];
+      float[] acc = wk.acc(tiles.computed(), nr);
+      float[] acc2 = wk.acc2(tiles.computed(), nr);
+      for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
+        int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
+        int r0 = tiles.start()[c0];
+        int r1 = tiles.start()[c1 - 1] + tiles.rows()[c1 - 1];
+        for (int p = from; p < to; p++) {
+          gemm.panel(a, tiles, c0, c1, panelOf(w.gate(), gp, p, wk), slot(gp, p), acc, wk);
+          gemm.panel(a, tiles, c0, c1, panelOf(w.up(), upk, p, wk), slot(upk, p), acc2, wk);
+          gemm.simd().swiGlu(acc, acc2, r0 * nr, r1 * nr, wk.tmp);
+          scatterRows(acc, nr, tiles, c0, c1, p * nr, Math.min(nr, f - p * nr), f, g);
         }
       }
     });
-    gemm.matmul(g, 0, rows, w.down(), out, 0, w.down().rows());
-  }
-
-  /** gate/up panels then SiLU per panel, then down, all on packed weights. */
-  private void runPacked(ExpertWeights w, float[] x, int rows, float[] out) {
-    int f = w.ffnSize();
-    int h = w.gate().cols();
-    PanelGemm.Packed gp = cache.get(w.gate());
-    PanelGemm.Packed upk = cache.get(w.up());
-    PanelGemm.Packed dp = cache.get(w.down());
-    // gate and up (rows, fp): rows padded to whole panels
-    int fp = gp.panelCount() * PanelGemm.NR;
-    if (gate.length < rows * fp) {
-      gate = new float[rows * fp];
-      up = new float[rows * fp];
-    }
-    float[] g = gate;
-    float[] u = up;
-    gemm.pool().run(gp.panelCount(), (worker, from, to) -> {
-      Gemm.Workspace wk = gemm.workspace(worker);
-      float[] acc = wk.acc(rows);
-      float[] tail = wk.tail;
-      for (int p = from; p < to; p++) {
-        PanelGemm.panel(x, rows, h, gp, p, g, 0, fp, acc, wk.widened);
-        PanelGemm.panel(x, rows, h, upk, p, u, 0, fp, acc, wk.widened);
-        int n0 = p * PanelGemm.NR;
-        int n1 = Math.min(f, n0 + PanelGemm.NR);
-        for (int r = 0; r < rows; r++) {
-          SwiGlu.apply(g, u, r * fp + n0, r * fp + n1, tail);
-        }
-      }
-    });
-    packed(dp, g, rows, fp, out, w.down().rows());
+    project(w.down(), dp, g, tiles, out, 0, w.down().rows());
   }
 
   /**
-   * {@code out (rows, ldo) = x (rows, ldx) · W^T} on packed weights, panels split over workers.
+   * Writes the accumulated rows of tiles {@code [c0, c1)} (padding rows too: zero inputs give
+   * silu(0) * 0 = 0), columns {@code [n0, n0 + valid)}, into packed rows {@code g} of width k:
+   * the down projection's input without another pass.
    */
-  private void packed(PanelGemm.Packed pw, float[] x, int rows, int ldx, float[] out, int ldo) {
-    gemm.pool().run(pw.panelCount(), (worker, from, to) -> {
-      Gemm.Workspace wk = gemm.workspace(worker);
-      float[] acc = wk.acc(rows);
-      for (int p = from; p < to; p++) {
-        PanelGemm.panel(x, rows, ldx, pw, p, out, 0, ldo, acc, wk.widened);
+  private static void scatterRows(float[] acc, int nr, PanelGemm.RowTiles tiles, int c0, int c1,
+      int n0, int valid, int k, float[] g) {
+    for (int t = c0; t < c1; t++) {
+      int rows = tiles.rows()[t];
+      for (int i = 0; i < rows; i++) {
+        int src = (tiles.start()[t] + i) * nr;
+        int d = (t * k + n0) * nr + i;
+        for (int j = 0; j < valid; j++, d += nr) {
+          g[d] = acc[src + j];
+        }
+      }
+    }
+  }
+
+  /** {@code out} rows = packed rows {@code a} times {@code w}^T, panels split over workers. */
+  private void project(WeightTensor w, PanelGemm.Packed cached, float[] a,
+      PanelGemm.RowTiles tiles, float[] out, int outOff, int ldo) {
+    project(new WeightTensor[] {w}, new PanelGemm.Packed[] {cached}, a, tiles,
+        new float[][] {out}, outOff, new int[] {ldo});
+  }
+
+  /**
+   * {@code outs[i]} rows = packed rows {@code a} times {@code ws[i]}^T for every i, in one pass
+   * over the pool: the panels of all the matrices split over the workers together.
+   */
+  private void project(WeightTensor[] ws, PanelGemm.Packed[] cached, float[] a,
+      PanelGemm.RowTiles tiles, float[][] outs, int outOff, int[] ldos) {
+    int nr = gemm.panelWidth();
+    int[] first = new int[ws.length + 1];
+    for (int i = 0; i < ws.length; i++) {
+      first[i + 1] = first[i] + gemm.panels(ws[i].rows());
+    }
+    pool.run(first[ws.length], (worker, from, to) -> {
+      Workspace wk = ws(worker);
+      float[] acc = wk.acc(tiles.computed(), nr);
+      for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
+        int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
+        int r0 = tiles.start()[c0];
+        int r1 = Math.min(tiles.m(), tiles.start()[c1 - 1] + tiles.rows()[c1 - 1]);
+        int i = 0;
+        for (int task = from; task < to; task++) {
+          while (task >= first[i + 1]) {
+            i++;
+          }
+          int p = task - first[i];
+          WeightTensor w = ws[i];
+          gemm.panel(a, tiles, c0, c1, panelOf(w, cached[i], p, wk), slot(cached[i], p), acc,
+              wk);
+          gemm.store(acc, r0, r1, w.rows(), p, outs[i], outOff, ldos[i]);
+        }
       }
     });
   }
 
+  private Workspace ws(int worker) {
+    return ws[worker];
+  }
+
   /**
-   * {@code out (rows, N) = x (rows, K) · W^T} for a projection (attention, router, LM head): on
-   * the packed weights when the batch is large enough to pay for packing them or they are cached
-   * already, else decoded on the fly. Bitwise the same either way.
+   * {@code out (rows, N) = x (rows, K) · W^T} for a projection (attention, router, LM head), row
+   * r at {@code out[r * ldo]}.
    */
   void matmul(WeightTensor w, float[] x, int rows, float[] out, int ldo) {
+    matmul(x, rows, new WeightTensor[] {w}, new float[][] {out}, new int[] {ldo});
+  }
+
+  /**
+   * {@code outs[i] (rows, N_i) = x (rows, K) · ws[i]^T} for projections of the same input
+   * (attention's q, k and v): the rows packed once, one pass over the pool.
+   */
+  void matmul(float[] x, int rows, WeightTensor[] ws, float[][] outs, int[] ldos) {
     if (rows == 0) {
       return;
     }
-    if (rows < packMinRows && !cache.holds(w)) {
-      gemm.matmul(x, 0, rows, w, out, 0, ldo);
-      return;
+    int k = ws[0].cols();
+    for (WeightTensor w : ws) {
+      if (w.cols() != k) {
+        throw new IllegalArgumentException("Projections of one input need one width: " + w
+            + " vs " + k);
+      }
     }
-    packed(cache.get(w), x, rows, w.cols(), out, ldo);
+    PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, ws);
+    rowsA = grow(rowsA, gemm.packedRowsLength(tiles, k));
+    gemm.packRows(x, 0, k, k, tiles, rowsA);
+    PanelGemm.Packed[] cached = new PanelGemm.Packed[ws.length];
+    for (int i = 0; i < ws.length; i++) {
+      cached[i] = packed(ws[i], rows);
+    }
+    project(ws, cached, rowsA, tiles, outs, 0, ldos);
   }
 }

@@ -25,9 +25,9 @@ public final class ExpertKernels {
   }
 
   /** The Vector API kernel of the {@code cpu} backend on {@code threads} threads. */
-  public static Ffn cpu(int threads) {
+  public static Ffn cpu(int threads, VectorWidth width) {
     WorkerPool pool = new WorkerPool(threads);
-    CpuFfn ffn = new CpuFfn(new Gemm(pool));
+    CpuFfn ffn = new CpuFfn(pool, SimdKernels.of(width));
     return new Ffn() {
       @Override
       public void run(ExpertWeights w, float[] x, int rows, float[] out) {
@@ -36,7 +36,7 @@ public final class ExpertKernels {
 
       @Override
       public String describe() {
-        return "cpu(threads=" + threads + ")";
+        return "cpu(threads=" + threads + ", " + width + ")";
       }
 
       @Override

@@ -9,9 +9,9 @@ import java.util.Map;
 /**
  * Weight matrices packed for {@link PanelGemm}, kept on the heap up to a byte budget, least
  * recently used evicted first. The checkpoint itself stays memory-mapped; this is a copy of the
- * hot weights in panel order: BF16 stays BF16 (the mapped size), every other type becomes f32
- * ({@code 4 * ceil(N / 24) * 24 * K} bytes per matrix: about 3.8x the mapped size for Q8_0, 2x for
- * F16).
+ * hot weights in panel order: BF16 stays BF16 (the mapped size), Q8_0 stays int8 with an f32
+ * scale per 32 weights (1.125 bytes a weight), F32 and F16 become f32 (2x the mapped size for
+ * F16); N is rounded up to whole panels.
  *
  * <p>The default budget is a quarter of the maximum heap (the core modules read no system
  * properties; a typed backend option can make it tunable). A matrix larger than the whole budget
@@ -20,14 +20,18 @@ import java.util.Map;
  * thread at a time; packing itself fans out to the pool.
  */
 final class PackCache {
-  private final Gemm gemm;
+  private final WorkerPool pool;
+  private final PanelGemm gemm;
+  private final Workspace[] ws;
   private final long budget;
   private final LinkedHashMap<WeightTensor, PanelGemm.Packed> map =
       new LinkedHashMap<>(64, 0.75f, true);
   private long bytes;
 
-  PackCache(Gemm gemm, long budgetBytes) {
+  PackCache(WorkerPool pool, PanelGemm gemm, Workspace[] ws, long budgetBytes) {
+    this.pool = pool;
     this.gemm = gemm;
+    this.ws = ws;
     this.budget = budgetBytes;
   }
 
@@ -56,9 +60,9 @@ final class PackCache {
     if (p != null) {
       return p;
     }
-    PanelGemm.Packed dst = PanelGemm.allocate(w);
-    gemm.pool().run(PanelGemm.panels(w.rows()),
-        (worker, from, to) -> PanelGemm.pack(w, from, to, dst, gemm.workspace(worker)));
+    PanelGemm.Packed dst = gemm.allocate(w);
+    pool.run(gemm.panels(w.rows()),
+        (worker, from, to) -> gemm.pack(w, from, to, 0, dst, ws[worker]));
     p = dst;
     if (p.bytes() <= budget) {
       Iterator<Map.Entry<WeightTensor, PanelGemm.Packed>> it = map.entrySet().iterator();

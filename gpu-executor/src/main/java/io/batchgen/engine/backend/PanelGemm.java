@@ -1,459 +1,394 @@
 package io.batchgen.engine.backend;
 
 import io.batchgen.engine.format.DType;
+import io.batchgen.engine.format.Half;
 import io.batchgen.engine.model.WeightTensor;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@code out (m, N) = x (m, K) · W^T} against a weight matrix {@code W (N, K)} that has been
- * packed into k-major panels ({@link Packed}), vectorised across the output columns.
+ * {@code out (m, N) = x (m, K) · W^T} against a weight matrix {@code W (N, K)} packed into
+ * k-major panels ({@link Packed}), on the {@link SimdKernels} of one vector width.
  *
- * <p>A panel holds {@link #NR} output columns: for each k in increasing order, the
- * {@link #NR} weights {@code W[n0 .. n0 + NR)[k]} side by side (columns past N are zero). The
- * micro-kernels hold {@code R x NR} accumulators ({@code R} = 4, 3, 2 or 1 batch rows, three
- * vectors of columns each: 12 accumulators, 3 weight vectors and 1 broadcast fill AVX2's 16
- * registers) and, for each k in increasing order, add {@code x[r][k] * W[n][k]} with one
- * fused multiply-add per element. Every output element is therefore the same sequential FMA chain
- * over k, starting from zero, whichever kernel (row block size), position in the batch, batch size
- * or thread computes it: bitwise batch-invariant, and bitwise equal to {@link Gemm}'s results,
- * which use the same chain with the lanes across rows instead.
+ * <p>A panel holds NR = 2 vectors of output columns: for each k in increasing order, the NR
+ * weights {@code W[n0 .. n0 + NR)[k]} side by side (columns past N are zero). The batch rows are
+ * packed once per call into tiles of 5 or 4 rows ({@link RowTiles}), which the micro-kernels
+ * broadcast against a panel block of {@link SimdKernels#kBlock()} k-steps held in L1. Every
+ * output element is one sequential chain of fused multiply-adds over k, from zero, whatever the
+ * tile, its position, the batch size, the thread count or the vector width: results are
+ * bitwise batch-invariant and the same at every width.
  *
- * <p>BF16 weights stay BF16 in their panels (half the memory of f32 panels, and half the bytes to
- * stream when a small decode batch makes the kernel memory-bound). Widening BF16 to f32 is exact
- * (the bits move up 16 places), so it changes no product: batches of at least
- * {@link #WIDEN_MIN_ROWS} rows widen each {@code (KC, NR)} block once into a scratch block and
- * run the f32 kernels on it; smaller ones widen in registers as they load ({@code kernel*h}).
- * Either way every element is the same FMA chain as with f32 panels, bit for bit.
+ * <p>Panel storage follows the weights: f32 (for F32 and F16 weights), BF16 kept as BF16 (half
+ * the memory and the bytes streamed at small batches; widened exactly in registers) and Q8_0 kept
+ * as int8 with one f32 scale per 32 k (1.125 bytes per weight; widened exactly per block).
  *
- * <p>Stateless; callers split the panels across workers (one panel, one worker).
+ * <p>Stateless apart from its kernels; callers split the panels across workers.
  */
 final class PanelGemm {
-  static final VectorSpecies<Float> S = Gemm.S;
-  static final int L = Gemm.L;
-  /** Output columns per panel: three vectors. */
-  static final int NR = 3 * L;
-  /** k per block: a {@code (KC, NR)} panel slice is 24 KiB, within L1. */
-  static final int KC = 256;
+  /**
+   * Most tiles a worker runs against each of its panels before moving on (their packed rows stay
+   * in L2); more tiles than that are split into equal chunks, each streaming the weights once.
+   */
+  static final int CHUNK_TILES = 16;
 
-  private PanelGemm() {
+  private final SimdKernels simd;
+  private final int nr;
+  private final int kc;
+
+  PanelGemm(SimdKernels simd) {
+    this.simd = simd;
+    this.nr = simd.panelWidth();
+    this.kc = simd.kBlock();
   }
 
-  /** Batches at least this large widen BF16 panels block by block instead of in registers. */
-  static final int WIDEN_MIN_ROWS = 12;
+  SimdKernels simd() {
+    return simd;
+  }
+
+  /** Output columns per panel. */
+  int panelWidth() {
+    return nr;
+  }
+
+  int panels(int n) {
+    return (n + nr - 1) / nr;
+  }
 
   /**
-   * A weight matrix {@code W (n, k)} packed as {@code panels(n)} panels of {@code (k, NR)}
-   * elements, {@code W[p * NR + j][kk]} at index {@code (p * k + kk) * NR + j} of either
-   * {@code panels} (f32) or {@code bf16} (BF16 bits); the other is null.
+   * A weight matrix {@code W (n, k)} packed as {@code panels(n)} panels of {@code (k, nr)}
+   * weights in one of three storages (the others null): {@code f32}; {@code bf16} (BF16 bits,
+   * pairs as {@link SimdKernels} reads them); {@code q8} with {@code scales}
+   * ({@code (k / 32, nr)} per panel).
    */
-  record Packed(String name, int n, int k, float[] panels, short[] bf16) {
+  record Packed(String name, int n, int k, int nr, float[] f32, short[] bf16, byte[] q8,
+      float[] scales) {
     int panelCount() {
-      return PanelGemm.panels(n);
+      return (n + nr - 1) / nr;
     }
 
     long bytes() {
-      return panels != null ? 4L * panels.length : 2L * bf16.length;
+      if (f32 != null) {
+        return 4L * f32.length;
+      }
+      return bf16 != null ? 2L * bf16.length : q8.length + 4L * scales.length;
     }
   }
 
-  static int panels(int n) {
-    return (n + NR - 1) / NR;
-  }
-
   /**
-   * Zeroed storage for {@code w} packed: BF16 panels for BF16 weights, f32 for every other type;
-   * fails with the tensor's name if it cannot be.
+   * Zeroed storage for {@code w} packed ({@code panels} of them; all of {@code w} by default):
+   * BF16 and Q8_0 keep their type, every other type becomes f32. Fails with the tensor's name
+   * if it is too large.
    */
-  static Packed allocate(WeightTensor w) {
-    long elements = (long) panels(w.rows()) * NR * w.cols();
-    if (elements > Integer.MAX_VALUE - 8) {
+  Packed allocate(WeightTensor w, int panels) {
+    long elements = (long) panels * nr * w.cols();
+    if (elements > Integer.MAX_VALUE - 64) {
       throw new IllegalArgumentException("Tensor " + w.name() + " (" + w.rows() + ", " + w.cols()
           + ") is too large to pack for the cpu backend");
     }
-    boolean bf16 = w.dtype() == DType.BF16;
-    return new Packed(w.name(), w.rows(), w.cols(), bf16 ? null : new float[(int) elements],
-        bf16 ? new short[(int) elements] : null);
+    int e = (int) elements;
+    return switch (w.dtype()) {
+      case BF16 -> new Packed(w.name(), w.rows(), w.cols(), nr, null, new short[e], null, null);
+      // a vector of bytes may read past the last L: pad by the widest byte vector
+      case Q8_0 -> new Packed(w.name(), w.rows(), w.cols(), nr, null, null, new byte[e + 64],
+          new float[e / 32]);
+      default -> new Packed(w.name(), w.rows(), w.cols(), nr, new float[e], null, null, null);
+    };
   }
 
-  /** Packs panels {@code [from, to)} of {@code w} into {@code dst} (from {@link #allocate}). */
-  static void pack(WeightTensor w, int from, int to, Packed dst, Gemm.Workspace wk) {
+  Packed allocate(WeightTensor w) {
+    return allocate(w, panels(w.rows()));
+  }
+
+  /**
+   * Packs panels {@code [from, to)} of {@code w} into {@code dst}, panel {@code p} at slot
+   * {@code p - shift} ({@code shift} = from for a one-panel scratch, else 0).
+   */
+  void pack(WeightTensor w, int from, int to, int shift, Packed dst, Workspace wk) {
     int k = w.cols();
     int n = w.rows();
-    if (dst.bf16() != null) {
-      short[] raw = wk.scratch.shorts(NR * k);
-      short[] out = dst.bf16();
-      for (int p = from; p < to; p++) {
-        int n0 = p * NR;
-        int count = Math.min(NR, n - n0);
-        w.u16().get(n0 * k, raw, 0, count * k);
-        int base = p * NR * k;
-        for (int j = 0; j < count; j++) {
-          int src = j * k;
-          int d = base + j;
-          for (int kk = 0; kk < k; kk++, d += NR) {
-            out[d] = raw[src + kk];
+    for (int p = from; p < to; p++) {
+      int n0 = p * nr;
+      int count = Math.min(nr, n - n0);
+      int base = (p - shift) * nr * k;
+      switch (w.dtype()) {
+        case BF16 -> packBf16(w, n0, count, dst.bf16(), base, wk);
+        case Q8_0 -> packQ8(w, n0, count, dst, p - shift, wk);
+        default -> {
+          float[] rows = wk.rows(nr * k);
+          RowDecoder.of(w.dtype()).decode(w, n0, count, rows, wk.scratch);
+          float[] out = dst.f32();
+          for (int j = 0; j < count; j++) {
+            int src = j * k;
+            int d = base + j;
+            for (int kk = 0; kk < k; kk++, d += nr) {
+              out[d] = rows[src + kk];
+            }
+          }
+          for (int j = count; j < nr; j++) {
+            for (int kk = 0, d = base + j; kk < k; kk++, d += nr) {
+              out[d] = 0f;
+            }
           }
         }
       }
-      return;
     }
-    RowDecoder decoder = RowDecoder.of(w.dtype());
-    float[] rows = wk.rows(NR * k);
-    float[] out = dst.panels();
-    for (int p = from; p < to; p++) {
-      int n0 = p * NR;
-      int count = Math.min(NR, n - n0);
-      decoder.decode(w, n0, count, rows, wk.scratch);
-      int base = p * NR * k;
-      for (int j = 0; j < count; j++) {
-        int src = j * k;
-        int d = base + j;
-        for (int kk = 0; kk < k; kk++, d += NR) {
-          out[d] = rows[src + kk];
+  }
+
+  /** Slot of column j in a k-step of a bf16 panel: low halves first half, high halves second. */
+  private int bf16Slot(int j) {
+    int l = nr / 2;
+    return j < l ? 2 * j : 2 * (j - l) + 1;
+  }
+
+  private void packBf16(WeightTensor w, int n0, int count, short[] out, int base, Workspace wk) {
+    int k = w.cols();
+    short[] raw = wk.scratch.shorts(nr * k);
+    w.u16().get(n0 * k, raw, 0, count * k);
+    for (int j = 0; j < nr; j++) {
+      int d = base + bf16Slot(j);
+      if (j >= count) {
+        for (int kk = 0; kk < k; kk++, d += nr) {
+          out[d] = 0;
+        }
+        continue;
+      }
+      int src = j * k;
+      for (int kk = 0; kk < k; kk++, d += nr) {
+        out[d] = raw[src + kk];
+      }
+    }
+  }
+
+  private void packQ8(WeightTensor w, int n0, int count, Packed dst, int slot, Workspace wk) {
+    int k = w.cols();
+    int rowBytes = (int) w.rowBytes();
+    byte[] raw = wk.scratch.bytes(nr * rowBytes);
+    w.data().get(n0 * rowBytes, raw, 0, count * rowBytes);
+    byte[] q = dst.q8();
+    float[] s = dst.scales();
+    int qBase = slot * nr * k;
+    int sBase = slot * nr * (k / 32);
+    for (int j = 0; j < nr; j++) {
+      for (int b = 0; b < k / 32; b++) {
+        int src = j * rowBytes + b * 34;
+        boolean real = j < count;
+        s[sBase + b * nr + j] = real
+            ? Half.f16ToFloat((short) ((raw[src] & 0xff) | (raw[src + 1] << 8))) : 0f;
+        int d = qBase + b * 32 * nr + j;
+        for (int kk = 0; kk < 32; kk++, d += nr) {
+          q[d] = real ? raw[src + 2 + kk] : 0;
         }
       }
     }
   }
 
   /**
-   * Panel {@code p} of {@code w} against rows {@code [0, m)} of {@code x} (row r at
-   * {@code x[r * ldx]}): writes {@code out[outOff + r * ldo + p * NR + j]} for the panel's columns
-   * below n. k runs in blocks of {@link #KC} so that the panel's slice stays in L1 across all row
-   * blocks; the accumulators go through {@code acc} (at least {@code m * NR} floats) between
-   * blocks, exactly, so every element is still one FMA chain over k in order. {@code widened}
-   * ({@link #widenedLength()} floats) is the worker's scratch for BF16 blocks.
+   * How a batch of m rows is cut into tiles of 5 or 4 rows: the fewest rows computed (the last
+   * tile may run past m on zero rows), then the most 5-row tiles; only 4-row tiles for panels
+   * that have no 5-row kernel (bf16).
+   *
+   * @param rows  rows of each tile (4 or 5)
+   * @param start first batch row of each tile; tile t's accumulators start at row start[t]
    */
-  static void panel(float[] x, int m, int ldx, Packed w, int p, float[] out, int outOff,
-      int ldo, float[] acc, float[] widened) {
-    int k = w.k();
-    int po = p * NR * k;
-    short[] half = w.bf16();
-    boolean widen = half != null && m >= WIDEN_MIN_ROWS;
-    for (int k0 = 0; k0 < k; k0 += KC) {
-      int k1 = Math.min(k, k0 + KC);
-      boolean first = k0 == 0;
-      if (half != null && !widen) {
-        halfBlock(x, m, ldx, k0, k1, half, po + k0 * NR, acc, first);
-        continue;
+  record RowTiles(int m, int[] rows, int[] start, int computed) {
+    int count() {
+      return rows.length;
+    }
+
+    /** Tiles per chunk: the fewest equal chunks of at most {@link #CHUNK_TILES}. */
+    int chunk() {
+      int chunks = (count() + CHUNK_TILES - 1) / CHUNK_TILES;
+      return (count() + chunks - 1) / chunks;
+    }
+
+    static RowTiles of(int m, boolean fives) {
+      int bestFives = 0;
+      int bestFours = (m + 3) / 4;
+      int bestCost = 4 * bestFours;
+      for (int n5 = 1; fives && 5 * n5 - 4 < m; n5++) {
+        int n4 = (Math.max(0, m - 5 * n5) + 3) / 4;
+        int cost = 5 * n5 + 4 * n4;
+        if (cost <= bestCost) {
+          bestCost = cost;
+          bestFives = n5;
+          bestFours = n4;
+        }
       }
-      float[] pk = w.panels();
-      int pi = po + k0 * NR;
-      if (widen) {
-        widen(half, pi, (k1 - k0) * NR, widened);
-        pk = widened;
-        pi = 0;
-      }
+      int n = bestFives + bestFours;
+      int[] rows = new int[n];
+      int[] start = new int[n];
       int r = 0;
-      for (; r + 4 <= m; r += 4) {
-        kernel4(x, r * ldx, ldx, k0, k1, pk, pi, acc, r * NR, first);
+      for (int t = 0; t < n; t++) {
+        rows[t] = t < bestFives ? 5 : 4;
+        start[t] = r;
+        r += rows[t];
       }
-      switch (m - r) {
-        case 3 -> kernel3(x, r * ldx, ldx, k0, k1, pk, pi, acc, r * NR, first);
-        case 2 -> kernel2(x, r * ldx, ldx, k0, k1, pk, pi, acc, r * NR, first);
-        case 1 -> kernel1(x, r * ldx, ldx, k0, k1, pk, pi, acc, r * NR, first);
-        default -> {
+      return new RowTiles(m, rows, start, r);
+    }
+  }
+
+  /**
+   * Batches at least this large widen each bf16 panel block once into f32 and run the f32 tiles
+   * on it (5-row tiles: 10 FMA chains against the 8 of the bf16 tile, worth the extra pass when
+   * six or more tiles share the block; measured slower at 16 rows); smaller ones widen in
+   * registers. The same products either way: widening bf16 is exact.
+   */
+  static final int WIDEN_MIN_ROWS = 32;
+
+  static boolean widensBf16(int m) {
+    return m >= WIDEN_MIN_ROWS;
+  }
+
+  /**
+   * The tiles for m rows against panels of all of {@code weights} (bf16 widened in registers
+   * takes 4-row tiles).
+   */
+  static RowTiles tiles(int m, WeightTensor... weights) {
+    boolean fives = true;
+    for (WeightTensor w : weights) {
+      fives &= w.dtype() != DType.BF16 || widensBf16(m);
+    }
+    return RowTiles.of(m, fives);
+  }
+
+  /** Floats the packed rows of {@code tiles} take for width k. */
+  int packedRowsLength(RowTiles tiles, int k) {
+    return tiles.count() * k * nr;
+  }
+
+  /**
+   * Packs rows {@code [0, m)} of {@code x} (row r at {@code x[xOff + r * ldx]}, k wide) into
+   * {@code dst}: tile t's k-step kk at {@code dst[(t * k + kk) * NR + i]} for its row i; rows past
+   * m are zero.
+   */
+  void packRows(float[] x, int xOff, int ldx, int k, RowTiles tiles, float[] dst) {
+    int as = nr;
+    for (int t = 0; t < tiles.count(); t++) {
+      int base = t * k * as;
+      for (int i = 0; i < tiles.rows()[t]; i++) {
+        int r = tiles.start()[t] + i;
+        int d = base + i;
+        if (r >= tiles.m()) {
+          for (int kk = 0; kk < k; kk++, d += as) {
+            dst[d] = 0f;
+          }
+          continue;
+        }
+        int src = xOff + r * ldx;
+        for (int kk = 0; kk < k; kk++, d += as) {
+          dst[d] = x[src + kk];
         }
       }
     }
-    int n0 = p * NR;
-    int valid = Math.min(NR, w.n() - n0);
-    for (int r = 0; r < m; r++) {
-      System.arraycopy(acc, r * NR, out, outOff + r * ldo + n0, valid);
-    }
   }
 
-  /** Floats a widened {@code (KC, NR)} block needs: the {@code widened} argument of panel. */
-  static int widenedLength() {
-    return KC * NR;
+  /**
+   * Tiles {@code [t0, t1)} of the packed rows {@code a} against panel {@code p} (slot
+   * {@code slot} of {@code w}) into {@code acc}: row r's NR columns at {@code acc[r * NR ..]}
+   * for the rows of those tiles.
+   *
+   * <p>While the tiles run on one block, they read one element of every cache line of the next
+   * block: Java has no prefetch instruction, and without it the first tile over each block waits
+   * on memory line by line (a tile keeps only a few lines in flight), which costs up to half the
+   * time at the small batches of decoding. The reads are independent of the arithmetic, so the
+   * core overlaps them with it.
+   */
+  /**
+   * Fewest tiles per block that read the next block ahead: below, the tiles are too short to
+   * hide the reads (measured: it slows batches of 1 to 8 rows down, speeds 64 up).
+   */
+  static final int TOUCH_MIN_TILES = 4;
+
+  void panel(float[] a, RowTiles tiles, int t0, int t1, Packed w, int slot, float[] acc,
+      Workspace wk) {
+    int k = w.k();
+    int po = slot * nr * k;
+    int touched = 0;
+    for (int k0 = 0; k0 < k; k0 += kc) {
+      int len = Math.min(kc, k - k0);
+      boolean first = k0 == 0;
+      int pb = po + k0 * nr;
+      // the next block starts where this one ends (the next panel's first block after the last)
+      int next = pb + len * nr;
+      int lines = t1 - t0 >= TOUCH_MIN_TILES ? (len * nr + 15) / 16 : 0;
+      int perTile = (lines + (t1 - t0) - 1) / (t1 - t0);
+      short[] h = w.bf16();
+      if (h != null && !widensBf16(tiles.m())) {
+        for (int t = t0; t < t1; t++) {
+          int ao = (t * k + k0) * nr;
+          simd.tile4h(a, ao, len, h, pb, acc, tiles.start()[t] * nr, first);
+          touched ^= touch(h, next + (t - t0) * perTile * 16, perTile / 2);
+        }
+        continue;
+      }
+      float[] p = w.f32();
+      if (h != null) {
+        touched ^= lines == 0 ? 0 : touch(h, next, (len * nr + 31) / 32);
+        simd.widenBf16(h, pb, len, wk.widened);
+      } else if (w.q8() != null) {
+        touched ^= lines == 0 ? 0 : touch(w.q8(), next, (len * nr + 63) / 64);
+        simd.widenQ8(w.q8(), pb, w.scales(), slot * nr * (k / 32) + (k0 / 32) * nr, len,
+            wk.widened);
+      }
+      if (p == null) {
+        p = wk.widened;
+        pb = 0;
+        perTile = 0;
+      }
+      for (int t = t0; t < t1; t++) {
+        int ao = (t * k + k0) * nr;
+        int co = tiles.start()[t] * nr;
+        if (tiles.rows()[t] == 5) {
+          simd.tile5(a, ao, len, p, pb, acc, co, first);
+        } else {
+          simd.tile4(a, ao, len, p, pb, acc, co, first);
+        }
+        touched ^= touch(p, next + (t - t0) * perTile * 16, perTile);
+      }
+    }
+    wk.touched ^= touched;
   }
 
-  private static final VectorSpecies<Short> HALF = ShortVector.SPECIES_128;
-  private static final VectorSpecies<Integer> INT = IntVector.SPECIES_256;
-
-  /** Eight BF16 values from {@code h[i]} as f32: exact (the 16 bits become the high half). */
-  private static FloatVector bf16(short[] h, int i) {
-    return ((IntVector) ShortVector.fromArray(HALF, h, i).convertShape(VectorOperators.S2I, INT,
-        0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+  /** One read per 64-byte line of {@code lines} lines from {@code from}, clamped to the array. */
+  private static int touch(float[] p, int from, int lines) {
+    int x = 0;
+    int end = Math.min(p.length, from + lines * 16);
+    for (int i = from; i < end; i += 16) {
+      x ^= Float.floatToRawIntBits(p[i]);
+    }
+    return x;
   }
 
-  /** {@code dst[0, n) = f32(h[from, from + n))}, n a multiple of the vector length. */
-  private static void widen(short[] h, int from, int n, float[] dst) {
-    for (int i = 0; i < n; i += L) {
-      bf16(h, from + i).intoArray(dst, i);
+  private static int touch(short[] p, int from, int lines) {
+    int x = 0;
+    int end = Math.min(p.length, from + lines * 32);
+    for (int i = from; i < end; i += 32) {
+      x ^= p[i];
     }
+    return x;
   }
 
-  /** One k block of a BF16 panel against all m rows, widening in registers. */
-  private static void halfBlock(float[] x, int m, int ldx, int k0, int k1, short[] h, int pi,
-      float[] acc, boolean first) {
-    int r = 0;
-    for (; r + 4 <= m; r += 4) {
-      kernel4h(x, r * ldx, ldx, k0, k1, h, pi, acc, r * NR, first);
+  private static int touch(byte[] p, int from, int lines) {
+    int x = 0;
+    int end = Math.min(p.length, from + lines * 64);
+    for (int i = from; i < end; i += 64) {
+      x ^= p[i];
     }
-    for (; r + 2 <= m; r += 2) {
-      kernel2h(x, r * ldx, ldx, k0, k1, h, pi, acc, r * NR, first);
-    }
-    if (r < m) {
-      kernel1h(x, r * ldx, k0, k1, h, pi, acc, r * NR, first);
-    }
+    return x;
   }
 
-  private static void kernel4(float[] x, int xo, int ldx, int k0, int k1, float[] p, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    FloatVector c10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 24);
-    FloatVector c11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 32);
-    FloatVector c12 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 40);
-    FloatVector c20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 48);
-    FloatVector c21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 56);
-    FloatVector c22 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 64);
-    FloatVector c30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 72);
-    FloatVector c31 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 80);
-    FloatVector c32 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 88);
-    int x0 = xo;
-    int x1 = xo + 1 * ldx;
-    int x2 = xo + 2 * ldx;
-    int x3 = xo + 3 * ldx;
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector b0 = FloatVector.fromArray(S, p, pi);
-      FloatVector b1 = FloatVector.fromArray(S, p, pi + 1 * L);
-      FloatVector b2 = FloatVector.fromArray(S, p, pi + 2 * L);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-      a = FloatVector.broadcast(S, x[x1 + kk]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      c12 = a.fma(b2, c12);
-      a = FloatVector.broadcast(S, x[x2 + kk]);
-      c20 = a.fma(b0, c20);
-      c21 = a.fma(b1, c21);
-      c22 = a.fma(b2, c22);
-      a = FloatVector.broadcast(S, x[x3 + kk]);
-      c30 = a.fma(b0, c30);
-      c31 = a.fma(b1, c31);
-      c32 = a.fma(b2, c32);
-    }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
-    c10.intoArray(acc, ao + 24);
-    c11.intoArray(acc, ao + 32);
-    c12.intoArray(acc, ao + 40);
-    c20.intoArray(acc, ao + 48);
-    c21.intoArray(acc, ao + 56);
-    c22.intoArray(acc, ao + 64);
-    c30.intoArray(acc, ao + 72);
-    c31.intoArray(acc, ao + 80);
-    c32.intoArray(acc, ao + 88);
+  /** Floats of the Q8_0 scratch block of {@link #panel}. */
+  int widenedLength() {
+    return kc * nr;
   }
 
-  private static void kernel3(float[] x, int xo, int ldx, int k0, int k1, float[] p, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    FloatVector c10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 24);
-    FloatVector c11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 32);
-    FloatVector c12 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 40);
-    FloatVector c20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 48);
-    FloatVector c21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 56);
-    FloatVector c22 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 64);
-    int x0 = xo;
-    int x1 = xo + 1 * ldx;
-    int x2 = xo + 2 * ldx;
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector b0 = FloatVector.fromArray(S, p, pi);
-      FloatVector b1 = FloatVector.fromArray(S, p, pi + 1 * L);
-      FloatVector b2 = FloatVector.fromArray(S, p, pi + 2 * L);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-      a = FloatVector.broadcast(S, x[x1 + kk]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      c12 = a.fma(b2, c12);
-      a = FloatVector.broadcast(S, x[x2 + kk]);
-      c20 = a.fma(b0, c20);
-      c21 = a.fma(b1, c21);
-      c22 = a.fma(b2, c22);
+  /**
+   * Copies the accumulated rows {@code [r0, r1)} of panel {@code p} (columns below n) to
+   * {@code out[outOff + r * ldo + p * NR + j]}.
+   */
+  void store(float[] acc, int r0, int r1, int n, int p, float[] out, int outOff, int ldo) {
+    int n0 = p * nr;
+    int valid = Math.min(nr, n - n0);
+    for (int r = r0; r < r1; r++) {
+      System.arraycopy(acc, r * nr, out, outOff + r * ldo + n0, valid);
     }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
-    c10.intoArray(acc, ao + 24);
-    c11.intoArray(acc, ao + 32);
-    c12.intoArray(acc, ao + 40);
-    c20.intoArray(acc, ao + 48);
-    c21.intoArray(acc, ao + 56);
-    c22.intoArray(acc, ao + 64);
-  }
-
-  private static void kernel2(float[] x, int xo, int ldx, int k0, int k1, float[] p, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    FloatVector c10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 24);
-    FloatVector c11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 32);
-    FloatVector c12 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 40);
-    int x0 = xo;
-    int x1 = xo + 1 * ldx;
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector b0 = FloatVector.fromArray(S, p, pi);
-      FloatVector b1 = FloatVector.fromArray(S, p, pi + 1 * L);
-      FloatVector b2 = FloatVector.fromArray(S, p, pi + 2 * L);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-      a = FloatVector.broadcast(S, x[x1 + kk]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      c12 = a.fma(b2, c12);
-    }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
-    c10.intoArray(acc, ao + 24);
-    c11.intoArray(acc, ao + 32);
-    c12.intoArray(acc, ao + 40);
-  }
-
-  private static void kernel1(float[] x, int xo, int ldx, int k0, int k1, float[] p, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    int x0 = xo;
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector b0 = FloatVector.fromArray(S, p, pi);
-      FloatVector b1 = FloatVector.fromArray(S, p, pi + 1 * L);
-      FloatVector b2 = FloatVector.fromArray(S, p, pi + 2 * L);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-    }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
-  }
-
-  // BF16 panels widened in registers: the same FMA chains as kernel4/2/1 on the f32 values.
-
-  private static void kernel4h(float[] x, int xo, int ldx, int k0, int k1, short[] h, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    FloatVector c10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 24);
-    FloatVector c11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 32);
-    FloatVector c12 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 40);
-    FloatVector c20 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 48);
-    FloatVector c21 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 56);
-    FloatVector c22 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 64);
-    FloatVector c30 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 72);
-    FloatVector c31 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 80);
-    FloatVector c32 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 88);
-    int x0 = xo;
-    int x1 = xo + 1 * ldx;
-    int x2 = xo + 2 * ldx;
-    int x3 = xo + 3 * ldx;
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector b0 = bf16(h, pi);
-      FloatVector b1 = bf16(h, pi + 1 * L);
-      FloatVector b2 = bf16(h, pi + 2 * L);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-      a = FloatVector.broadcast(S, x[x1 + kk]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      c12 = a.fma(b2, c12);
-      a = FloatVector.broadcast(S, x[x2 + kk]);
-      c20 = a.fma(b0, c20);
-      c21 = a.fma(b1, c21);
-      c22 = a.fma(b2, c22);
-      a = FloatVector.broadcast(S, x[x3 + kk]);
-      c30 = a.fma(b0, c30);
-      c31 = a.fma(b1, c31);
-      c32 = a.fma(b2, c32);
-    }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
-    c10.intoArray(acc, ao + 24);
-    c11.intoArray(acc, ao + 32);
-    c12.intoArray(acc, ao + 40);
-    c20.intoArray(acc, ao + 48);
-    c21.intoArray(acc, ao + 56);
-    c22.intoArray(acc, ao + 64);
-    c30.intoArray(acc, ao + 72);
-    c31.intoArray(acc, ao + 80);
-    c32.intoArray(acc, ao + 88);
-  }
-
-  private static void kernel2h(float[] x, int xo, int ldx, int k0, int k1, short[] h, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    FloatVector c10 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 24);
-    FloatVector c11 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 32);
-    FloatVector c12 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 40);
-    int x0 = xo;
-    int x1 = xo + 1 * ldx;
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector b0 = bf16(h, pi);
-      FloatVector b1 = bf16(h, pi + 1 * L);
-      FloatVector b2 = bf16(h, pi + 2 * L);
-      FloatVector a = FloatVector.broadcast(S, x[x0 + kk]);
-      c00 = a.fma(b0, c00);
-      c01 = a.fma(b1, c01);
-      c02 = a.fma(b2, c02);
-      a = FloatVector.broadcast(S, x[x1 + kk]);
-      c10 = a.fma(b0, c10);
-      c11 = a.fma(b1, c11);
-      c12 = a.fma(b2, c12);
-    }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
-    c10.intoArray(acc, ao + 24);
-    c11.intoArray(acc, ao + 32);
-    c12.intoArray(acc, ao + 40);
-  }
-
-  private static void kernel1h(float[] x, int xo, int k0, int k1, short[] h, int pi0,
-      float[] acc, int ao, boolean first) {
-    FloatVector c00 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao);
-    FloatVector c01 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 8);
-    FloatVector c02 = first ? FloatVector.zero(S) : FloatVector.fromArray(S, acc, ao + 16);
-    int pi = pi0;
-    for (int kk = k0; kk < k1; kk++, pi += NR) {
-      FloatVector a = FloatVector.broadcast(S, x[xo + kk]);
-      c00 = a.fma(bf16(h, pi), c00);
-      c01 = a.fma(bf16(h, pi + 1 * L), c01);
-      c02 = a.fma(bf16(h, pi + 2 * L), c02);
-    }
-    c00.intoArray(acc, ao);
-    c01.intoArray(acc, ao + 8);
-    c02.intoArray(acc, ao + 16);
   }
 }

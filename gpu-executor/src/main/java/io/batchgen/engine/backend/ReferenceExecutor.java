@@ -94,7 +94,7 @@ final class ReferenceExecutor implements ModuleExecutor {
 
   @Override
   public void attention(AttentionBatch b) {
-    HeapKvStore kv = BatchChecks.attention(b, shape);
+    HeapKvStore kv = BatchChecks.attention(b, shape, HeapKvStore.class);
     LayerWeights lw = model.weights().layers().get(b.layer());
     int h = c.hiddenSize();
     int hd = c.headDim();

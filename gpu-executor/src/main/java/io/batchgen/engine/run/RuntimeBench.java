@@ -12,6 +12,7 @@ import io.batchgen.core.runtime.SchedulingMode;
 import io.batchgen.core.runtime.SequenceRuntime;
 import io.batchgen.core.sampling.SamplingParams;
 import io.batchgen.engine.backend.Backends;
+import io.batchgen.engine.backend.VectorWidth;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelLoader;
 import io.batchgen.engine.model.TinyModels;
@@ -69,7 +70,10 @@ public final class RuntimeBench {
       "  --budgets ample,tight      KV budgets to run (default both; ratios need both modes)",
       "  --modes lock-step,coroutine  scheduling modes to run (default both; e.g. one mode",
       "                             alone under a profiler)",
-      "  --bar                      instead: decode tok/s of 64 x (128 prompt + 128 new)",
+      "  --species W                cpu kernels' vector width: preferred | 128 | 256 | 512",
+      "                             (default preferred)",
+      "  --bar                      instead: decode and prompt tok/s of 64 x (128 prompt +",
+      "                             128 new), the runs alternating between the modes",
       "The last line is 'bench runtime: ratio=X key=value ...' (X: coroutine / lock-step",
       "tokens/s under the tight budget on the first model).");
 
@@ -109,6 +113,7 @@ public final class RuntimeBench {
     opts.put("bar", "false");
     opts.put("budgets", "ample,tight");
     opts.put("modes", "lock-step,coroutine");
+    opts.put("species", "preferred");
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       if (!a.startsWith("--")) {
@@ -136,6 +141,12 @@ public final class RuntimeBench {
   }
 
   void run() throws Exception {
+    try {
+      VectorWidth.parse(opts.get("species"));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Option --species: " + e.getMessage(), e);
+    }
+    modes();
     Path dir = Files.createTempDirectory("batchgen-bench-");
     try {
       if (Boolean.parseBoolean(opts.get("bar"))) {
@@ -160,7 +171,7 @@ public final class RuntimeBench {
       Path path = TinyModels.write(preset, arch, opts.get("dtype"), 7, dir.resolve(preset));
       try (LoadedModel model = ModelLoader.load(path);
           ModuleExecutor ex = Backends.create(opts.get("backend"), model,
-              intOpt("threads"))) {
+              intOpt("threads"), VectorWidth.parse(opts.get("species")))) {
         ModelShape shape = ex.shape();
         List<GenerationRequest> work = workload(shape, intOpt("prompts"),
             Long.parseLong(opts.get("seed")), intOpt("minOutput"), intOpt("maxOutput"));
@@ -359,7 +370,8 @@ public final class RuntimeBench {
     String preset = opts.get("models").split(",")[0];
     Path path = TinyModels.write(preset, "mixtral", opts.get("dtype"), 7, dir.resolve(preset));
     try (LoadedModel model = ModelLoader.load(path);
-        ModuleExecutor ex = Backends.create(opts.get("backend"), model, intOpt("threads"))) {
+        ModuleExecutor ex = Backends.create(opts.get("backend"), model, intOpt("threads"),
+            VectorWidth.parse(opts.get("species")))) {
       int n = 64;
       Random r = new Random(1);
       List<GenerationRequest> prefillOnly = new ArrayList<>();
@@ -375,48 +387,83 @@ public final class RuntimeBench {
             SamplingParams.greedy(128).withIgnoreEos(true)));
       }
       long kv = 1L << 30;
-      double[] medians = new double[2];
-      List<SchedulingMode> modes = List.of(SchedulingMode.LOCK_STEP, SchedulingMode.COROUTINE);
-      for (SchedulingMode mode : modes) {
-        RuntimeConfig cfg = config(mode, kv, n);
-        List<Double> decode = new ArrayList<>();
-        for (int run = 0; run < intOpt("runs"); run++) {
-          double t1 = seconds(ex, prefillOnly, cfg);
-          double t2 = seconds(ex, full, cfg);
-          decode.add(n * 127 / (t2 - t1));
-          out.printf(Locale.ROOT, "    run %d/%d mode=%s: prefill-only %.1f s, full %.1f s, decode"
-              + " %.1f tok/s%n", run + 1, intOpt("runs"), mode, t1, t2, decode.get(run));
+      List<SchedulingMode> modes = modes();
+      // untimed: JIT compilation and packing the weights, which a long job pays once
+      timed(ex, prefillOnly, config(modes.get(0), kv, n));
+      Map<SchedulingMode, List<Double>> decode = new LinkedHashMap<>();
+      Map<SchedulingMode, List<Double>> prefill = new LinkedHashMap<>();
+      // runs alternate between the modes, so a quiet or a loaded minute weighs on both
+      for (int run = 0; run < intOpt("runs"); run++) {
+        for (SchedulingMode mode : modes) {
+          RuntimeConfig cfg = config(mode, kv, n);
+          Timed t1 = timed(ex, prefillOnly, cfg);
+          Timed t2 = timed(ex, full, cfg);
+          double d = n * 127 / (t2.seconds() - t1.seconds());
+          double p = n * 128 / t1.seconds();
+          decode.computeIfAbsent(mode, m -> new ArrayList<>()).add(d);
+          prefill.computeIfAbsent(mode, m -> new ArrayList<>()).add(p);
+          out.printf(Locale.ROOT, "    run %d/%d mode=%s: prefill-only %.1f s (%.1f prompt tok/s),"
+              + " full %.1f s, decode %.1f tok/s; decode steps: experts %.1f s, attention %.1f s,"
+              + " LM head %.1f s%n", run + 1, intOpt("runs"), mode, t1.seconds(), p,
+              t2.seconds(), d, t2.module(ModuleKind.EXPERT) - t1.module(ModuleKind.EXPERT),
+              t2.module(ModuleKind.ATTENTION) - t1.module(ModuleKind.ATTENTION),
+              t2.module(ModuleKind.LM_HEAD) - t1.module(ModuleKind.LM_HEAD));
           out.flush();
         }
+      }
+      for (SchedulingMode mode : modes) {
         out.printf(Locale.ROOT, "bar: model=%s dtype=%s backend=%s mode=%s 64 seqs x (128 prompt"
-            + " + 128 new): decode tok/s=%.1f runs=%s%n", preset, opts.get("dtype"),
-            ex.describe(), mode, median(decode), fmt(decode));
-        medians[modes.indexOf(mode)] = median(decode);
+            + " + 128 new): decode tok/s=%.1f runs=%s; prompt tok/s=%.1f runs=%s%n", preset,
+            opts.get("dtype"), ex.describe(), mode, median(decode.get(mode)),
+            fmt(decode.get(mode)), median(prefill.get(mode)), fmt(prefill.get(mode)));
       }
       // The summary line every bench ends with; the bar itself is absolute (compare the
       // decode tok/s with llama.cpp's batched bench on the same GGUF export of the model).
-      out.printf(Locale.ROOT, "bench runtime: ratio=%.3f coroutine_decode_tok_s=%.1f "
-          + "lockstep_decode_tok_s=%.1f mode=bar model=%s dtype=%s seqs=64 prompt=128 new=128 "
-          + "runs=%d%n", medians[1] / medians[0], medians[1], medians[0], preset,
-          opts.get("dtype"), intOpt("runs"));
+      double co = median(decode.getOrDefault(SchedulingMode.COROUTINE, List.of(Double.NaN)));
+      double ls = median(decode.getOrDefault(SchedulingMode.LOCK_STEP, List.of(Double.NaN)));
+      StringBuilder line = new StringBuilder(String.format(Locale.ROOT,
+          "bench runtime: ratio=%.3f coroutine_decode_tok_s=%.1f lockstep_decode_tok_s=%.1f",
+          co / ls, co, ls));
+      for (SchedulingMode mode : modes) {
+        line.append(String.format(Locale.ROOT, " %s_prefill_tok_s=%.1f",
+            mode == SchedulingMode.COROUTINE ? "coroutine" : "lockstep",
+            median(prefill.get(mode))));
+      }
+      line.append(String.format(Locale.ROOT, " mode=bar model=%s dtype=%s species=%s seqs=64"
+          + " prompt=128 new=128 runs=%d", preset, opts.get("dtype"), opts.get("species"),
+          intOpt("runs")));
+      out.println(line);
     }
   }
 
-  private static double seconds(ModuleExecutor ex, List<GenerationRequest> work,
-      RuntimeConfig cfg) throws InterruptedException {
-    try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
-      ResultQueue q = rt.newResultQueue(work.size());
-      long t0 = System.nanoTime();
-      for (GenerationRequest g : work) {
-        q.submit(g);
-      }
-      for (int i = 0; i < work.size(); i++) {
-        if (q.poll(Duration.ofMinutes(30)) == null) {
-          throw new IllegalStateException("Benchmark timed out");
-        }
-      }
-      return (System.nanoTime() - t0) / 1e9;
+  /** Wall seconds of one run and the seconds its modules took. */
+  record Timed(double seconds, RuntimeMetrics metrics) {
+    double module(ModuleKind kind) {
+      return RuntimeBench.seconds(metrics, kind);
     }
+  }
+
+  private static Timed timed(ModuleExecutor ex, List<GenerationRequest> work, RuntimeConfig cfg)
+      throws InterruptedException {
+    try (SequenceRuntime rt = new SequenceRuntime(ex, cfg)) {
+      double secs = run(rt, work);
+      return new Timed(secs, rt.metrics());
+    }
+  }
+
+  private static double run(SequenceRuntime rt, List<GenerationRequest> work)
+      throws InterruptedException {
+    ResultQueue q = rt.newResultQueue(work.size());
+    long t0 = System.nanoTime();
+    for (GenerationRequest g : work) {
+      q.submit(g);
+    }
+    for (int i = 0; i < work.size(); i++) {
+      if (q.poll(Duration.ofMinutes(30)) == null) {
+        throw new IllegalStateException("Benchmark timed out");
+      }
+    }
+    return (System.nanoTime() - t0) / 1e9;
   }
 
   static double median(List<Double> xs) {

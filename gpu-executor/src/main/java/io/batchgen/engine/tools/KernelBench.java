@@ -1,6 +1,8 @@
 package io.batchgen.engine.tools;
 
+import io.batchgen.engine.backend.Ceilings;
 import io.batchgen.engine.backend.ExpertKernels;
+import io.batchgen.engine.backend.VectorWidth;
 import io.batchgen.engine.format.DType;
 import io.batchgen.engine.format.Half;
 import io.batchgen.engine.model.ExpertWeights;
@@ -13,35 +15,44 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
  * {@code batchgen bench kernels}: GFLOP/s of a full expert FFN (gate, up, SwiGLU, down) of the
- * {@code bench} shape at token batches 1, 8, 64 and 256, f32 and bf16 weights, 1 and 2 threads,
- * median and spread of several runs. The experts cycle through 16 weight sets (as many as a
- * layer of the bench model) so small batches read weights from memory, as in real decoding.
+ * {@code bench} shape at several token batches, f32 and bf16 weights, 1 and 2 threads, median
+ * and spread of several runs. The experts cycle through 16 weight sets (as many as a layer of the
+ * bench model, far more than the caches hold) so small batches read their weights from memory,
+ * as in real decoding.
  *
- * <p>The headline ratio is measured side by side in the same run: the cpu kernel on 2 threads
- * over the plain-Java reference kernel, f32, batch 64. Absolute numbers are noisy on a shared
- * machine; the ratio much less so. The run also measures this machine's register-only FMA
- * ceiling ({@link FmaPeak}) on 1 and 2 threads and reports every figure as a fraction of it, so
- * results from machines with different FMA widths can be compared.
+ * <p>Every figure is reported against this machine's ceilings measured in the same run
+ * ({@link Ceilings}): the register-only FMA rate, and for the weights streamed, the rate of
+ * streaming reads. The headline ratio is the f32 kernel on 2 threads at batch 64 over the FMA
+ * ceiling, each timed run paired with the ceilings measured right before and right after it,
+ * so that load from other tenants, which changes by the second, weighs on both sides of each
+ * ratio.
  */
 public final class KernelBench {
   static final String USAGE = """
-      Usage: batchgen bench kernels [--preset bench|bench-fine] [--runs N] [--batches 1,8,64,256]
+      Usage: batchgen bench kernels [--preset bench|bench-fine] [--runs N]
+                 [--batches 1,8,16,64,256] [--species preferred|128|256|512]
 
       Times the expert FFN kernel of the cpu backend (Java Vector API) and prints GFLOP/s for
-      every dtype x threads x batch, then one summary line:
-        bench kernels: ratio=<cpu 2 threads / reference, f32, batch 64> key=value ...
-      Defaults: --preset bench --runs 7 --batches 1,8,64,256.
+      every dtype x threads x batch, as a fraction of this machine's FMA ceiling and, for the
+      weights it streams, of its memory-read ceiling (both measured in the same run), then one
+      summary line:
+        bench kernels: ratio=<f32, 2 threads, batch 64 / FMA ceiling, 2 threads> key=value ...
+      --species forces the kernels' vector width (default: what the JVM prefers here); a width
+      wider than the hardware's is emulated, correct but very slow.
+      Defaults: --preset bench --runs 7 --batches 1,8,16,64,256 --species preferred.
       """;
 
   private static final int EXPERTS = 16;
   /** Rows of the call that packs each expert before timing. */
   private static final int WARM_ROWS = 16;
+  private static final int HEADLINE_BATCH = 64;
 
   private KernelBench() {
   }
@@ -53,7 +64,7 @@ public final class KernelBench {
   /** Runs the benchmark; returns the process exit code. */
   public static int run(String[] args, PrintStream out, PrintStream err) {
     try {
-      CommandArgs a = CommandArgs.parse(args, Set.of("preset", "runs", "batches"),
+      CommandArgs a = CommandArgs.parse(args, Set.of("preset", "runs", "batches", "species"),
           Set.of("bench", "kernels"));
       if (a.help()) {
         out.print(USAGE);
@@ -65,13 +76,19 @@ public final class KernelBench {
       if (runs < 5 || runs > 1000) {
         throw new CommandArgs.UsageException("Option --runs must be in [5, 1000], got " + runs);
       }
-      int[] batches = LogitsCommand.parseTokens(a.get("batches", "1,8,64,256"));
+      int[] batches = LogitsCommand.parseTokens(a.get("batches", "1,8,16,64,256"));
       for (int b : batches) {
         if (b < 1 || b > 4096) {
           throw new CommandArgs.UsageException("Batch sizes must be in [1, 4096], got " + b);
         }
       }
-      bench(p, (int) runs, batches, out);
+      VectorWidth width;
+      try {
+        width = VectorWidth.parse(a.get("species", "preferred"));
+      } catch (IllegalArgumentException e) {
+        throw new CommandArgs.UsageException("Option --species: " + e.getMessage());
+      }
+      bench(p, (int) runs, batches, width, out);
       return 0;
     } catch (CommandArgs.UsageException e) {
       err.println("bench kernels: " + e.getMessage());
@@ -83,93 +100,169 @@ public final class KernelBench {
     }
   }
 
-  private static void bench(TinyModels.Preset p, int runs, int[] batches, PrintStream out) {
+  private static void bench(TinyModels.Preset p, int runs, int[] batches, VectorWidth width,
+      PrintStream out) {
     int h = p.hidden();
     int f = p.expertFfn();
-    out.printf("bench kernels: expert FFN hidden=%d ffn=%d, %d weight sets, %d runs each,"
-        + " %d cores; shared machines make absolute numbers noisy%n", h, f, EXPERTS, runs,
-        Runtime.getRuntime().availableProcessors());
+    out.printf(Locale.ROOT, "bench kernels: expert FFN hidden=%d ffn=%d, %d weight sets, %d runs"
+        + " each, %d cores, %s kernels (this JVM prefers %s); shared machines make absolute"
+        + " numbers noisy%n", h, f, EXPERTS, runs, Runtime.getRuntime().availableProcessors(),
+        width, VectorWidth.preferred());
+    Ceilings ceilings = new Ceilings();
+    double[] fma = {0, ceilings.fmaGflops(width, 1, 7), ceilings.fmaGflops(width, 2, 7)};
+    double[] read = {0, ceilings.readGBs(1, 5), ceilings.readGBs(2, 5)};
+    out.printf(Locale.ROOT, "  ceilings, same run: fp32 FMA in registers %.1f / %.1f GFLOP/s,"
+        + " streaming reads %.1f / %.1f GB/s (1 / 2 threads)%n", fma[1], fma[2], read[1],
+        read[2]);
     Map<String, String> summary = new LinkedHashMap<>();
-    Map<String, Double> gflops = new LinkedHashMap<>();
-    double[] peak = {0, FmaPeak.gflops(1, 7), FmaPeak.gflops(2, 7)};
-    out.printf("  fp32 FMA ceiling (registers only): 1 thread %.1f GFLOP/s, 2 threads %.1f"
-        + " GFLOP/s%n", peak[1], peak[2]);
+    Map<String, String> cells = new LinkedHashMap<>();
     int maxBatch = Math.max(WARM_ROWS, Arrays.stream(batches).max().orElse(1));
-    float[] x = new float[maxBatch * h];
     SplittableRandom rnd = new SplittableRandom(1);
+    float[] x = new float[Math.max(maxBatch, HEADLINE_BATCH) * h];
     for (int i = 0; i < x.length; i++) {
       x[i] = (float) rnd.nextGaussian();
     }
-    float[] y = new float[maxBatch * h];
+    float[] y = new float[x.length];
+    double[] headline = null;
     for (DType dtype : List.of(DType.F32, DType.BF16)) {
       List<ExpertWeights> experts = experts(dtype, h, f, rnd);
+      double weightBytes = 3.0 * h * f * (dtype == DType.F32 ? 4 : 2);
       for (int threads : new int[] {1, 2}) {
-        try (ExpertKernels.Ffn ffn = ExpertKernels.cpu(threads)) {
+        try (ExpertKernels.Ffn ffn = ExpertKernels.cpu(threads, width)) {
+          Timer timer = new Timer(ffn, experts, x, y, h, f);
           for (int b : batches) {
-            double[] stats = time(ffn, experts, x, y, b, runs, h, f);
-            String key = dtype.name().toLowerCase() + "_t" + threads + "_b" + b;
-            gflops.put(key, stats[0]);
-            out.printf("  %-5s threads=%d batch=%4d  %7.1f GFLOP/s  %3.0f%% of ceiling  (median of"
-                + " %d, spread %.0f%%)%n", dtype.name().toLowerCase(), threads, b, stats[0],
-                100 * stats[0] / peak[threads], runs, stats[1] * 100);
+            double[] rates = timer.rates(b, runs);
+            double gflops = median(rates);
+            double gbs = gflops * 1e9 / (2.0 * 3 * b * h * f) * weightBytes / 1e9;
+            String key = dtype.name().toLowerCase(Locale.ROOT) + "_t" + threads + "_b" + b;
+            cells.put(key + "_gflops", fmt(gflops));
+            cells.put(key + "_of_fma", fmt(gflops / fma[threads]));
+            cells.put(key + "_of_read", fmt(gbs / read[threads]));
+            out.printf(Locale.ROOT, "  %-5s threads=%d batch=%4d  %7.1f GFLOP/s %4.0f%% of FMA"
+                + "  weights %5.1f GB/s %4.0f%% of reads  (median of %d, spread %.0f%%)%n",
+                dtype.name().toLowerCase(Locale.ROOT), threads, b, gflops,
+                100 * gflops / fma[threads], gbs, 100 * gbs / read[threads], runs,
+                100 * (rates[rates.length - 1] - rates[0]) / gflops);
+          }
+          if (dtype == DType.F32 && threads == 2) {
+            headline = timer.paired(HEADLINE_BATCH, runs, ceilings, width);
           }
         }
       }
     }
-    int refBatch = Arrays.stream(batches).anyMatch(b -> b == 64) ? 64 : batches[0];
     double ref;
     try (ExpertKernels.Ffn r = ExpertKernels.reference()) {
-      ref = time(r, experts(DType.F32, h, f, rnd), x, y, refBatch, 5, h, f)[0];
+      ref = median(new Timer(r, experts(DType.F32, h, f, rnd), x, y, h, f).rates(HEADLINE_BATCH,
+          3));
     }
-    out.printf("  f32   reference   batch=%4d  %7.1f GFLOP/s  (plain Java, 1 thread)%n", refBatch,
-        ref);
-    String best = "f32_t2_b" + refBatch;
-    double ratio = gflops.getOrDefault(best, 0.0) / ref;
-    summary.put("baseline", "reference_f32_b" + refBatch);
-    summary.put("reference_gflops", fmt(ref));
-    summary.put("ceiling_t1_gflops", fmt(peak[1]));
-    summary.put("ceiling_t2_gflops", fmt(peak[2]));
-    summary.put(best + "_of_ceiling", fmt(gflops.getOrDefault(best, 0.0) / peak[2]));
-    gflops.forEach((k, v) -> summary.put(k + "_gflops", fmt(v)));
-    Double t1 = gflops.get("f32_t1_b" + refBatch);
-    if (t1 != null) {
-      summary.put("scaling_f32_b" + refBatch, fmt(gflops.get(best) / t1));
-    }
+    double ratio = median(headline);
+    out.printf(Locale.ROOT, "  f32   reference   batch=%4d  %7.1f GFLOP/s  (plain Java, 1 thread)"
+        + "%n", HEADLINE_BATCH, ref);
+    out.printf(Locale.ROOT, "  headline: f32, 2 threads, batch %d over the 2-thread FMA ceiling"
+        + " measured around each run: %s, median %.2f%n", HEADLINE_BATCH, list(headline),
+        ratio);
+    summary.put("species", Integer.toString(width.bits()));
+    summary.put("preferred", Integer.toString(VectorWidth.preferred().bits()));
+    summary.put("fma_t1_gflops", fmt(fma[1]));
+    summary.put("fma_t2_gflops", fmt(fma[2]));
+    summary.put("read_t1_gbs", fmt(read[1]));
+    summary.put("read_t2_gbs", fmt(read[2]));
+    summary.put("paired_min", fmt(Arrays.stream(headline).min().orElse(0)));
+    summary.put("paired_max", fmt(Arrays.stream(headline).max().orElse(0)));
+    summary.putAll(cells);
+    summary.put("reference_f32_b" + HEADLINE_BATCH + "_gflops", fmt(ref));
     StringBuilder line = new StringBuilder("bench kernels: ratio=" + fmt(ratio));
     summary.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
     out.println(line);
   }
 
   private static String fmt(double v) {
-    return String.format("%.2f", v);
+    return String.format(Locale.ROOT, "%.2f", v);
   }
 
-  /** {@code {median GFLOP/s, (max - min) / median}} over {@code runs} timed runs. */
-  private static double[] time(ExpertKernels.Ffn ffn, List<ExpertWeights> experts, float[] x,
-      float[] y, int batch, int runs, int h, int f) {
-    double flopsPerCall = 2.0 * 3 * batch * (double) h * f;
-    // enough calls per run for ~30 ms of work at 50 GFLOP/s, at least one sweep for big batches
-    int calls = (int) Math.max(1, Math.min(4096, 1.5e9 / flopsPerCall));
-    // Steady state: in serving, prefill's large batches have packed every expert's weights by
-    // the time decode runs small batches, so pack them all first (a 16-row call each).
-    for (ExpertWeights w : experts) {
-      ffn.run(w, x, WARM_ROWS, y);
+  private static String list(double[] xs) {
+    StringBuilder b = new StringBuilder("[");
+    for (int i = 0; i < xs.length; i++) {
+      b.append(i == 0 ? "" : ", ").append(fmt(xs[i]));
     }
-    for (int i = 0; i < Math.max(3, 20 / calls); i++) {
-      ffn.run(experts.get(i % experts.size()), x, batch, y);
+    return b.append(']').toString();
+  }
+
+  private static double median(double[] xs) {
+    double[] a = xs.clone();
+    Arrays.sort(a);
+    return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  }
+
+  /** Times one FFN implementation over the cycled experts. */
+  private static final class Timer {
+    private final ExpertKernels.Ffn ffn;
+    private final List<ExpertWeights> experts;
+    private final float[] x;
+    private final float[] y;
+    private final int h;
+    private final int f;
+    private int next;
+
+    Timer(ExpertKernels.Ffn ffn, List<ExpertWeights> experts, float[] x, float[] y, int h,
+        int f) {
+      this.ffn = ffn;
+      this.experts = experts;
+      this.x = x;
+      this.y = y;
+      this.h = h;
+      this.f = f;
+      // Steady state: in serving, prefill's large batches have packed every expert's weights by
+      // the time decode runs small batches, so pack them all first (a 16-row call each).
+      for (ExpertWeights w : experts) {
+        ffn.run(w, x, WARM_ROWS, y);
+      }
     }
-    double[] rates = new double[runs];
-    int e = 0;
-    for (int r = 0; r < runs; r++) {
+
+    private int calls(int batch) {
+      // ~0.1 s of work at 50 GFLOP/s, at least one sweep over the experts
+      return (int) Math.max(EXPERTS, Math.min(4096, 5e9 / (2.0 * 3 * batch * h * f)));
+    }
+
+    /** GFLOP/s of one timed run of {@code calls} calls. */
+    private double once(int batch, int calls) {
       long t0 = System.nanoTime();
       for (int c = 0; c < calls; c++) {
-        ffn.run(experts.get(e++ % experts.size()), x, batch, y);
+        ffn.run(experts.get(next++ % experts.size()), x, batch, y);
       }
-      rates[r] = flopsPerCall * calls / ((System.nanoTime() - t0) * 1e-9) / 1e9;
+      return 2.0 * 3 * batch * h * f * calls / ((System.nanoTime() - t0) * 1e-9) / 1e9;
     }
-    Arrays.sort(rates);
-    double median = rates[runs / 2];
-    return new double[] {median, (rates[runs - 1] - rates[0]) / median};
+
+    /** Sorted GFLOP/s of {@code runs} timed runs after a warm-up. */
+    double[] rates(int batch, int runs) {
+      int calls = calls(batch);
+      for (int i = 0; i < Math.max(3, calls / 4); i++) {
+        ffn.run(experts.get(i % experts.size()), x, batch, y);
+      }
+      double[] r = new double[runs];
+      for (int i = 0; i < runs; i++) {
+        r[i] = once(batch, calls);
+      }
+      Arrays.sort(r);
+      return r;
+    }
+
+    /**
+     * Per run: its GFLOP/s over the mean of the 2-thread FMA ceilings measured just before and
+     * just after it.
+     */
+    double[] paired(int batch, int runs, Ceilings ceilings, VectorWidth width) {
+      int calls = calls(batch);
+      double[] r = new double[runs];
+      double before = ceilings.fmaGflops(width, 2, 1);
+      for (int i = 0; i < runs; i++) {
+        double rate = once(batch, calls);
+        double after = ceilings.fmaGflops(width, 2, 1);
+        r[i] = rate / ((before + after) / 2);
+        before = after;
+      }
+      return r;
+    }
   }
 
   private static List<ExpertWeights> experts(DType dtype, int h, int f, SplittableRandom rnd) {

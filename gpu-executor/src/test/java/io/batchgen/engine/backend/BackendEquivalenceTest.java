@@ -22,7 +22,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The cpu backend against the reference oracle, op by op and for whole-model logits, for every
- * architecture and stored dtype of the tiny preset.
+ * architecture and stored dtype of the tiny preset; and the cpu backend at every vector width it
+ * can run (128, 256 and 512 bits, forced; wider than the hardware's is emulated) against itself
+ * at the preferred width, bit for bit.
  *
  * <p>Tolerance: the reference accumulates in double, cpu in float with FMA chains; over two
  * layers of a random model that gives relative differences around 1e-6. We allow 2e-4 of the
@@ -89,6 +91,56 @@ class BackendEquivalenceTest {
       int[] p = prompt(5, 3, m.config().vocabSize());
       assertThat(SimpleForward.greedy(cpu, p, 32)).as("greedy tokens")
           .containsExactly(SimpleForward.greedy(ref, p, 32));
+    }
+  }
+
+  static Stream<Arguments> modelsAndWidths() {
+    List<Arguments> out = new ArrayList<>();
+    for (Arguments a : models().toList()) {
+      for (VectorWidth w : VectorWidth.values()) {
+        if (w != VectorWidth.preferred()) {
+          out.add(Arguments.of(a.get()[0], a.get()[1], w));
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * Every kernel runs independent sequential chains side by side and never sums across lanes,
+   * so the width changes no bit: logits and greedy tokens equal the preferred width's exactly
+   * (which the tests above hold to the reference).
+   */
+  @ParameterizedTest(name = "{0} {1} at {2}")
+  @MethodSource("modelsAndWidths")
+  void everyWidthGivesTheSameBits(String arch, String dtype, VectorWidth width) {
+    try (LoadedModel m = load(arch, dtype);
+        ModuleExecutor base = Backends.create("cpu", m, 2);
+        ModuleExecutor cpu = Backends.create("cpu", m, 2, width)) {
+      int[] tokens = prompt(13, 11, m.config().vocabSize());
+      assertThat(SimpleForward.logits(cpu, tokens)).as("%s %s logits at %s", arch, dtype, width)
+          .containsExactly(SimpleForward.logits(base, tokens));
+      int[] p = prompt(3, 3, m.config().vocabSize());
+      assertThat(SimpleForward.greedy(cpu, p, 6)).as("greedy tokens")
+          .containsExactly(SimpleForward.greedy(base, p, 6));
+    }
+  }
+
+  @ParameterizedTest(name = "gguf {0} {1} at every width")
+  @org.junit.jupiter.params.provider.CsvSource({"mixtral, q8_0", "qwen3, q8_0", "llama, bf16"})
+  void ggufModelsGiveTheSameBitsAtEveryWidth(String arch, String dtype) {
+    Path file = tmp.resolve(arch + "-" + dtype + "-widths.gguf");
+    TinyModels.writeGguf("tiny", arch, dtype, 7, file);
+    try (LoadedModel m = ModelLoader.load(file);
+        ModuleExecutor base = Backends.create("cpu", m, 2)) {
+      int[] tokens = prompt(13, 11, m.config().vocabSize());
+      float[] want = SimpleForward.logits(base, tokens);
+      for (VectorWidth w : VectorWidth.values()) {
+        try (ModuleExecutor cpu = Backends.create("cpu", m, 2, w)) {
+          assertThat(SimpleForward.logits(cpu, tokens)).as("gguf %s %s at %s", arch, dtype, w)
+              .containsExactly(want);
+        }
+      }
     }
   }
 

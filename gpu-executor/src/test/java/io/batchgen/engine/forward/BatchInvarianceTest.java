@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.engine.backend.Backends;
+import io.batchgen.engine.backend.VectorWidth;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelLoader;
 import io.batchgen.engine.model.TinyModels;
@@ -19,7 +20,8 @@ import org.junit.jupiter.params.provider.CsvSource;
 /**
  * A sequence's logits on the cpu backend are bitwise identical whether it runs alone, inside a
  * batch of 32 mixed-length sequences (prefill and decode rows mixed, other rows routed to the
- * same experts), split into decode steps, or on a different number of threads.
+ * same experts), split into decode steps, or on a different number of threads; at every vector
+ * width the kernels can run (forced).
  */
 class BatchInvarianceTest {
   @TempDir
@@ -28,13 +30,17 @@ class BatchInvarianceTest {
   static final int SEQS = 32;
   static final int TARGET = 17;
 
-  @ParameterizedTest(name = "{0} {1}")
-  @CsvSource({"mixtral, f32", "qwen2_moe, bf16", "olmoe, f16", "qwen3, bf16"})
-  void logitsDoNotDependOnBatchComposition(String arch, String dtype) {
-    Path dir = TinyModels.write("tiny", arch, dtype, 3, tmp.resolve(arch + dtype));
+  @ParameterizedTest(name = "{0} {1} {2}")
+  @CsvSource({"mixtral, f32, W256", "qwen2_moe, bf16, W256", "olmoe, f16, W256", "qwen3, bf16, W256",
+      "mixtral, f32, W128", "qwen2_moe, bf16, W512"})
+  void logitsDoNotDependOnBatchComposition(String arch, String dtype, VectorWidth width) {
+    Path dir = tmp.resolve(arch + dtype);
+    if (!dir.resolve("config.json").toFile().exists()) {
+      TinyModels.write("tiny", arch, dtype, 3, dir);
+    }
     try (LoadedModel m = ModelLoader.load(dir);
-        ModuleExecutor cpu = Backends.create("cpu", m, 2);
-        ModuleExecutor cpu1 = Backends.create("cpu", m, 1)) {
+        ModuleExecutor cpu = Backends.create("cpu", m, 2, width);
+        ModuleExecutor cpu1 = Backends.create("cpu", m, 1, width)) {
       int vocab = m.config().vocabSize();
       SplittableRandom rnd = new SplittableRandom(42);
       int[][] prompts = new int[SEQS][];

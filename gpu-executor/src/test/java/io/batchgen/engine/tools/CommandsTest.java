@@ -94,6 +94,10 @@ class CommandsTest {
     assertThat(KernelBench.run(new String[] {"bench", "kernels", "--runs", "2"}, out, err))
         .isEqualTo(2);
     assertThat(err()).contains("Option --runs must be in [5, 1000], got 2");
+    assertThat(KernelBench.run(new String[] {"bench", "kernels", "--species", "1024"}, out, err))
+        .isEqualTo(2);
+    assertThat(err()).contains("Option --species: Unknown vector width [1024]; supported:"
+        + " preferred, 128, 256, 512");
   }
 
   @Test

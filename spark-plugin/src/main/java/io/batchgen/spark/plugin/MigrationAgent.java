@@ -1,6 +1,8 @@
 package io.batchgen.spark.plugin;
 
 import io.batchgen.core.model.ModelShape;
+import io.batchgen.core.rebalance.ExecutorLoad;
+import io.batchgen.core.rebalance.LoadEstimator;
 import io.batchgen.core.rebalance.Move;
 import io.batchgen.core.runtime.ResultListener;
 import io.batchgen.core.runtime.RuntimeMetrics;
@@ -81,7 +83,7 @@ final class MigrationAgent implements AutoCloseable {
   private final ConcurrentLinkedQueue<MigratedResult> outbox = new ConcurrentLinkedQueue<>();
   /** Moves hosted here: their runtime and how many of their sequences still run. */
   private final Map<Long, Hosted> hosted = new ConcurrentHashMap<>();
-  private final Map<EngineSpec, Rate> rates = new HashMap<>();
+  private final Map<EngineSpec, LoadEstimator.Rate> rates = new HashMap<>();
 
   private final AtomicLong movedOut = new AtomicLong();
   private final AtomicLong movedIn = new AtomicLong();
@@ -161,62 +163,19 @@ final class MigrationAgent implements AutoCloseable {
   private RuntimeLoad runtimeLoad(ModelRuntime rt) {
     RuntimeMetrics m = rt.runtime().metrics();
     ModelShape shape = rt.runtime().shape();
-    Rate rate;
+    LoadEstimator.Rate rate;
     synchronized (rates) {
-      rate = rates.computeIfAbsent(rt.spec(), k -> new Rate());
+      rate = rates.computeIfAbsent(rt.spec(), k -> new LoadEstimator.Rate());
     }
-    rate.observe(m);
-    int live = m.queued() + m.running() + m.parked();
-    int running = m.running() + m.parked();
-    return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), m.queued(), m.running(),
-        m.parked(), m.positionsLeft(), expectedNewTokens(m, live), rate.tokensPerSecond,
-        rate.prefillPerSecond, 8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
-        running == 0 ? 0 : (double) m.cachedPositions() / running,
-        rt.spec().maxRunningSequences(), m.kvBlocksUsed(), m.kvBlocksTotal(),
+    rate.observe(m, System.nanoTime());
+    ExecutorLoad l = LoadEstimator.estimate(executorId, rt.spec().toString(), m, rate,
+        8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
+        rt.spec().maxRunningSequences(), 0);
+    return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), l.queued(), l.running(),
+        l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
+        l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
+        l.maxRunning(), m.kvBlocksUsed(), m.kvBlocksTotal(),
         java.util.Arrays.stream(m.expertBatchSizes()).boxed().toList());
-  }
-
-  /**
-   * Tokens the live sequences are expected to generate: each is expected to stop around the mean
-   * completion length of the sequences this runtime finished (while none has, at its bound).
-   */
-  static long expectedNewTokens(RuntimeMetrics m, int live) {
-    long finished = m.finishedSequences();
-    if (finished == 0 || live == 0) {
-      return m.newTokensBound();
-    }
-    double meanCompletion = (double) Math.max(0, m.generatedTokens() - m.liveGenerated())
-        / finished;
-    long expected = Math.round(live * meanCompletion) - m.liveGenerated();
-    return Math.max(Math.min(m.newTokensBound(), live), Math.min(m.newTokensBound(), expected));
-  }
-
-  /** Tokens processed per second while busy: generated and prefilled. */
-  private static final class Rate {
-    private long lastNanos;
-    private long lastTokens;
-    private long lastPrefill;
-    double tokensPerSecond;
-    double prefillPerSecond;
-
-    synchronized void observe(RuntimeMetrics m) {
-      long now = System.nanoTime();
-      long tokens = m.generatedTokens() + m.prefillTokens();
-      if (lastNanos != 0) {
-        double seconds = (now - lastNanos) / 1e9;
-        if (tokens > lastTokens && seconds > 0) {
-          double r = (tokens - lastTokens) / seconds;
-          tokensPerSecond = tokensPerSecond == 0 ? r : 0.7 * tokensPerSecond + 0.3 * r;
-        }
-        if (m.prefillTokens() > lastPrefill && seconds > 0) {
-          double p = (m.prefillTokens() - lastPrefill) / seconds;
-          prefillPerSecond = prefillPerSecond == 0 ? p : 0.7 * prefillPerSecond + 0.3 * p;
-        }
-      }
-      lastNanos = now;
-      lastTokens = tokens;
-      lastPrefill = m.prefillTokens();
-    }
   }
 
   // ------------------------------------------------------------------ owner

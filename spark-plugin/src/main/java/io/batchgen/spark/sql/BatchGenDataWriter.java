@@ -8,6 +8,7 @@ import io.batchgen.io.PromptRequest;
 import io.batchgen.io.ResultSchema;
 import io.batchgen.io.RowError;
 import io.batchgen.spark.plugin.ExecutorRuntimeHost;
+import io.batchgen.spark.plugin.RunningTasks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.Consumer;
@@ -15,6 +16,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.write.DataWriter;
@@ -50,6 +52,8 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private final long startNanos = System.nanoTime();
   private final int partitionId;
   private final String executorId;
+  /** This attempt's entry in the executor's progress reports; closed when the task ends. */
+  private final RunningTasks.Registration progressRegistration;
   private long skippedDone;
   private long stopRows;
   private long lengthRows;
@@ -89,6 +93,10 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     this.generator = gen;
     this.reader = rowReader;
     this.writer = opened;
+    TaskContext task = TaskContext.get();
+    this.progressRegistration = ExecutorRuntimeHost.get().tasks().register(
+        new RunningTasks.Key(job.table().jobId(), task == null ? -1 : task.stageId(),
+            partitionId, taskId), generator.tally());
     this.sink = this::record;
     this.guard = new DuplicateIdGuard(source, options.idColumn(), options.requestLines(),
         new PromptBatch.RowVisitor() {
@@ -120,6 +128,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     DoneIds done = job.doneIds();
     if (done != null && done.contains(job.rows().idText(row))) {
       skippedDone++;
+      generator.tally().skipped();
       return;
     }
     reader.add(row);
@@ -160,13 +169,15 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     LOG.info("batchgen task wrote {} rows ({} failed, {} skipped as done), {} tokens generated,"
         + " to {}", writer.rowsWritten(), generator.failedRows(), skippedDone,
         generator.generatedTokens(), name);
-    return new TaskCommit(name, writer.rowsWritten(), generator.failedRows(), skippedDone,
-        generator.promptTokens(), generator.generatedTokens(), partitionId, executorId,
-        (System.nanoTime() - startNanos) / 1e9, stopRows, lengthRows, sampleErrors);
+    return new TaskCommit(name, partitionId, writer.rowsWritten(), generator.failedRows(),
+        skippedDone, generator.promptTokens(), generator.generatedTokens(),
+        generator.tally().counts(), executorId, (System.nanoTime() - startNanos) / 1e9,
+        stopRows, lengthRows, sampleErrors);
   }
 
   @Override
   public void abort() throws IOException {
+    progressRegistration.close();
     generator.close();
     try {
       writer.close();
@@ -182,6 +193,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void close() {
+    progressRegistration.close();
     generator.close();
     reader.close();
     allocator.close();

@@ -2,6 +2,7 @@ package io.batchgen.spark.tools;
 
 import io.batchgen.engine.tools.CommandArgs;
 import io.batchgen.spark.BatchGenJob;
+import io.batchgen.spark.progress.ProgressDisplay;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -14,7 +15,7 @@ public final class GenerateCommand {
                                    [--master local[*]] [--mode append|overwrite]
                                    [--inputFormat auto|parquet|openai]
                                    [--outputFormat auto|parquet|openai] [--table DIR]
-                                   [--OPTION VALUE ...]
+                                   [--progress auto|live|plain|off] [--OPTION VALUE ...]
 
       Generates a completion for every prompt and writes the result table to OUT.
         PROMPTS: a Parquet prompt table (columns id, prompt or messages, optional per-row
@@ -26,6 +27,9 @@ public final class GenerateCommand {
                  error field), the result table going to --table (default OUT.table).
       Options are those of docs/configs.md, e.g. --maxNewTokens 64 --onError record (bad rows
       and bad input lines become error results, each naming its row or line and the fix).
+      Progress (rows done of the total, failed rows, tokens/s, elapsed, ETA): --progress auto
+      (default) redraws one line on a terminal and prints a line every
+      spark.batchgen.progress.interval (10s) otherwise; live or plain choose, off hides it.
       """;
 
   private GenerateCommand() {
@@ -43,7 +47,8 @@ public final class GenerateCommand {
     }
     SparkSession spark = LocalSession.start("batchgen-generate", a.get("master", "local[*]"));
     try {
-      BatchGenJob.print(BatchGenJob.run(spark, a), System.out);
+      BatchGenJob.print(BatchGenJob.run(spark, a,
+          BatchGenJob.display(a, ProgressDisplay.Mode.PLAIN, System.out)), System.out);
     } catch (CommandArgs.UsageException e) {
       System.err.println("batchgen generate: " + e.getMessage());
       System.err.print(USAGE);
