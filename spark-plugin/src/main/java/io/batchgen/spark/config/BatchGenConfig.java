@@ -61,8 +61,19 @@ public final class BatchGenConfig {
 
   // ---- input and output ----
   public static final ConfigEntry<String> PROMPTS = entry("spark.batchgen.source.prompts",
-      "prompts", "path", null, "Source only: the prompt dataset to complete (Parquet file, folder "
-          + "or glob).", Parsers.nonEmpty());
+      "prompts", "path", null, "Source only: the prompt dataset to complete (Parquet, or OpenAI "
+          + "batch JSONL: a file, folder or glob; see promptsFormat).", Parsers.nonEmpty());
+  public static final ConfigEntry<String> PROMPTS_FORMAT = entry(
+      "spark.batchgen.source.promptsFormat", "promptsFormat", "enum", "auto",
+      "Source only: parquet (a prompt table), openai (OpenAI batch API input: one request a "
+          + "line, custom_id and body; docs/schemas.md) or auto (openai when the path ends in "
+          + ".jsonl, else parquet).", Parsers.oneOf("auto", "parquet", "openai"));
+  public static final ConfigEntry<String> REQUEST_COLUMN = entry(
+      "spark.batchgen.input.requestColumn", "requestColumn", "string", "",
+      "Sink only: a string column holding one OpenAI batch request line per row (custom_id, "
+          + "url, body); rows are then read as requests, with idColumn holding the custom_id, and "
+          + "an optional long column 'line' numbers them in errors. bin/batchgen generate sets it "
+          + "for .jsonl input. Empty: rows are prompt-table rows.", Parsers.anyString());
   public static final ConfigEntry<String> ID_COLUMN = entry("spark.batchgen.input.idColumn",
       "idColumn", "string", "id", "Input column holding the row id (integer or string, unique).",
       Parsers.nonEmpty());

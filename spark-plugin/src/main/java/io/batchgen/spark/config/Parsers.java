@@ -20,6 +20,11 @@ final class Parsers {
     };
   }
 
+  /** Any text, empty included (an empty value turns the setting off). */
+  static Function<String, String> anyString() {
+    return s -> s;
+  }
+
   static Function<String, Integer> intAtLeast(int min) {
     return s -> {
       int v;
