@@ -65,6 +65,14 @@ public interface ModuleExecutor extends AutoCloseable {
   default void prefetch(ModuleKey key) {
   }
 
+  /**
+   * What the backend's weight store brought in so far; {@link WeightTraffic#NONE} for a backend
+   * that holds every weight resident. Any thread may call it.
+   */
+  default WeightTraffic weightTraffic() {
+    return WeightTraffic.NONE;
+  }
+
   @Override
   void close();
 }

@@ -31,6 +31,17 @@ public final class Backends {
    * @throws IllegalArgumentException for an unknown name or a non-positive thread count
    */
   public static ModuleExecutor create(String name, LoadedModel model, int threads) {
+    return create(name, model, threads, WeightSettings.defaults());
+  }
+
+  /**
+   * Creates an executor for {@code model} whose weights are held as {@code weights} says
+   * ({@code cpu}; {@code reference} and providers read the mapped weights and ignore it).
+   *
+   * @throws IllegalArgumentException as above, or when the weight budget cannot hold one module
+   */
+  public static ModuleExecutor create(String name, LoadedModel model, int threads,
+      WeightSettings weights) {
     if (threads <= 0) {
       throw new IllegalArgumentException("Backend threads must be positive, got " + threads);
     }
@@ -40,11 +51,11 @@ public final class Backends {
     }
     return switch (name) {
       case "reference" -> new ReferenceExecutor(model);
-      case "cpu" -> new CpuExecutor(model, threads);
+      case "cpu" -> new CpuExecutor(model, threads, weights);
       case "auto" -> {
         LOG.info("Backend auto: using cpu with {} threads (this build has no CUDA backend)",
             threads);
-        yield new CpuExecutor(model, threads);
+        yield new CpuExecutor(model, threads, weights);
       }
       default -> throw new IllegalArgumentException("Unknown backend [" + name + "]; supported: "
           + String.join(", ", names()));

@@ -5,14 +5,19 @@ import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.model.RowBatch;
+import io.batchgen.core.model.WeightTraffic;
 import io.batchgen.engine.model.ExpertWeights;
 import io.batchgen.engine.model.LayerWeights;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelConfig;
 import io.batchgen.engine.model.RopeFrequencies;
 import io.batchgen.engine.model.WeightTensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import jdk.incubator.vector.FloatVector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Java Vector API backend: every projection is a batched {@link Gemm} over all rows of the
@@ -21,10 +26,15 @@ import jdk.incubator.vector.FloatVector;
  * sequence of operations, so a row's result never depends on the other rows, the batch size or
  * the thread count.
  *
+ * <p>Weight matrices are read in compute-ready form from a {@link WeightStore} whose budget
+ * ({@link WeightSettings}) may be smaller than the model: then they stream from the checkpoint
+ * file module by module.
+ *
  * <p>Called from one runtime thread at a time (per the SPI); the per-call buffers below are
  * therefore plain fields.
  */
 final class CpuExecutor implements ModuleExecutor {
+  private static final Logger LOG = LoggerFactory.getLogger(CpuExecutor.class);
   private final LoadedModel model;
   private final ModelConfig c;
   private final ModelShape shape;
@@ -38,16 +48,36 @@ final class CpuExecutor implements ModuleExecutor {
   private float[] attnOut = new float[0];
   private float[] proj = new float[0];
   private final CpuFfn ffn;
+  private final WeightStore store;
   private float[] router = new float[0];
   private float[] normed = new float[0];
 
   CpuExecutor(LoadedModel model, int threads) {
+    this(model, threads, WeightSettings.defaults());
+  }
+
+  /**
+   * @throws IllegalArgumentException when the weight budget cannot hold the matrices of one
+   *     module, with the numbers
+   */
+  CpuExecutor(LoadedModel model, int threads, WeightSettings weights) {
     this.model = model;
     this.c = model.config();
     this.shape = model.shape();
     this.rope = new RopeFrequencies(c);
+    long budget = weights.resolve(Runtime.getRuntime().maxMemory());
+    WeightPlan plan = WeightPlan.of(model);
+    plan.check(budget);
     this.pool = new WorkerPool(threads);
-    this.ffn = new CpuFfn(new Gemm(pool));
+    Gemm gemm = new Gemm(pool);
+    this.store = new WeightStore(gemm, budget, plan.totalBytes());
+    plan.register(store);
+    this.ffn = new CpuFfn(gemm, store);
+    if (store.streaming()) {
+      LOG.info("Weights stream: budget {} MiB holds {}% of the model's {} MiB compute-ready"
+          + " weights ({} streaming)", budget >> 20, 100 * budget / plan.totalBytes(),
+          plan.totalBytes() >> 20, weights.streaming().name().toLowerCase(Locale.ROOT));
+    }
     this.workerScratch = new float[threads][];
     for (int i = 0; i < threads; i++) {
       workerScratch[i] = new float[0];
@@ -380,7 +410,16 @@ final class CpuExecutor implements ModuleExecutor {
   }
 
   @Override
+  public WeightTraffic weightTraffic() {
+    return store.traffic();
+  }
+
+  @Override
   public void close() {
-    pool.close();
+    try {
+      pool.close();
+    } finally {
+      store.close();
+    }
   }
 }

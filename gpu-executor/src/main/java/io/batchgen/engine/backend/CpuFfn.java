@@ -8,9 +8,11 @@ import io.batchgen.engine.model.WeightTensor;
  * up outputs of the same strip of columns and applies SiLU at once; then the down projection.
  *
  * <p>Batches of at least {@link #PACK_MIN_ROWS} rows run on {@link PanelGemm} with the expert's
- * weights packed once into a {@link PackCache}; smaller ones use the packed weights if they are
- * cached already, else decode the mapped weights on the fly ({@link Gemm}), which costs less than
- * packing a whole expert for a few rows. Both compute every element
+ * weights packed once into the {@link WeightStore}; smaller ones use the packed weights if they
+ * are resident already, else decode the mapped weights on the fly ({@link Gemm}), which costs less
+ * than packing a whole expert for a few rows. When the model's weights stream (they exceed the
+ * store's budget) every matrix goes through the store, so every byte read is counted. Both
+ * compute every element
  * with the same FMA chain, so the choice never changes a result bit. Not thread-safe (one caller
  * at a time).
  */
@@ -19,33 +21,42 @@ final class CpuFfn {
   static final int PACK_MIN_ROWS = 16;
 
   private final Gemm gemm;
-  private final PackCache cache;
+  private final WeightStore store;
   private final int packMinRows;
   private float[] xT = new float[0];
   private float[] gate = new float[0];
   private float[] up = new float[0];
 
-  CpuFfn(Gemm gemm) {
-    this(gemm, PackCache.defaultBudget(), PACK_MIN_ROWS);
+  CpuFfn(Gemm gemm, WeightStore store) {
+    this(gemm, store, PACK_MIN_ROWS);
   }
 
-  /** {@code packMinRows} = Integer.MAX_VALUE never packs. */
-  CpuFfn(Gemm gemm, long cacheBytes, int packMinRows) {
+  /** A store of {@code storeBytes} for weights of unknown total; tests. */
+  CpuFfn(Gemm gemm, long storeBytes, int packMinRows) {
+    this(gemm, new WeightStore(gemm, storeBytes, 0), packMinRows);
+  }
+
+  /** {@code packMinRows} = Integer.MAX_VALUE never packs (unless the weights stream). */
+  CpuFfn(Gemm gemm, WeightStore store, int packMinRows) {
     this.gemm = gemm;
-    this.cache = new PackCache(gemm, cacheBytes);
+    this.store = store;
     this.packMinRows = packMinRows;
   }
 
+  WeightStore store() {
+    return store;
+  }
 
-  PackCache cache() {
-    return cache;
+  /** Whether a batch of {@code rows} runs on {@code w}'s packed panels. */
+  private boolean packed(WeightTensor w, int rows) {
+    return rows >= packMinRows || store.streaming() || store.holds(w);
   }
 
   void run(ExpertWeights w, float[] x, int rows, float[] out) {
     if (rows == 0) {
       return;
     }
-    if (rows >= packMinRows || cache.holds(w)) {
+    if (packed(w.gate(), rows)) {
       runPacked(w, x, rows, out);
       return;
     }
@@ -80,13 +91,30 @@ final class CpuFfn {
     gemm.matmul(g, 0, rows, w.down(), out, 0, w.down().rows());
   }
 
-  /** gate/up panels then SiLU per panel, then down, all on packed weights. */
+  /** gate/up panels then SiLU per panel, then down, all on packed weights (pinned meanwhile). */
   private void runPacked(ExpertWeights w, float[] x, int rows, float[] out) {
+    PanelGemm.Packed gp = store.acquire(w.gate());
+    try {
+      PanelGemm.Packed upk = store.acquire(w.up());
+      try {
+        PanelGemm.Packed dp = store.acquire(w.down());
+        try {
+          runPacked(w, gp, upk, dp, x, rows, out);
+        } finally {
+          store.release(w.down());
+        }
+      } finally {
+        store.release(w.up());
+      }
+    } finally {
+      store.release(w.gate());
+    }
+  }
+
+  private void runPacked(ExpertWeights w, PanelGemm.Packed gp, PanelGemm.Packed upk,
+      PanelGemm.Packed dp, float[] x, int rows, float[] out) {
     int f = w.ffnSize();
     int h = w.gate().cols();
-    PanelGemm.Packed gp = cache.get(w.gate());
-    PanelGemm.Packed upk = cache.get(w.up());
-    PanelGemm.Packed dp = cache.get(w.down());
     // gate and up (rows, fp): rows padded to whole panels
     int fp = gp.panelCount() * PanelGemm.NR;
     if (gate.length < rows * fp) {
@@ -134,10 +162,15 @@ final class CpuFfn {
     if (rows == 0) {
       return;
     }
-    if (rows < packMinRows && !cache.holds(w)) {
+    if (!packed(w, rows)) {
       gemm.matmul(x, 0, rows, w, out, 0, ldo);
       return;
     }
-    packed(cache.get(w), x, rows, w.cols(), out, ldo);
+    PanelGemm.Packed p = store.acquire(w);
+    try {
+      packed(p, x, rows, w.cols(), out, ldo);
+    } finally {
+      store.release(w);
+    }
   }
 }

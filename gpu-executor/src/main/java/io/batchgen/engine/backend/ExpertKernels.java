@@ -27,7 +27,10 @@ public final class ExpertKernels {
   /** The Vector API kernel of the {@code cpu} backend on {@code threads} threads. */
   public static Ffn cpu(int threads) {
     WorkerPool pool = new WorkerPool(threads);
-    CpuFfn ffn = new CpuFfn(new Gemm(pool));
+    Gemm gemm = new Gemm(pool);
+    // as the backend's default: a quarter of the heap for packed weights
+    CpuFfn ffn = new CpuFfn(gemm, WeightSettings.defaults().resolve(
+        Runtime.getRuntime().maxMemory()), CpuFfn.PACK_MIN_ROWS);
     return new Ffn() {
       @Override
       public void run(ExpertWeights w, float[] x, int rows, float[] out) {

@@ -58,6 +58,21 @@ final class PanelGemm {
     long bytes() {
       return panels != null ? 4L * panels.length : 2L * bf16.length;
     }
+
+    /** The same storage under another matrix's name (storage reused for a same-shape matrix). */
+    Packed renamed(String other) {
+      return new Packed(other, n, k, panels, bf16);
+    }
+  }
+
+  /** Whether {@code w}'s panels stay BF16 (else they are f32). */
+  static boolean keepsBf16(WeightTensor w) {
+    return w.dtype() == DType.BF16;
+  }
+
+  /** Bytes of {@code w} packed: what the weight store counts against its budget. */
+  static long packedBytes(WeightTensor w) {
+    return (long) panels(w.rows()) * NR * w.cols() * (keepsBf16(w) ? 2 : 4);
   }
 
   static int panels(int n) {
@@ -74,7 +89,7 @@ final class PanelGemm {
       throw new IllegalArgumentException("Tensor " + w.name() + " (" + w.rows() + ", " + w.cols()
           + ") is too large to pack for the cpu backend");
     }
-    boolean bf16 = w.dtype() == DType.BF16;
+    boolean bf16 = keepsBf16(w);
     return new Packed(w.name(), w.rows(), w.cols(), bf16 ? null : new float[(int) elements],
         bf16 ? new short[(int) elements] : null);
   }
