@@ -4,6 +4,8 @@ import io.batchgen.core.model.AttentionBatch;
 import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.model.ModuleKey;
+import io.batchgen.core.model.ModuleKind;
 import io.batchgen.core.model.RowBatch;
 import io.batchgen.core.model.WeightTraffic;
 import io.batchgen.engine.model.ExpertWeights;
@@ -49,6 +51,10 @@ final class CpuExecutor implements ModuleExecutor {
   private float[] proj = new float[0];
   private final CpuFfn ffn;
   private final WeightStore store;
+  /** Set when weights stream module by module; null otherwise. */
+  private final WeightLoader loader;
+  /** Layer-wise baseline: every expert of a layer is brought in when the layer runs. */
+  private final boolean wholeLayers;
   private float[] router = new float[0];
   private float[] normed = new float[0];
 
@@ -73,6 +79,9 @@ final class CpuExecutor implements ModuleExecutor {
     this.store = new WeightStore(gemm, budget, plan.totalBytes());
     plan.register(store);
     this.ffn = new CpuFfn(gemm, store);
+    boolean byModule = weights.streaming() == WeightSettings.Streaming.MODULE;
+    this.loader = store.streaming() && byModule ? new WeightLoader(store) : null;
+    this.wholeLayers = store.streaming() && !byModule;
     if (store.streaming()) {
       LOG.info("Weights stream: budget {} MiB holds {}% of the model's {} MiB compute-ready"
           + " weights ({} streaming)", budget >> 20, 100 * budget / plan.totalBytes(),
@@ -189,6 +198,9 @@ final class CpuExecutor implements ModuleExecutor {
       rmsNorm(hidden, r * h, h, lw.ffnNorm(), ffnIn, r * h);
     }
     route(lw, b, rows);
+    if (wholeLayers && lw.router() != null) {
+      bringInUnroutedExperts(b.layer(), b);
+    }
   }
 
   /** Bias, clip, QK norm and RoPE of one row's q and k, in place. */
@@ -414,12 +426,93 @@ final class CpuExecutor implements ModuleExecutor {
     return store.traffic();
   }
 
+  // ---- weight streaming ----
+
+  @Override
+  public boolean streamsWeights() {
+    return loader != null;
+  }
+
+  @Override
+  public void prefetch(List<ModuleKey> next) {
+    if (loader == null) {
+      return;
+    }
+    List<List<WeightTensor>> modules = new ArrayList<>(next.size());
+    for (ModuleKey k : next) {
+      modules.add(matrices(k));
+    }
+    loader.hint(modules);
+  }
+
+  @Override
+  public void prefetch(ModuleKey key) {
+    prefetch(List.of(key));
+  }
+
+  @Override
+  public boolean resident(ModuleKey key) {
+    for (WeightTensor w : matrices(key)) {
+      if (!store.holds(w)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The weight matrices module {@code key} reads. */
+  private List<WeightTensor> matrices(ModuleKey key) {
+    if (key.kind() == ModuleKind.LM_HEAD) {
+      return List.of(model.weights().lmHead());
+    }
+    LayerWeights lw = model.weights().layers().get(key.layer());
+    return switch (key.kind()) {
+      case ATTENTION -> lw.router() == null ? List.of(lw.wq(), lw.wk(), lw.wv(), lw.wo())
+          : List.of(lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.router());
+      case EXPERT -> expertMatrices(lw.experts().get(key.expert()));
+      case SHARED_EXPERT -> expertMatrices(lw.shared());
+      default -> List.of();
+    };
+  }
+
+  private static List<WeightTensor> expertMatrices(ExpertWeights w) {
+    return List.of(w.gate(), w.up(), w.down());
+  }
+
+  /**
+   * Layer-wise baseline: brings in every expert of {@code layer} that no row of this attention
+   * batch routed to (those with rows are brought in when they run), as a layer-wise offloading
+   * system streams whole layers.
+   */
+  private void bringInUnroutedExperts(int layer, AttentionBatch b) {
+    int experts = c.numExperts();
+    boolean[] routed = new boolean[experts];
+    for (int i = 0; i < b.rows() * c.topK(); i++) {
+      routed[b.topExperts()[i]] = true;
+    }
+    List<ExpertWeights> all = model.weights().layers().get(layer).experts();
+    for (int e = 0; e < experts; e++) {
+      if (!routed[e]) {
+        for (WeightTensor w : expertMatrices(all.get(e))) {
+          store.acquire(w);
+          store.release(w);
+        }
+      }
+    }
+  }
+
   @Override
   public void close() {
     try {
-      pool.close();
+      if (loader != null) {
+        loader.close();
+      }
     } finally {
-      store.close();
+      try {
+        pool.close();
+      } finally {
+        store.close();
+      }
     }
   }
 }

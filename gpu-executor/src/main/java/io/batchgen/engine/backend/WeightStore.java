@@ -199,13 +199,17 @@ final class WeightStore implements AutoCloseable {
 
   /**
    * Brings {@code w} in ahead of need on the calling (loader) thread, if it is absent and room can
-   * be made without evicting a matrix wanted more; returns whether it loaded it.
+   * be made without evicting a matrix wanted as much or more ({@code rank}: 0 is the most wanted);
+   * returns false when there was no such room (or the store is closed).
    */
   boolean load(WeightTensor w, int rank) {
     Entry e;
     synchronized (this) {
-      if (closed || entries.containsKey(w)) {
+      if (closed) {
         return false;
+      }
+      if (entries.containsKey(w)) {
+        return true;
       }
       e = reserveFor(w, rank);
       if (e == null) {

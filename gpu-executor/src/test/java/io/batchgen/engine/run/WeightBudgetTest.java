@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The cpu backend under weight budgets smaller than the model: the same tokens as with every
- * weight resident (greedy and seeded), every byte brought in counted, and a clear startup error
+ * weight resident (greedy and seeded; module streaming with prefetch and the layer-wise baseline,
+ * coroutine and lock-step scheduling), every byte brought in counted, and a clear startup error
  * when one module cannot fit.
  */
 class WeightBudgetTest {
@@ -102,6 +103,12 @@ class WeightBudgetTest {
             assertThat(t.evictions()).as(what).isPositive();
             assertThat(t.bytesRead()).as(what).isGreaterThan(all.traffic().bytesRead());
             assertThat(t.loads()).as(what).isGreaterThan(all.traffic().loads());
+            if (s == WeightSettings.Streaming.MODULE) {
+              // the loader thread brought some in ahead of need, from the runtime's hints
+              assertThat(t.prefetched()).as(what).isPositive();
+            } else {
+              assertThat(t.prefetched()).as(what).isZero();
+            }
           }
         }
       }
