@@ -181,13 +181,16 @@ public final class PluginMessages {
   static void writeSpec(Out out, EngineSpec spec) {
     out.string(spec.modelPath()).string(spec.backend()).i32(spec.threads())
         .i32(spec.schedulingMode().ordinal()).i64(spec.kvCacheBytes())
-        .i32(spec.maxRunningSequences());
+        .i32(spec.maxRunningSequences()).bool(spec.kvOffload()).i64(spec.weightBudgetBytes())
+        .f64(spec.weightBudgetHeapFraction());
   }
 
   static EngineSpec readSpec(In in) {
     return new EngineSpec(in.string("spec.modelPath"), in.string("spec.backend"),
         in.i32("spec.threads"), in.enumValue("spec.schedulingMode", SchedulingMode.values()),
-        in.i64("spec.kvCacheBytes"), in.count("spec.maxRunningSequences"));
+        in.i64("spec.kvCacheBytes"), in.count("spec.maxRunningSequences"),
+        in.bool("spec.kvOffload"), in.i64("spec.weightBudgetBytes"),
+        in.f64("spec.weightBudgetHeapFraction"));
   }
 
   /**
