@@ -59,6 +59,42 @@ public interface ModuleExecutor extends AutoCloseable {
   void lmHead(RowBatch batch);
 
   /**
+   * Every routed expert of {@code layer} over its own rows in one call (a GPU backend runs them
+   * as one grouped launch): for each group g, the rows of {@link ExpertGroups#groupExpert}(g)
+   * get exactly what {@link #expert} would give them. The runtime calls it instead of one
+   * {@link #expert} call per expert when it has rows for several experts of a layer at once.
+   * Default: one {@link #expert} call per group, through a row batch.
+   */
+  default void experts(int layer, ExpertGroups groups) {
+    RowBatch one = new RowBatch();
+    int h = groups.hidden();
+    for (int g = 0; g < groups.groups(); g++) {
+      int first = groups.groupStart(g);
+      int rows = groups.groupRows(g);
+      one.reset(rows, h, h);
+      System.arraycopy(groups.input(), first * h, one.input(), 0, rows * h);
+      expert(layer, groups.groupExpert(g), one);
+      System.arraycopy(one.output(), 0, groups.output(), first * h, rows * h);
+    }
+  }
+
+  /**
+   * The LM head followed by the choice of each row's next token ({@link NextTokens}, whose
+   * rules are the host {@link io.batchgen.core.sampling.Sampler}'s), so a device backend can
+   * return token ids instead of {@code (rows, vocab)} logits. {@code batch.output()} need not
+   * hold the logits afterwards. A row whose sampling fails is recorded in {@code next}, not
+   * thrown; a throw fails the whole batch as for {@link #lmHead}. Default: {@link #lmHead}, then
+   * the host sampler on every row.
+   */
+  default void lmHeadNextTokens(RowBatch batch, NextTokens next) {
+    lmHead(batch);
+    int vocab = batch.outWidth();
+    for (int i = 0; i < next.rows(); i++) {
+      next.sampleOnHost(i, batch.output(), i * vocab, vocab);
+    }
+  }
+
+  /**
    * A hint that {@code key} will run soon, so a memory-constrained backend can start streaming its
    * weights. Default: nothing to do (all weights resident).
    */

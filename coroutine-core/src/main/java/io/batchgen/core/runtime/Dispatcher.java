@@ -6,9 +6,9 @@ import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.model.ModuleKey;
 import io.batchgen.core.model.ModuleKind;
+import io.batchgen.core.model.NextTokens;
 import io.batchgen.core.model.RowBatch;
 import io.batchgen.core.sampling.Detokenizer;
-import io.batchgen.core.sampling.Sampler;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -16,8 +16,8 @@ import java.util.List;
  * Executes a {@link BatchPlan}: gathers the planned rows into the reusable
  * {@link AttentionBatch} or {@link RowBatch}, calls the {@link ModuleExecutor}, scatters the
  * outputs back into the sequences' buffers and resumes each coroutine (which posts its next
- * await). For the LM head it also samples each row's next token. In KV offload mode it pages
- * the planned layer blocks in before attention and out after.
+ * await). For the LM head it also has each row's next token chosen ({@link NextTokens}).
+ * In KV offload mode it pages the planned layer blocks in before attention and out after.
  *
  * <p>A module call that throws is fatal for the runtime (the backend and the KV it was writing
  * are in an unknown state): {@link #run} throws {@link ModuleFailedException}.
@@ -55,7 +55,7 @@ final class Dispatcher {
   private final int topK;
   private final int kvDim;
   private final int[] eos;
-  private final Sampler sampler = new Sampler();
+  private final NextTokens nextTokens = new NextTokens();
   private final AttentionBatch attention = new AttentionBatch();
   private final RowBatch rowBatch = new RowBatch();
   private ModuleBatchObserver observer;
@@ -241,19 +241,26 @@ final class Dispatcher {
       System.arraycopy(plan.slots[i].seq.hidden, plan.rows[i] * hidden, in, i * hidden, hidden);
     }
     observeRows(plan);
+    nextTokens.reset(n);
+    for (int i = 0; i < n; i++) {
+      SequenceCoroutine s = plan.slots[i].seq;
+      nextTokens.set(i, s.params, s.generatedCount());
+    }
     long t0 = System.nanoTime();
     try {
-      executor.lmHead(rowBatch);
+      executor.lmHeadNextTokens(rowBatch, nextTokens);
     } catch (RuntimeException e) {
       throw failed(plan, e);
     }
     metrics.batch(ModuleKind.LM_HEAD, n, plan.waitedNanos, System.nanoTime() - t0);
-    float[] logits = rowBatch.output();
     for (int i = 0; i < n; i++) {
       SequenceSlot slot = plan.slots[i];
       SequenceCoroutine s = slot.seq;
       try {
-        int token = sampler.sample(logits, i * vocab, vocab, s.params, s.generatedCount());
+        if (nextTokens.failure(i) != null) {
+          throw nextTokens.failure(i);
+        }
+        int token = nextTokens.token(i);
         metrics.generated();
         s.resumeWithToken(token, eos, shape.maxPositions(), detokenizer, slot);
       } catch (RuntimeException e) {

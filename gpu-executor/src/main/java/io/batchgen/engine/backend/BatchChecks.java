@@ -5,13 +5,16 @@ import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.RowBatch;
 
-/** Argument checks shared by the executors, so a bad batch fails with one clear message. */
-final class BatchChecks {
+/**
+ * Argument checks shared by the executors (those of this package and of {@code backend.cuda}), so
+ * a bad batch fails with one clear message.
+ */
+public final class BatchChecks {
   private BatchChecks() {
   }
 
   /** Checks {@code b} and returns its store, which must be a {@code type} (this executor's). */
-  static <T extends KvStore> T attention(AttentionBatch b, ModelShape s, Class<T> type) {
+  public static <T extends KvStore> T attention(AttentionBatch b, ModelShape s, Class<T> type) {
     if (b.layer() < 0 || b.layer() >= s.numLayers()) {
       throw new IllegalArgumentException("Attention batch for layer " + b.layer()
           + " but the model has " + s.numLayers() + " layers");
@@ -56,14 +59,14 @@ final class BatchChecks {
     return heap;
   }
 
-  static void rows(RowBatch b, int inWidth, int outWidth, String what) {
+  public static void rows(RowBatch b, int inWidth, int outWidth, String what) {
     if (b.inWidth() != inWidth || b.outWidth() != outWidth) {
       throw new IllegalArgumentException(what + " needs a batch of width (" + inWidth + " -> "
           + outWidth + "), got (" + b.inWidth() + " -> " + b.outWidth() + ")");
     }
   }
 
-  static void expert(ModelShape s, int layer, int expert) {
+  public static void expert(ModelShape s, int layer, int expert) {
     if (layer < 0 || layer >= s.numLayers() || expert < 0 || expert >= s.numExperts()) {
       throw new IllegalArgumentException("Expert [" + layer + ", " + expert
           + "] does not exist: the model has " + s.numLayers() + " layers of " + s.numExperts()

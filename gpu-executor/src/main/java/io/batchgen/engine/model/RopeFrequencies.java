@@ -96,6 +96,14 @@ public final class RopeFrequencies {
     return style;
   }
 
+  /**
+   * The inverse frequency of each dimension pair ({@code headDim / 2} values), scaling applied:
+   * what a device kernel needs to build the same tables ({@link #cosSin}).
+   */
+  public float[] inverseFrequencies() {
+    return invFreq.clone();
+  }
+
   /** The cos/sin magnitude: YaRN's attention factor, 1 without YaRN. */
   public float magnitude() {
     return magnitude;

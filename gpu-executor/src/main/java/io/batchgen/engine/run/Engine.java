@@ -12,6 +12,7 @@ import io.batchgen.core.runtime.SequenceRuntime;
 import io.batchgen.core.sampling.Detokenizer;
 import io.batchgen.core.sampling.SamplingParams;
 import io.batchgen.engine.backend.Backends;
+import io.batchgen.engine.backend.VectorWidth;
 import io.batchgen.engine.backend.WeightSettings;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelLoader;
@@ -49,7 +50,7 @@ public final class Engine implements AutoCloseable {
 
   /**
    * Loads the checkpoint at {@code modelPath} (HF directory or GGUF file) and starts a runtime on
-   * backend {@code backend} ({@code reference}, {@code cpu} or {@code auto}).
+   * backend {@code backend} ({@code reference}, {@code cpu}, {@code cuda} or {@code auto}).
    *
    * @throws IllegalArgumentException for an unknown backend or an invalid config
    */
@@ -82,14 +83,30 @@ public final class Engine implements AutoCloseable {
   /** As {@link #start(LoadedModel, String, int, RuntimeConfig)} with the weights as {@code weights}. */
   public static Engine start(LoadedModel model, String backend, int threads,
       RuntimeConfig config, WeightSettings weights) {
-    return start(model, backend, threads, config, weights, false);
+    return start(model, backend, threads, config, weights, Backends.DEFAULT_GPU, false);
+  }
+
+  /**
+   * As {@link #start(LoadedModel, String, int, RuntimeConfig, WeightSettings)} on the GPU of
+   * driver ordinal {@code gpu} when the backend is (or {@code auto} picks) {@code cuda}; an
+   * executor runtime passes the GPU Spark gave it.
+   */
+  public static Engine start(LoadedModel model, String backend, int threads,
+      RuntimeConfig config, WeightSettings weights, int gpu) {
+    return start(model, backend, threads, config, weights, gpu, false);
   }
 
   private static Engine start(LoadedModel model, String backend, int threads,
       RuntimeConfig config, WeightSettings weights, boolean ownsModel) {
+    return start(model, backend, threads, config, weights, Backends.DEFAULT_GPU, ownsModel);
+  }
+
+  private static Engine start(LoadedModel model, String backend, int threads,
+      RuntimeConfig config, WeightSettings weights, int gpu, boolean ownsModel) {
     ModuleExecutor executor = null;
     try {
-      executor = Backends.create(backend, model, threads, weights);
+      executor = Backends.create(backend, model, threads, VectorWidth.preferred(), weights,
+          gpu);
       return new Engine(model, executor, config, ownsModel);
     } catch (RuntimeException e) {
       if (executor != null) {

@@ -61,7 +61,7 @@ public final class RuntimeBench {
       "  --prompts N                requests (default 512)",
       "  --runs N                   runs per cell; the median is reported (default 3)",
       "  --threads N                backend threads (default: available processors)",
-      "  --backend NAME             cpu | reference | auto (default cpu)",
+      "  --backend NAME             cpu | cuda | reference | auto (default cpu)",
       "  --dtype NAME               bf16 | f32 | f16 weights (default bf16)",
       "  --minOutput N              scale (and least value) of the heavy-tailed output",
       "                             lengths (default 32)",
@@ -74,6 +74,7 @@ public final class RuntimeBench {
       "                             (default preferred)",
       "  --bar                      instead: decode and prompt tok/s of 64 x (128 prompt +",
       "                             128 new), the runs alternating between the modes",
+      "  --seqs N                   sequences of --bar (default 64)",
       "The last line is 'bench runtime: ratio=X key=value ...' (X: coroutine / lock-step",
       "tokens/s under the tight budget on the first model).");
 
@@ -111,6 +112,7 @@ public final class RuntimeBench {
     opts.put("minOutput", "32");
     opts.put("maxOutput", "256");
     opts.put("bar", "false");
+    opts.put("seqs", "64");
     opts.put("budgets", "ample,tight");
     opts.put("modes", "lock-step,coroutine");
     opts.put("species", "preferred");
@@ -353,7 +355,7 @@ public final class RuntimeBench {
     try (LoadedModel model = ModelLoader.load(path);
         ModuleExecutor ex = Backends.create(opts.get("backend"), model, intOpt("threads"),
             VectorWidth.parse(opts.get("species")))) {
-      int n = 64;
+      int n = intOpt("seqs");
       Random r = new Random(1);
       List<GenerationRequest> prefillOnly = new ArrayList<>();
       List<GenerationRequest> full = new ArrayList<>();
@@ -367,7 +369,8 @@ public final class RuntimeBench {
         full.add(new GenerationRequest("f" + i, prompt,
             SamplingParams.greedy(128).withIgnoreEos(true)));
       }
-      long kv = 1L << 30;
+      // room for every sequence's 256 positions twice over (1 GiB at least, as before)
+      long kv = Math.max(1L << 30, 2L * n * 256 * 4 * ex.shape().kvFloatsPerToken());
       List<SchedulingMode> modes = modes();
       // untimed: JIT compilation and packing the weights, which a long job pays once
       timed(ex, prefillOnly, config(modes.get(0), kv, n));
@@ -393,9 +396,9 @@ public final class RuntimeBench {
         }
       }
       for (SchedulingMode mode : modes) {
-        out.printf(Locale.ROOT, "bar: model=%s dtype=%s backend=%s mode=%s 64 seqs x (128 prompt"
+        out.printf(Locale.ROOT, "bar: model=%s dtype=%s backend=%s mode=%s %d seqs x (128 prompt"
             + " + 128 new): decode tok/s=%.1f runs=%s; prompt tok/s=%.1f runs=%s%n", preset,
-            opts.get("dtype"), ex.describe(), mode, median(decode.get(mode)),
+            opts.get("dtype"), ex.describe(), mode, n, median(decode.get(mode)),
             fmt(decode.get(mode)), median(prefill.get(mode)), fmt(prefill.get(mode)));
       }
       // The summary line every bench ends with; the bar itself is absolute (compare the
@@ -410,8 +413,8 @@ public final class RuntimeBench {
             mode == SchedulingMode.COROUTINE ? "coroutine" : "lockstep",
             median(prefill.get(mode))));
       }
-      line.append(String.format(Locale.ROOT, " mode=bar model=%s dtype=%s species=%s seqs=64"
-          + " prompt=128 new=128 runs=%d", preset, opts.get("dtype"), opts.get("species"),
+      line.append(String.format(Locale.ROOT, " mode=bar model=%s dtype=%s species=%s seqs=%d"
+          + " prompt=128 new=128 runs=%d", preset, opts.get("dtype"), opts.get("species"), n,
           intOpt("runs")));
       out.println(line);
     }

@@ -3,28 +3,35 @@ package io.batchgen.engine.backend;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.batchgen.core.model.AttentionBatch;
+import io.batchgen.core.model.ExpertGroups;
 import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.model.NextTokens;
 import io.batchgen.core.model.RowBatch;
+import io.batchgen.core.sampling.Sampler;
+import io.batchgen.core.sampling.SamplingParams;
 import io.batchgen.engine.forward.SimpleForward;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelLoader;
 import io.batchgen.engine.model.TinyModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * The cpu backend against the reference oracle, op by op and for whole-model logits, for every
- * architecture and stored dtype of the tiny preset; and the cpu backend at every vector width it
- * can run (128, 256 and 512 bits, forced; wider than the hardware's is emulated) against itself
- * at the preferred width, bit for bit.
+ * A fast backend ({@link #backend()}: cpu here, cuda in {@code CudaEquivalenceTest}) against the
+ * reference oracle, op by op and for whole-model logits, for every architecture and stored dtype
+ * of the tiny preset; its grouped expert call and next-token call against its own single calls;
+ * and the cpu backend at every vector width it can run (128, 256 and 512 bits, forced; wider
+ * than the hardware's is emulated) against itself at the preferred width, bit for bit.
  *
  * <p>Tolerance: the reference accumulates in double, cpu in float with FMA chains; over two
  * layers of a random model that gives relative differences around 1e-6. We allow 2e-4 of the
@@ -32,6 +39,20 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BackendEquivalenceTest {
   static final float TOLERANCE = 2e-4f;
+
+  /** The backend under test. */
+  String backend() {
+    return "cpu";
+  }
+
+  ModuleExecutor create(LoadedModel m) {
+    return Backends.create(backend(), m, 2);
+  }
+
+  void assumeCpu() {
+    org.junit.jupiter.api.Assumptions.assumeTrue(backend().equals("cpu"),
+        "vector widths are the cpu backend's");
+  }
 
   @TempDir
   static Path tmp;
@@ -64,7 +85,11 @@ class BackendEquivalenceTest {
     return t;
   }
 
-  static void assertClose(float[] actual, float[] expected, int n, String what) {
+  void assertClose(float[] actual, float[] expected, int n, String what) {
+    assertClose(actual, expected, n, what, backend());
+  }
+
+  static void assertClose(float[] actual, float[] expected, int n, String what, String backend) {
     float scale = 0;
     for (int i = 0; i < n; i++) {
       scale = Math.max(scale, Math.abs(expected[i]));
@@ -74,7 +99,7 @@ class BackendEquivalenceTest {
       worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
     }
     assertThat(scale).as(what + " scale").isGreaterThan(0f);
-    assertThat(worst / scale).as(what + ": max |cpu - reference| / max |reference|")
+    assertThat(worst / scale).as(what + ": max |" + backend + " - reference| / max |reference|")
         .isLessThanOrEqualTo(TOLERANCE);
   }
 
@@ -83,7 +108,7 @@ class BackendEquivalenceTest {
   void wholeModelLogitsAndGreedyTokensMatch(String arch, String dtype) {
     try (LoadedModel m = load(arch, dtype);
         ModuleExecutor ref = Backends.create("reference", m, 1);
-        ModuleExecutor cpu = Backends.create("cpu", m, 2)) {
+        ModuleExecutor cpu = create(m)) {
       int[] tokens = prompt(23, 11, m.config().vocabSize());
       float[] expected = SimpleForward.logits(ref, tokens);
       float[] actual = SimpleForward.logits(cpu, tokens);
@@ -114,6 +139,7 @@ class BackendEquivalenceTest {
   @ParameterizedTest(name = "{0} {1} at {2}")
   @MethodSource("modelsAndWidths")
   void everyWidthGivesTheSameBits(String arch, String dtype, VectorWidth width) {
+    assumeCpu();
     try (LoadedModel m = load(arch, dtype);
         ModuleExecutor base = Backends.create("cpu", m, 2);
         ModuleExecutor cpu = Backends.create("cpu", m, 2, width)) {
@@ -129,6 +155,7 @@ class BackendEquivalenceTest {
   @ParameterizedTest(name = "gguf {0} {1} at every width")
   @org.junit.jupiter.params.provider.CsvSource({"mixtral, q8_0", "qwen3, q8_0", "llama, bf16"})
   void ggufModelsGiveTheSameBitsAtEveryWidth(String arch, String dtype) {
+    assumeCpu();
     Path file = tmp.resolve(arch + "-" + dtype + "-widths.gguf");
     TinyModels.writeGguf("tiny", arch, dtype, 7, file);
     try (LoadedModel m = ModelLoader.load(file);
@@ -153,7 +180,7 @@ class BackendEquivalenceTest {
     TinyModels.writeGguf("tiny", arch, dtype, 7, file);
     try (LoadedModel m = ModelLoader.load(file);
         ModuleExecutor ref = Backends.create("reference", m, 1);
-        ModuleExecutor cpu = Backends.create("cpu", m, 2)) {
+        ModuleExecutor cpu = create(m)) {
       assertThat(m.dtype().name().toLowerCase(java.util.Locale.ROOT)).isEqualTo(dtype);
       int[] tokens = prompt(23, 11, m.config().vocabSize());
       float[] expected = SimpleForward.logits(ref, tokens);
@@ -170,7 +197,7 @@ class BackendEquivalenceTest {
   void everyOpMatches(String arch, String dtype) {
     try (LoadedModel m = load(arch, dtype);
         ModuleExecutor ref = Backends.create("reference", m, 1);
-        ModuleExecutor cpu = Backends.create("cpu", m, 2);
+        ModuleExecutor cpu = create(m);
         KvStore kvRef = ref.createKvStore(8, 4);
         KvStore kvCpu = cpu.createKvStore(8, 4)) {
       int h = m.config().hiddenSize();
@@ -229,6 +256,75 @@ class BackendEquivalenceTest {
       ref.lmHead(la);
       cpu.lmHead(lb);
       assertClose(lb.output(), la.output(), rows * vocab, "lm head");
+    }
+  }
+
+  /**
+   * All experts of a layer in one call give each row exactly what one call per expert gives it
+   * (for cpu: the SPI's default; for cuda: one grouped launch against single launches, which
+   * batch invariance requires bit for bit).
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({"mixtral, bf16", "qwen3_moe, f32", "olmoe, f16"})
+  void groupedExpertCallMatchesOneCallPerExpert(String arch, String dtype) {
+    try (LoadedModel m = load(arch, dtype);
+        ModuleExecutor ex = create(m)) {
+      int h = m.config().hiddenSize();
+      int[] experts = {5, 0, 3, 7};
+      int[] rows = {3, 70, 1, 9};
+      ExpertGroups groups = new ExpertGroups().reset(83, h);
+      SplittableRandom r = new SplittableRandom(9);
+      for (int g = 0; g < experts.length; g++) {
+        int first = groups.addGroup(experts[g], rows[g]);
+        for (int i = first * h; i < (first + rows[g]) * h; i++) {
+          groups.input()[i] = (float) r.nextGaussian();
+        }
+      }
+      ex.experts(1, groups);
+      for (int g = 0; g < experts.length; g++) {
+        RowBatch one = new RowBatch().reset(rows[g], h, h);
+        System.arraycopy(groups.input(), groups.groupStart(g) * h, one.input(), 0, rows[g] * h);
+        ex.expert(1, experts[g], one);
+        assertThat(Arrays.copyOfRange(groups.output(), groups.groupStart(g) * h,
+            (groups.groupStart(g) + rows[g]) * h)).as("expert %d", experts[g])
+            .containsExactly(Arrays.copyOf(one.output(), rows[g] * h));
+      }
+    }
+  }
+
+  /**
+   * The next-token call picks what the host Sampler picks from the backend's own logits: argmax
+   * (ties to the lower id) for greedy rows, the seeded draw for sampled ones.
+   */
+  @ParameterizedTest(name = "{0} {1}")
+  @CsvSource({"mixtral, bf16", "qwen2, f32"})
+  void nextTokensFollowTheSamplersRules(String arch, String dtype) {
+    try (LoadedModel m = load(arch, dtype);
+        ModuleExecutor ex = create(m)) {
+      int h = m.config().hiddenSize();
+      int vocab = m.config().vocabSize();
+      int rows = 6;
+      RowBatch batch = new RowBatch().reset(rows, h, vocab);
+      SplittableRandom r = new SplittableRandom(4);
+      for (int i = 0; i < rows * h; i++) {
+        batch.input()[i] = (float) r.nextGaussian();
+      }
+      float[] in = Arrays.copyOf(batch.input(), rows * h);
+      NextTokens next = new NextTokens().reset(rows);
+      for (int i = 0; i < rows; i++) {
+        next.set(i, i % 2 == 0 ? SamplingParams.greedy(8)
+            : SamplingParams.seeded(0.8, 1000 + i, 8), i);
+      }
+      ex.lmHeadNextTokens(batch, next);
+      RowBatch plain = new RowBatch().reset(rows, h, vocab);
+      System.arraycopy(in, 0, plain.input(), 0, rows * h);
+      ex.lmHead(plain);
+      Sampler sampler = new Sampler();
+      for (int i = 0; i < rows; i++) {
+        assertThat(next.failure(i)).isNull();
+        assertThat(next.token(i)).as("row %d", i).isEqualTo(sampler.sample(plain.output(),
+            i * vocab, vocab, next.params(i), i));
+      }
     }
   }
 }

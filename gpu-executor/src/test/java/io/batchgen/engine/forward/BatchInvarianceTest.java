@@ -18,12 +18,18 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /**
- * A sequence's logits on the cpu backend are bitwise identical whether it runs alone, inside a
+ * A sequence's logits on the cpu backend (the cuda backend in {@code CudaBatchInvarianceTest})
+ * are bitwise identical whether it runs alone, inside a
  * batch of 32 mixed-length sequences (prefill and decode rows mixed, other rows routed to the
  * same experts), split into decode steps, or on a different number of threads; at every vector
  * width the kernels can run (forced).
  */
 class BatchInvarianceTest {
+  /** The backend under test with {@code threads} workers at {@code width} (cpu here). */
+  ModuleExecutor create(LoadedModel m, int threads, VectorWidth width) {
+    return Backends.create("cpu", m, threads, width);
+  }
+
   @TempDir
   static Path tmp;
 
@@ -39,8 +45,8 @@ class BatchInvarianceTest {
       TinyModels.write("tiny", arch, dtype, 3, dir);
     }
     try (LoadedModel m = ModelLoader.load(dir);
-        ModuleExecutor cpu = Backends.create("cpu", m, 2, width);
-        ModuleExecutor cpu1 = Backends.create("cpu", m, 1, width)) {
+        ModuleExecutor cpu = create(m, 2, width);
+        ModuleExecutor cpu1 = create(m, 1, width)) {
       int vocab = m.config().vocabSize();
       SplittableRandom rnd = new SplittableRandom(42);
       int[][] prompts = new int[SEQS][];

@@ -22,7 +22,10 @@ public final class BatchGenConfig {
       Parsers.nonEmpty());
   public static final ConfigEntry<String> BACKEND = entry("spark.batchgen.engine.backend",
       "backend", "enum", "auto", "Compute backend: reference (slow, exact), cpu (Java Vector API), "
-          + "auto (the best available, logged), or the name of a backend provider on the "
+          + "cuda (our kernels on the executor's GPU, spark.executor.resource.gpu.amount=1; "
+          + "needs an NVIDIA driver and a GPU of compute capability 8.0+), "
+          + "auto (cuda when a usable GPU is there, else cpu; the choice and its reason are "
+          + "logged), or the name of a backend provider on the "
           + "classpath (io.batchgen.engine.backend.BackendProvider).",
       Parsers.backend());
   public static final ConfigEntry<Integer> THREADS = entry("spark.batchgen.engine.threads",

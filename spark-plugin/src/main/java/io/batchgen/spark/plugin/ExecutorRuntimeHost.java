@@ -50,7 +50,8 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     this.gpuAddress = firstGpuAddress(ctx);
     this.welcome = driver.ask(new Register(executorId, localHostName(), pid,
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
-    this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory());
+    this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory(),
+        gpuAddress);
     this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
     registerMetrics(ctx.metricRegistry());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {

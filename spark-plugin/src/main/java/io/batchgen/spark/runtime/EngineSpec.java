@@ -11,8 +11,8 @@ import java.io.Serializable;
  * ({@link ExecutorRuntimes}), since only the executor knows its heap or device.
  *
  * @param modelPath           model directory or GGUF file, as seen from executors
- * @param backend             a backend name ({@code reference}, {@code cpu}, {@code auto}, or a
- *                            provider's), checked on the driver
+ * @param backend             a backend name ({@code reference}, {@code cpu}, {@code cuda},
+ *                            {@code auto}, or a provider's), checked on the driver
  * @param threads             compute threads; 0 means the executor's cores
  * @param schedulingMode      coroutine scheduling or the lock-step baseline
  * @param kvCacheBytes        KV cache budget of the runtime; 0 means automatic

@@ -34,6 +34,8 @@ public final class ExecutorRuntime implements AutoCloseable {
   /** The executor's compute threads: its cores (spark.executor.cores), resolved by the plugin. */
   private final int cores;
   private final long maxHeapBytes;
+  /** CUDA device ordinal from Spark's GPU address, or Backends.DEFAULT_GPU. */
+  private final int gpu;
   private final Map<Path, ModelBundle> bundles = new HashMap<>();
   private final Map<EngineSpec, ModelRuntime> runtimes = new HashMap<>();
   private final Map<ModelRuntime, Integer> users = new HashMap<>();
@@ -50,8 +52,43 @@ public final class ExecutorRuntime implements AutoCloseable {
    * @param maxHeapBytes the heap an automatic KV cache budget is a quarter of
    */
   public ExecutorRuntime(int cores, long maxHeapBytes) {
+    this(cores, maxHeapBytes, null);
+  }
+
+  /**
+   * @param cores        compute threads a spec asking for 0 threads gets
+   * @param maxHeapBytes the heap an automatic KV cache budget is a quarter of
+   * @param gpuAddress   the GPU Spark's resource scheduling gave this executor (a driver device
+   *                     ordinal such as {@code "0"}), or null: every cuda runtime here binds to it
+   * @throws IllegalArgumentException when the address is not a device ordinal
+   */
+  public ExecutorRuntime(int cores, long maxHeapBytes, String gpuAddress) {
     this.cores = Math.max(1, cores);
     this.maxHeapBytes = maxHeapBytes;
+    this.gpu = gpuOrdinal(gpuAddress);
+  }
+
+  /** The CUDA device ordinal of a Spark GPU address, or the default device for none. */
+  static int gpuOrdinal(String address) {
+    if (address == null || address.isBlank()) {
+      return io.batchgen.engine.backend.Backends.DEFAULT_GPU;
+    }
+    try {
+      int ordinal = Integer.parseInt(address.trim());
+      if (ordinal >= 0) {
+        return ordinal;
+      }
+    } catch (NumberFormatException e) {
+      // reported below
+    }
+    throw new IllegalArgumentException("Spark gave this executor GPU address [" + address
+        + "], which is not a CUDA device ordinal (0, 1, ...). Make the GPU discovery script"
+        + " (spark.executor.resource.gpu.discoveryScript) report device ordinals.");
+  }
+
+  /** The GPU this executor's cuda runtimes bind to ({@code Backends.DEFAULT_GPU}: device 0). */
+  public int gpu() {
+    return gpu;
   }
 
   /**
@@ -87,7 +124,7 @@ public final class ExecutorRuntime implements AutoCloseable {
         bundles.put(key(spec), bundle);
       }
       rt = ModelRuntime.start(spec, bundle, spec.threads() > 0 ? spec.threads() : cores,
-          runtimeConfig(spec));
+          runtimeConfig(spec), gpu);
       runtimes.put(spec, rt);
       running = List.copyOf(runtimes.values());
       started.incrementAndGet();

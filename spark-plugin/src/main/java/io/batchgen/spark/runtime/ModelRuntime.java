@@ -30,11 +30,14 @@ public final class ModelRuntime implements AutoCloseable {
     this.engine = engine;
   }
 
-  /** Starts the runtime of {@code spec} on {@code bundle}'s model. */
+  /**
+   * Starts the runtime of {@code spec} on {@code bundle}'s model; a cuda backend binds to the GPU
+   * of driver ordinal {@code gpu}.
+   */
   static ModelRuntime start(EngineSpec spec, ModelBundle bundle, int threads,
-      RuntimeConfig config) {
+      RuntimeConfig config, int gpu) {
     Engine engine = Engine.start(bundle.model(), spec.backend(), threads, config,
-        spec.weights());
+        spec.weights(), gpu);
     LOG.info("Runtime for model {} started: backend {}, mode {}, {} threads",
         bundle.provenance().modelId(), engine.describeBackend(), spec.schedulingMode(), threads);
     return new ModelRuntime(spec, bundle, engine);
