@@ -185,9 +185,13 @@ final class CudaDevice implements AutoCloseable {
     cuMemcpyHtoD(dst, Pointer.to(src), 8L * src.length);
   }
 
-  /** Copies {@code src} (a direct buffer, from its position) to the device. */
+  /** Copies {@code src}'s remaining bytes to the device (a heap buffer through a direct copy). */
   void upload(CUdeviceptr dst, ByteBuffer src) {
-    cuMemcpyHtoD(dst, Pointer.to(src.slice()), src.remaining());
+    ByteBuffer direct = src.slice();
+    if (!direct.isDirect()) {
+      direct = ByteBuffer.allocateDirect(src.remaining()).put(src.duplicate()).flip();
+    }
+    cuMemcpyHtoD(dst, Pointer.to(direct), direct.remaining());
   }
 
   void download(float[] dst, int from, CUdeviceptr src, int count) {
@@ -205,6 +209,35 @@ final class CudaDevice implements AutoCloseable {
   /** Waits for everything queued on the compute stream. */
   void sync() {
     cuStreamSynchronize(compute);
+  }
+
+  /**
+   * Milliseconds per run of {@code work} (which queues launches on the compute stream), timed
+   * with CUDA events over {@code runs} runs after {@code warmups} untimed ones.
+   */
+  float timeMillis(Runnable work, int warmups, int runs) {
+    enter();
+    for (int i = 0; i < warmups; i++) {
+      work.run();
+    }
+    jcuda.driver.CUevent start = new jcuda.driver.CUevent();
+    jcuda.driver.CUevent end = new jcuda.driver.CUevent();
+    JCudaDriver.cuEventCreate(start, jcuda.driver.CUevent_flags.CU_EVENT_DEFAULT);
+    JCudaDriver.cuEventCreate(end, jcuda.driver.CUevent_flags.CU_EVENT_DEFAULT);
+    try {
+      JCudaDriver.cuEventRecord(start, compute);
+      for (int i = 0; i < runs; i++) {
+        work.run();
+      }
+      JCudaDriver.cuEventRecord(end, compute);
+      JCudaDriver.cuEventSynchronize(end);
+      float[] ms = new float[1];
+      JCudaDriver.cuEventElapsedTime(ms, start, end);
+      return ms[0] / runs;
+    } finally {
+      JCudaDriver.cuEventDestroy(start);
+      JCudaDriver.cuEventDestroy(end);
+    }
   }
 
   /** Launches {@code k} on the compute stream. */
