@@ -66,6 +66,21 @@ public interface ModuleExecutor extends AutoCloseable {
    * Default: one {@link #expert} call per group, through a row batch.
    */
   default void experts(int layer, ExpertGroups groups) {
+    expertsOneByOne(this, layer, groups);
+  }
+
+  /**
+   * Whether {@link #experts} runs several experts at once (one grouped launch), so the runtime
+   * should give it every expert of a layer that has rows waiting instead of one expert per
+   * call. Constant for the executor's lifetime. Default: false (one {@link #expert} call per
+   * expert batch, as before).
+   */
+  default boolean groupsExperts() {
+    return false;
+  }
+
+  /** {@link #experts} as one {@link #expert} call per group, through a row batch. */
+  static void expertsOneByOne(ModuleExecutor executor, int layer, ExpertGroups groups) {
     RowBatch one = new RowBatch();
     int h = groups.hidden();
     for (int g = 0; g < groups.groups(); g++) {
@@ -73,7 +88,7 @@ public interface ModuleExecutor extends AutoCloseable {
       int rows = groups.groupRows(g);
       one.reset(rows, h, h);
       System.arraycopy(groups.input(), first * h, one.input(), 0, rows * h);
-      expert(layer, groups.groupExpert(g), one);
+      executor.expert(layer, groups.groupExpert(g), one);
       System.arraycopy(one.output(), 0, groups.output(), first * h, rows * h);
     }
   }

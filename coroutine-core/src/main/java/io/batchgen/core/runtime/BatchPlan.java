@@ -25,6 +25,13 @@ final class BatchPlan {
   /** Row of the sequence's step (0 for attention entries, which take the whole step). */
   int[] rows = new int[64];
   int[] ranks = new int[64];
+  /** Expert entries: the routed expert each row runs (entries of one expert lie together). */
+  int[] experts = new int[64];
+  /**
+   * Whether the plan holds rows of several experts of {@code key}'s layer (the executor groups
+   * experts); {@code key} is then the expert the planner chose first.
+   */
+  boolean grouped;
   /** Attention only: the block table each entry attends over (layer blocks of its KV). */
   int[][] pages = new int[64][];
   /** Rows of the batch (attention: the sum of the entries' step rows). */
@@ -41,6 +48,7 @@ final class BatchPlan {
       pages[i] = null;
     }
     size = 0;
+    grouped = false;
     totalRows = 0;
     contextTokens = 0;
     waitedNanos = 0;
@@ -52,11 +60,13 @@ final class BatchPlan {
       slots = Arrays.copyOf(slots, cap);
       rows = Arrays.copyOf(rows, cap);
       ranks = Arrays.copyOf(ranks, cap);
+      experts = Arrays.copyOf(experts, cap);
       pages = Arrays.copyOf(pages, cap);
     }
     slots[size] = slot;
     rows[size] = row;
     ranks[size] = rank;
+    experts[size] = key.kind() == ModuleKind.EXPERT ? key.expert() : -1;
     pages[size] = blocks;
     size++;
   }

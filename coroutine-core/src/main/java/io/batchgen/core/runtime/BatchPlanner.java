@@ -23,6 +23,8 @@ final class BatchPlanner {
   private final KvBlockPool pool;
   private final boolean offload;
   private final java.util.function.Predicate<ModuleKey> resident;
+  /** Plan every waiting expert of a layer as one batch (the executor runs them in one launch). */
+  private boolean groupExperts;
   private final View view = new View();
   private long tick;
 
@@ -41,6 +43,15 @@ final class BatchPlanner {
     this.policy = policy;
     this.pool = pool;
     this.offload = config.kvOffload();
+  }
+
+  /**
+   * From now on, an expert batch takes the rows of every expert of its layer that has rows
+   * waiting (each up to the expert row limit), for an executor whose
+   * {@code ModuleExecutor.groupsExperts()}.
+   */
+  void groupExperts(boolean on) {
+    this.groupExperts = on;
   }
 
   /** Batches dispatched so far: the logical clock of the wait queues. */
@@ -68,7 +79,14 @@ final class BatchPlanner {
     plan.reset(key);
     switch (key.kind()) {
       case ATTENTION -> planAttention(queue, key.layer(), plan, nowNanos);
-      case EXPERT, SHARED_EXPERT -> planRows(queue, config.maxExpertRows(), plan, nowNanos);
+      case EXPERT -> {
+        if (groupExperts) {
+          planExpertLayer(key, plan, nowNanos);
+        } else {
+          planRows(queue, config.maxExpertRows(), plan, nowNanos);
+        }
+      }
+      case SHARED_EXPERT -> planRows(queue, config.maxExpertRows(), plan, nowNanos);
       case LM_HEAD -> planRows(queue, config.maxLmHeadRows(), plan, nowNanos);
     }
     return true;
@@ -131,6 +149,32 @@ final class BatchPlanner {
       plan.add(s, 0, 0, blocks);
       plan.totalRows += r;
       plan.contextTokens += c;
+    }
+  }
+
+  /**
+   * The chosen expert's rows, then those of every other expert of its layer in expert order,
+   * each queue up to the expert row limit; entries of one expert stay together.
+   */
+  private void planExpertLayer(ModuleKey chosen, BatchPlan plan, long now) {
+    int layer = chosen.layer();
+    planExpert(chosen.expert(), queues[keys.expert(layer, chosen.expert())], plan, now);
+    for (int e = 0; e < keys.numExperts(); e++) {
+      if (e != chosen.expert()) {
+        planExpert(e, queues[keys.expert(layer, e)], plan, now);
+      }
+    }
+    plan.totalRows = plan.size;
+    plan.grouped = true;
+  }
+
+  private void planExpert(int expert, WaitQueue q, BatchPlan plan, long now) {
+    int start = plan.size;
+    while (plan.size - start < config.maxExpertRows() && q.skipStale()) {
+      plan.add(q.headSeq(), q.headRow(), q.headRank(), null);
+      plan.experts[plan.size - 1] = expert;
+      plan.waitedNanos += now - q.headNanos();
+      q.pop();
     }
   }
 

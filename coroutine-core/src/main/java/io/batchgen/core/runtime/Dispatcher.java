@@ -2,6 +2,7 @@ package io.batchgen.core.runtime;
 
 import io.batchgen.core.kv.KvBlockPool;
 import io.batchgen.core.model.AttentionBatch;
+import io.batchgen.core.model.ExpertGroups;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.model.ModuleKey;
@@ -58,6 +59,7 @@ final class Dispatcher {
   private final NextTokens nextTokens = new NextTokens();
   private final AttentionBatch attention = new AttentionBatch();
   private final RowBatch rowBatch = new RowBatch();
+  private final ExpertGroups groups = new ExpertGroups();
   private ModuleBatchObserver observer;
 
   Dispatcher(ModuleExecutor executor, ModuleKeys keys, KvBlockPool pool, KvAdmission admission,
@@ -193,6 +195,10 @@ final class Dispatcher {
   }
 
   private void runRowWise(BatchPlan plan) {
+    if (plan.grouped) {
+      runExpertGroups(plan);
+      return;
+    }
     ModuleKey key = plan.key;
     int n = plan.size;
     rowBatch.reset(n, hidden, hidden);
@@ -228,6 +234,63 @@ final class Dispatcher {
       SequenceSlot slot = plan.slots[i];
       if (slot.place == SequenceSlot.Place.IN_STEP) {
         slot.seq.resume(key.kind(), plan.rows[i], plan.ranks[i], keys, slot);
+      }
+    }
+  }
+
+  /**
+   * Every expert of a layer with rows in the plan, in one {@link ModuleExecutor#experts} call;
+   * outputs go where one call per expert would put them, and each expert's rows count as one
+   * expert batch in the metrics (the call's time split by rows).
+   */
+  private void runExpertGroups(BatchPlan plan) {
+    int layer = plan.key.layer();
+    int n = plan.size;
+    groups.reset(n, hidden);
+    for (int i = 0; i < n; ) {
+      int j = i;
+      while (j < n && plan.experts[j] == plan.experts[i]) {
+        j++;
+      }
+      int first = groups.addGroup(plan.experts[i], j - i);
+      for (int r = i; r < j; r++) {
+        System.arraycopy(plan.slots[r].seq.ffnInput, plan.rows[r] * hidden, groups.input(),
+            (first + r - i) * hidden, hidden);
+      }
+      i = j;
+    }
+    if (observer != null) {
+      for (int g = 0, i = 0; g < groups.groups(); i += groups.groupRows(g), g++) {
+        List<ModuleBatchObserver.Row> list = new ArrayList<>(groups.groupRows(g));
+        for (int r = i; r < i + groups.groupRows(g); r++) {
+          SequenceCoroutine s = plan.slots[r].seq;
+          list.add(new ModuleBatchObserver.Row(s.id, s.stepStart() + plan.rows[r],
+              plan.ranks[r]));
+        }
+        observer.onBatch(ModuleKey.expert(layer, groups.groupExpert(g)), list);
+      }
+    }
+    long t0 = System.nanoTime();
+    try {
+      executor.experts(layer, groups);
+    } catch (RuntimeException e) {
+      throw failed(plan, e);
+    }
+    long took = System.nanoTime() - t0;
+    for (int g = 0; g < groups.groups(); g++) {
+      metrics.batch(ModuleKind.EXPERT, groups.groupRows(g), plan.waitedNanos
+          * groups.groupRows(g) / n, took * groups.groupRows(g) / n);
+    }
+    float[] out = groups.output();
+    for (int i = 0; i < n; i++) {
+      SequenceCoroutine s = plan.slots[i].seq;
+      System.arraycopy(out, i * hidden, s.expertOut,
+          (plan.rows[i] * topK + plan.ranks[i]) * hidden, hidden);
+    }
+    for (int i = 0; i < n; i++) {
+      SequenceSlot slot = plan.slots[i];
+      if (slot.place == SequenceSlot.Place.IN_STEP) {
+        slot.seq.resume(ModuleKind.EXPERT, plan.rows[i], plan.ranks[i], keys, slot);
       }
     }
   }

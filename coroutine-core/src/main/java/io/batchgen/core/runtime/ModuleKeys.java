@@ -29,6 +29,10 @@ final class ModuleKeys {
     keys[numLayers * perLayer] = ModuleKey.lmHead();
   }
 
+  int numExperts() {
+    return numExperts;
+  }
+
   int count() {
     return keys.length;
   }

@@ -108,6 +108,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     this.streams = executor.streamsWeights();
     this.planner = new BatchPlanner(config, keys, queues, policy, pool,
         streams ? executor::resident : k -> true);
+    planner.groupExperts(executor.groupsExperts() && shape.numExperts() > 1);
     this.dispatcher = new Dispatcher(executor, keys, pool, admission, metrics, detokenizer,
         offload);
     this.hostTier = host;

@@ -1,6 +1,7 @@
 package io.batchgen.core.testing;
 
 import io.batchgen.core.model.AttentionBatch;
+import io.batchgen.core.model.ExpertGroups;
 import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
@@ -34,9 +35,43 @@ public final class RecordingExecutor implements ModuleExecutor {
   private final ModuleExecutor delegate;
   private final List<Call> calls = Collections.synchronizedList(new ArrayList<>());
   private volatile Predicate<Call> failWhen = c -> false;
+  private final boolean groupsExperts;
+  private final List<int[]> groupCalls = Collections.synchronizedList(new ArrayList<>());
 
   public RecordingExecutor(ModuleExecutor delegate) {
+    this(delegate, false);
+  }
+
+  /**
+   * With {@code groupsExperts}, says it runs every expert of a layer in one call
+   * ({@link ModuleExecutor#groupsExperts}); each such call is recorded in {@link #groupCalls()}
+   * (its experts, in order) and then runs one recorded {@link #expert} call per group.
+   */
+  public RecordingExecutor(ModuleExecutor delegate, boolean groupsExperts) {
     this.delegate = delegate;
+    this.groupsExperts = groupsExperts;
+  }
+
+  /** The grouped expert calls so far: the experts of each, in order. */
+  public List<int[]> groupCalls() {
+    synchronized (groupCalls) {
+      return new ArrayList<>(groupCalls);
+    }
+  }
+
+  @Override
+  public boolean groupsExperts() {
+    return groupsExperts;
+  }
+
+  @Override
+  public void experts(int layer, ExpertGroups groups) {
+    int[] experts = new int[groups.groups()];
+    for (int g = 0; g < experts.length; g++) {
+      experts[g] = groups.groupExpert(g);
+    }
+    groupCalls.add(experts);
+    ModuleExecutor.expertsOneByOne(this, layer, groups);
   }
 
   public List<Call> calls() {

@@ -38,6 +38,9 @@ import jcuda.driver.CUdeviceptr;
  * <p>Called from one runtime thread at a time (per the SPI).
  */
 final class CudaExecutor implements ModuleExecutor {
+  /** The widest head attention_paged holds in shared memory (BG_MAX_HEAD_DIM). */
+  static final int MAX_HEAD_DIM = 256;
+
   /** Scratch roles: each a grow-only device buffer. */
   private enum Buf { X, XN, Q, K, V, ATTN, PROJ, FFN_IN, LOGITS, ROUTER_P, TOP_IDS, TOP_W, META,
     TILES, G, U, OUT, IDS }
@@ -63,9 +66,9 @@ final class CudaExecutor implements ModuleExecutor {
     this.model = model;
     this.c = model.config();
     this.shape = model.shape();
-    if (c.headDim() > 256 || c.headDim() % 2 != 0) {
-      throw new IllegalArgumentException("The cuda backend supports even head dimensions up to"
-          + " 256; this model has " + c.headDim() + ". Use backend cpu.");
+    if (c.headDim() > MAX_HEAD_DIM || c.headDim() % 2 != 0) {
+      throw new IllegalArgumentException("The cuda backend supports even head dimensions up to "
+          + MAX_HEAD_DIM + "; this model has " + c.headDim() + ". Use backend cpu.");
     }
     this.dev = new CudaDevice(device, KernelImages.load());
     try {
@@ -270,6 +273,12 @@ final class CudaExecutor implements ModuleExecutor {
           + " but the model's hidden size is " + c.hiddenSize());
     }
     runExperts(layer, ids, rows, groups.input(), groups.output());
+  }
+
+  /** One grouped launch per projection for every expert of a layer: the runtime should group. */
+  @Override
+  public boolean groupsExperts() {
+    return true;
   }
 
   private void runExperts(int layer, int[] ids, int[] groupRows, float[] in, float[] outHost) {

@@ -89,6 +89,18 @@ class KernelArtifactsTest {
     assertThat(KernelImages.ptx("gemm")).as("tensor-core GEMM").contains("wmma.mma.sync");
   }
 
+  /** The launch geometry the host plans with is the one the kernels were written for. */
+  @Test
+  void hostConstantsMatchTheKernels() throws IOException {
+    String common = Files.readString(SOURCES.resolve("common.cuh"));
+    String gemm = Files.readString(SOURCES.resolve("gemm.cu"));
+    assertThat(common).contains("#define BG_THREADS " + Kernel.THREADS + "\n");
+    assertThat(gemm).contains("#define BM " + GemmTiles.TILE_ROWS + "\n")
+        .contains("#define BN " + GemmTiles.TILE_COLS + "\n");
+    assertThat(Files.readString(SOURCES.resolve("attention.cu")))
+        .contains("#define BG_MAX_HEAD_DIM " + CudaExecutor.MAX_HEAD_DIM + "\n");
+  }
+
   @Test
   void cubinsAreElfImagesHoldingEveryKernel() {
     for (Kernel k : Kernel.values()) {
