@@ -139,17 +139,3 @@ extern "C" __global__ void __launch_bounds__(BG_THREADS) grouped_gemm_bf16(
     }
   }
 }
-
-// Splits fp32 weights w (count values) into bf16 planes hi = rn(w), lo = rn(w - hi); lo may be
-// null when the caller knows w is exactly bf16. Used once per matrix when weights are uploaded.
-extern "C" __global__ void split_bf16(const float* __restrict__ w, long long count,
-    __nv_bfloat16* __restrict__ hi, __nv_bfloat16* __restrict__ lo) {
-  for (long long i = blockIdx.x * (long long) blockDim.x + threadIdx.x; i < count;
-       i += (long long) gridDim.x * blockDim.x) {
-    __nv_bfloat16 h = __float2bfloat16_rn(w[i]);
-    hi[i] = h;
-    if (lo != nullptr) {
-      lo[i] = __float2bfloat16_rn(w[i] - __bfloat162float(h));
-    }
-  }
-}

@@ -7,7 +7,6 @@ package io.batchgen.engine.backend.cuda;
  */
 enum Kernel {
   GROUPED_GEMM_BF16("gemm", "grouped_gemm_bf16"),
-  SPLIT_BF16("gemm", "split_bf16"),
   QKV_PREPARE("attention", "qkv_prepare"),
   ATTENTION_PAGED("attention", "attention_paged"),
   RMS_NORM("norm", "rms_norm"),
