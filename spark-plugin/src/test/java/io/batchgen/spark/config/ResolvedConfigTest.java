@@ -65,7 +65,7 @@ class ResolvedConfigTest {
         .hasMessageContaining("'-1'").hasMessageContaining("option 'maxNewTokens'")
         .hasMessageContaining(">= 1");
     assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("backend", "tpu"), Map.of()))
-        .hasMessageContaining("expected one of reference, cpu, auto");
+        .hasMessageContaining("expected one of reference, cpu, cuda, auto");
     assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("kvCacheBudget", "lots"), Map.of()))
         .hasMessageContaining("size such as 512m");
   }
