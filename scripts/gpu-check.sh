@@ -52,11 +52,11 @@ step tests 110 "${java[@]}" -jar "$work"/lib/junit-platform-console-standalone-*
   --disable-banner --disable-ansi-colors
 step gemm 40 "${java[@]}" -cp "$cp" io.batchgen.engine.backend.cuda.GemmBench $shapes
 step torch 40 python3 "$root/scripts/gpu-check/torch_gemm.py" $shapes
-step decode64 35 "${java[@]}" -cp "$cp" io.batchgen.engine.run.RuntimeBench --bar \
+step decode64 35 "${java[@]}" -cp "$cp" io.batchgen.engine.tools.RuntimeBench --bar \
   --backend cuda --models bench --runs 1 --seqs 64
-step decode512 45 "${java[@]}" -cp "$cp" io.batchgen.engine.run.RuntimeBench --bar \
+step decode512 45 "${java[@]}" -cp "$cp" io.batchgen.engine.tools.RuntimeBench --bar \
   --backend cuda --models bench --runs 1 --seqs 512
-step runtime 45 "${java[@]}" -cp "$cp" io.batchgen.engine.run.RuntimeBench --backend cuda \
+step runtime 45 "${java[@]}" -cp "$cp" io.batchgen.engine.tools.RuntimeBench --backend cuda \
   --models bench --budgets ample,tight --runs 1 --prompts 256
 rm -rf "$work"
 
