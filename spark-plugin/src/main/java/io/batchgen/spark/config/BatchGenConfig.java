@@ -189,6 +189,20 @@ public final class BatchGenConfig {
       "Sequence state the driver holds at once while moving it between executors; uploads "
           + "beyond it wait.", Parsers.bytes());
 
+  public static final ConfigEntry<Long> REBALANCE_CHUNK_BYTES = entry(
+      "spark.batchgen.rebalance.chunkSize", null, "size", "4m",
+      "Sequence state a source sends the driver per RPC while moving sequences (the destination "
+          + "fetches the same chunks): each chunk is one round trip and is held whole in memory "
+          + "on both sides. At most 64m (Spark's RPC messages are limited by "
+          + "spark.rpc.message.maxSize, 128m by default).", Parsers.bytesAtMost(64L << 20));
+
+  public static final ConfigEntry<Long> REBALANCE_UPLOAD_RATE = entry(
+      "spark.batchgen.rebalance.maxUploadRate", null, "size", "0",
+      "Bytes per second each executor sends at most while moving sequences (a size, such as "
+          + "50m); 0: no limit. Every moved byte crosses the driver's network link twice, so a "
+          + "limit leaves room for the job's own traffic when many executors move KV at once.",
+      Parsers.bytesOrZero());
+
   public static final ConfigEntry<Long> REBALANCE_LEASE_MS = entry(
       "spark.batchgen.rebalance.leaseTimeout", null, "duration", "10m",
       "How long a task waits for a sequence it lent to another executor before it runs the "

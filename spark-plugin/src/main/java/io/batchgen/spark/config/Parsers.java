@@ -91,6 +91,24 @@ final class Parsers {
     };
   }
 
+  /** A size as {@link #bytes()}, at most {@code max} bytes. */
+  static Function<String, Long> bytesAtMost(long max) {
+    Function<String, Long> sized = bytes();
+    return s -> {
+      long v = sized.apply(s);
+      if (v > max) {
+        throw new IllegalArgumentException("must be at most " + max + " bytes");
+      }
+      return v;
+    };
+  }
+
+  /** A size as {@link #bytes()}, or {@code 0} (meaning "none", as the option's doc says). */
+  static Function<String, Long> bytesOrZero() {
+    Function<String, Long> sized = bytes();
+    return s -> s.equals("0") ? 0L : sized.apply(s);
+  }
+
   /** A size as {@link #bytes()}, or {@code 0} meaning "choose automatically". */
   static Function<String, Long> bytesOrAuto() {
     Function<String, Long> sized = bytes();

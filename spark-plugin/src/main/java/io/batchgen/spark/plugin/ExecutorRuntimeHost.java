@@ -51,7 +51,8 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     this.welcome = driver.ask(new Register(executorId, localHostName(), pid,
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
     this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory());
-    this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
+    this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout(),
+        settings.migration());
     registerMetrics(ctx.metricRegistry());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");
