@@ -17,6 +17,11 @@ import io.batchgen.core.rebalance.Move;
 public record MoveStatus(long moveId, String from, String to, Move.Kind kind, String state,
     Ending ending, String endedIn, int sequences, long bytes, Timing timing) {
 
+  /** The state, and why and where an early end came: {@code DONE (SOURCE_LOST in UPLOADING)}. */
+  public String stateText() {
+    return ending == null ? state : state + " (" + ending + " in " + endedIn + ")";
+  }
+
   /** Why a move ended before its sequences ran at the destination. */
   public enum Ending {
     /** The source had none of the ordered sequences left to move (finished, or not its own). */
