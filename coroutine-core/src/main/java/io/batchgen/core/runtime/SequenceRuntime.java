@@ -156,8 +156,9 @@ public final class SequenceRuntime implements AutoCloseable {
 
   /**
    * Detaches up to {@code max} sequences for migration to another runtime, cheapest to move first:
-   * not yet started (youngest first), then parked, then running (youngest first). Their results
-   * will not be delivered here.
+   * not yet started (youngest first; in {@link AdmissionOrder#LONGEST_FIRST} order the longest
+   * first, the ones that must start soonest), then parked, then running (youngest first). Their
+   * results will not be delivered here.
    */
   public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
       boolean includeKv) {
