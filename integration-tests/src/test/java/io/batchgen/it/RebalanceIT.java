@@ -127,17 +127,17 @@ class RebalanceIT {
   }
 
   /**
-   * The source is killed while it uploads a move's state: chunks of 128 bytes at 256 bytes/s
-   * make each upload take seconds (a move of queued sequences here is a few hundred bytes to a
-   * few KiB), and the test waits until the driver has received part of one. The move must end
+   * The source is killed while it uploads a move's state: chunks of 32 bytes at 128 bytes/s make
+   * each upload take seconds (a queued sequence here is about 100 to 250 bytes of state), and the
+   * test waits until the driver has received part of one. The move must end
    * there, its sequences reclaimed through Spark's retry of the source's tasks (the source owned
    * them): every id once, outputs as without moving.
    */
   @Test
   void killingTheSourceWhileItUploadsLeavesEveryIdOnce() throws Exception {
     MoveStatus end = killDuring(cluster("kill-source", true)
-        .config("spark.batchgen.rebalance.chunkSize", "128")
-        .config("spark.batchgen.rebalance.maxUploadRate", "256"),
+        .config("spark.batchgen.rebalance.chunkSize", "32")
+        .config("spark.batchgen.rebalance.maxUploadRate", "128"),
         m -> m.state().equals("UPLOADING"), MoveStatus::from);
     assertThat(end.ending()).isEqualTo(MoveStatus.Ending.SOURCE_LOST);
     assertThat(end.endedIn()).as("killed while sending").isEqualTo("UPLOADING");
