@@ -94,6 +94,24 @@ class BalancingPolicyTest {
   }
 
   @Test
+  void everyOverloadedExecutorShedsWorkInARoundThoughMovesPerRoundAreFew() {
+    // Two loaded executors (20,000 tokens each) and four idle ones, at most four moves a round:
+    // 40,000 tokens over 600 tok/s is 6,667 tokens each. Each donor hands half its excess
+    // (6,667 tokens) and each receiver takes half its room (3,333 tokens, 33 sequences), matched
+    // in order, so both donors give (filling one receiver's room after another from the first
+    // donor spent all four moves on it).
+    BalancingPolicy p = new BalancingPolicy(new BalancingPolicy.Settings(2.0, 1.3,
+        3_000_000_000L, 16, 4));
+    List<Move> moves = confirmed(p, List.of(load("a1", 150, 50, 100), load("a2", 150, 50, 100),
+        ExecutorLoad.idle("b1", "m", 100, 256), ExecutorLoad.idle("b2", "m", 100, 256),
+        ExecutorLoad.idle("b3", "m", 100, 256), ExecutorLoad.idle("b4", "m", 100, 256)), 1e9, 0);
+    assertThat(moves).containsExactly(new Move("a1", "b1", "m", 33, Move.Kind.QUEUED),
+        new Move("a1", "b2", "m", 33, Move.Kind.QUEUED),
+        new Move("a2", "b3", "m", 33, Move.Kind.QUEUED),
+        new Move("a2", "b4", "m", 33, Move.Kind.QUEUED));
+  }
+
+  @Test
   void anExecutorRunningSlowlyForAMomentIsNotTakenForSlow() {
     // b holds 10 sequences and runs them at 100 tok/s (a small batch, or a core shared with a
     // task's tokenizer) while a runs 1,000: b does not look like it needs 10 s for 1,000 tokens
