@@ -72,9 +72,10 @@ public final class RebalanceBench {
                                    on this machine)
         --layers N                 simulated layers (default 1; each stands for the modeled
                                    model's layers / N)
-        --admission longest|arrival  runtimes' admission order (default longest: the runtime
-                                   default, rows with the largest max_new_tokens first;
-                                   arrival: first come, first served)
+        --admission longest|arrival  simulated runtimes' admission order (default longest,
+                                   the runtime's default: the largest max_new_tokens first;
+                                   arrival: first come, first served); the real part runs
+                                   the runtime's default
         --reportMs N               executors' load-report interval, virtual ms (default 1000)
         --rebalanceMs N            driver's policy interval, virtual ms (default 2000)
 
@@ -97,7 +98,8 @@ public final class RebalanceBench {
   private static final Set<String> OPTIONS = Set.of("executors", "cpuExecutors",
       "rowsPerExecutor", "costs",
       "seed", "threads", "calibrationPreset", "calibrationThreads", "transportMBps", "layers",
-      "reportMs", "rebalanceMs", "admission", "real", "realRows", "realScale", "realRuns", "realExecutors",
+      "reportMs", "rebalanceMs", "admission", "real", "realRows", "realScale", "realRuns",
+      "realExecutors",
       "work");
   static final String GPU_LIKE = "gpu-like";
   static final String CPU_MEASURED = "cpu-measured";
@@ -216,7 +218,9 @@ public final class RebalanceBench {
       real = RebalanceClusterRuns.run(o.realSettings(), out);
       printReal(real, out);
     }
-    out.println(summary(cells, results, real, o.rowsPerExecutor(), o.seed(), wallSeconds));
+    out.println(summary(cells, results, real, o.rowsPerExecutor(), o.seed(), wallSeconds)
+        + " admission=" + (o.admission() == AdmissionOrder.LONGEST_FIRST ? "longest"
+            : "arrival"));
     return 0;
   }
 
