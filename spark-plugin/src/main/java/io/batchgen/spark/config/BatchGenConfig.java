@@ -141,6 +141,13 @@ public final class BatchGenConfig {
   public static final ConfigEntry<Integer> MAX_RUNNING = entry(
       "spark.batchgen.runtime.maxRunningSequences", "maxRunningSequences", "int", "256",
       "Sequences holding KV at once in each executor runtime.", Parsers.intAtLeast(1));
+  public static final ConfigEntry<io.batchgen.core.runtime.AdmissionOrder> ADMISSION_ORDER = entry(
+      "spark.batchgen.runtime.admissionOrder", "admissionOrder", "enum", "longest",
+      "Which waiting row each executor runtime starts first. longest: the largest max_new_tokens"
+          + " first (ties in arrival order), so a job whose rows carry their expected lengths"
+          + " does not end waiting for a long row started late; arrival: first come, first"
+          + " served. The same when every row has one max_new_tokens.",
+      Parsers.admissionOrder());
   public static final ConfigEntry<Integer> MAX_INFLIGHT_ROWS = entry(
       "spark.batchgen.task.maxInflightRows", "maxInflightRows", "int", "512",
       "Rows one task keeps submitted to its executor's runtime before it waits for results "

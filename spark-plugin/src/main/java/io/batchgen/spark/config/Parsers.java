@@ -170,6 +170,13 @@ final class Parsers {
         : io.batchgen.core.runtime.SchedulingMode.COROUTINE;
   }
 
+  static Function<String, io.batchgen.core.runtime.AdmissionOrder> admissionOrder() {
+    Function<String, String> names = oneOf("longest", "arrival");
+    return s -> names.apply(s).equals("arrival")
+        ? io.batchgen.core.runtime.AdmissionOrder.ARRIVAL
+        : io.batchgen.core.runtime.AdmissionOrder.LONGEST_FIRST;
+  }
+
   static Function<String, io.batchgen.spark.sql.WritePartitioning> writePartitioning() {
     Function<String, String> names = oneOf("hash", "range");
     return s -> names.apply(s).equals("range") ? io.batchgen.spark.sql.WritePartitioning.RANGE

@@ -377,6 +377,6 @@ final class MigrationCoordinator {
     return spec.modelPath() + "|" + spec.backend() + "|" + spec.threads() + "|"
         + spec.schedulingMode() + "|" + spec.kvCacheBytes() + "|" + spec.maxRunningSequences()
         + "|" + spec.kvOffload() + "|" + spec.weightBudgetBytes() + "|"
-        + spec.weightBudgetHeapFraction();
+        + spec.weightBudgetHeapFraction() + "|" + spec.admissionOrder();
   }
 }

@@ -3,6 +3,7 @@ package io.batchgen.spark.plugin;
 import io.batchgen.core.progress.RowSample;
 import io.batchgen.core.progress.TaskCounts;
 import io.batchgen.core.rebalance.Move;
+import io.batchgen.core.runtime.AdmissionOrder;
 import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.core.runtime.SchedulingMode;
 import io.batchgen.spark.runtime.EngineSpec;
@@ -182,7 +183,7 @@ public final class PluginMessages {
     out.string(spec.modelPath()).string(spec.backend()).i32(spec.threads())
         .i32(spec.schedulingMode().ordinal()).i64(spec.kvCacheBytes())
         .i32(spec.maxRunningSequences()).bool(spec.kvOffload()).i64(spec.weightBudgetBytes())
-        .f64(spec.weightBudgetHeapFraction());
+        .f64(spec.weightBudgetHeapFraction()).i32(spec.admissionOrder().ordinal());
   }
 
   static EngineSpec readSpec(In in) {
@@ -190,7 +191,8 @@ public final class PluginMessages {
         in.i32("spec.threads"), in.enumValue("spec.schedulingMode", SchedulingMode.values()),
         in.i64("spec.kvCacheBytes"), in.count("spec.maxRunningSequences"),
         in.bool("spec.kvOffload"), in.i64("spec.weightBudgetBytes"),
-        in.f64("spec.weightBudgetHeapFraction"));
+        in.f64("spec.weightBudgetHeapFraction"),
+        in.enumValue("spec.admissionOrder", AdmissionOrder.values()));
   }
 
   /**

@@ -72,10 +72,9 @@ public final class RebalanceBench {
                                    on this machine)
         --layers N                 simulated layers (default 1; each stands for the modeled
                                    model's layers / N)
-        --admission longest|arrival  simulated runtimes' admission order (default longest,
-                                   the runtime's default: the largest max_new_tokens first;
-                                   arrival: first come, first served); the real part runs
-                                   the runtime's default
+        --admission longest|arrival  every runtime's admission order, both parts (default
+                                   longest, the runtime's default: the largest
+                                   max_new_tokens first; arrival: first come, first served)
         --reportMs N               executors' load-report interval, virtual ms (default 1000)
         --rebalanceMs N            driver's policy interval, virtual ms (default 2000)
 
@@ -141,15 +140,16 @@ public final class RebalanceBench {
         throw new CommandArgs.UsageException("--transportMBps must be positive");
       }
       long seed = a.longValue("seed", 42);
+      boolean real = a.oneOf("real", "on", Set.of("on", "off")).equals("on");
       AdmissionOrder admission = a.oneOf("admission", "longest", Set.of("longest", "arrival"))
           .equals("longest") ? AdmissionOrder.LONGEST_FIRST : AdmissionOrder.ARRIVAL;
-      boolean real = a.oneOf("real", "on", Set.of("on", "off")).equals("on");
       RebalanceClusterRuns.Settings realSettings = new RebalanceClusterRuns.Settings(
           positive("realRows", a.get("realRows", "9600"), 3),
           positive("realScale", a.get("realScale", "8"), 1),
           positive("realRuns", a.get("realRuns", "3"), 1), seed,
           positive("realExecutors", a.get("realExecutors", "2"), 2),
-          Path.of(a.get("work", "batchgen-work/rebalance")));
+          Path.of(a.get("work", "batchgen-work/rebalance")),
+          admission == AdmissionOrder.LONGEST_FIRST ? "longest" : "arrival");
       return new Options(sizes, cpuSizes, costNames,
           positive("rowsPerExecutor", a.get("rowsPerExecutor", "1000"), 3),
           positive("threads", a.get("threads",
