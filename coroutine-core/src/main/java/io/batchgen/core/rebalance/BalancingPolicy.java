@@ -209,10 +209,11 @@ public final class BalancingPolicy implements RebalancePolicy {
       double x = Math.min(give[i], take[j]);
       int n = (int) Math.min(donor.sequences() - 1, Math.round(x / donor.perSequence));
       if (n >= 1) {
-        out.add(move(donor, receiver, n, transport));
-        double moved = n * donor.perSequence;
-        donor.work -= moved;
-        receiver.work += moved;
+        // The source stops at x tokens: the sequences it picks first (under longest-first
+        // admission, its longest queued ones) can carry more than the mean.
+        out.add(move(donor, receiver, n, Math.round(x), transport));
+        donor.work -= x;
+        receiver.work += x;
         receiver.queued += n;
       }
       give[i] -= x;
@@ -254,11 +255,14 @@ public final class BalancingPolicy implements RebalancePolicy {
         || most.sequences() + fewest.sequences() > most.load.maxRunning()) {
       return;
     }
-    out.add(move(fewest, most, fewest.sequences(), transport));
+    out.add(move(fewest, most, fewest.sequences(), 0, transport));
   }
 
-  /** A move of {@code n} sequences; in-flight ones ship KV when that beats recomputing it. */
-  private static Move move(Slot from, Slot to, int n, double transport) {
+  /**
+   * A move of {@code n} sequences carrying up to {@code work} tokens (0: all n); in-flight ones
+   * ship KV when that beats recomputing it.
+   */
+  private static Move move(Slot from, Slot to, int n, long work, double transport) {
     Move.Kind kind;
     if (from.queued >= n) {
       kind = Move.Kind.QUEUED;
@@ -275,6 +279,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       kind = shipSeconds <= recomputeSeconds ? Move.Kind.IN_FLIGHT_WITH_KV
           : Move.Kind.IN_FLIGHT_RECOMPUTE;
     }
-    return new Move(from.load.executorId(), to.load.executorId(), from.load.spec(), n, kind);
+    return new Move(from.load.executorId(), to.load.executorId(), from.load.spec(), n, kind,
+        work);
   }
 }

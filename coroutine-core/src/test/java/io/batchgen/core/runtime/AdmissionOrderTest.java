@@ -62,6 +62,25 @@ class AdmissionOrderTest {
   }
 
   @Test
+  void aMoveOfSoMuchWorkStopsOnceItsSequencesCarryIt() {
+    try (Harness h = new Harness(new TinyMoeExecutor(11, false),
+        Harness.config(SchedulingMode.COROUTINE))) {
+      int p = 1;
+      for (String id : SUBMITTED) {
+        h.submit(id, new int[] {p++, 7, 9}, SamplingParams.greedy(BUDGETS.get(id)));
+      }
+      // Work of a queued sequence: 3 positions to prefill + its budget (nothing finished yet):
+      // b and d 9 tokens each, c 7, a 5. Longest first: b, then d would pass 9 tokens.
+      assertThat(h.scheduler.detachForMigration(4, 9, false, false, id -> true))
+          .extracting(SequenceSnapshot::id).containsExactly("b");
+      assertThat(h.scheduler.detachForMigration(4, 10, false, false, id -> true))
+          .as("at most one sequence's worth beyond").extracting(SequenceSnapshot::id)
+          .containsExactly("d", "c");
+      h.runToCompletion();
+    }
+  }
+
+  @Test
   void theRuntimeDefaultIsLongestFirst() {
     assertThat(RuntimeConfig.defaults().admissionOrder()).isEqualTo(AdmissionOrder.LONGEST_FIRST);
   }

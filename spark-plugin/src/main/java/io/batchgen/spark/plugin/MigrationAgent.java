@@ -263,7 +263,7 @@ final class MigrationAgent implements AutoCloseable {
         boolean kv = m.kind() == Move.Kind.IN_FLIGHT_WITH_KV;
         // Only sequences a task of this executor owns: one hosted here for another executor
         // stays (its owner holds the lease; moving it on would need a second hop).
-        snaps = rt.runtime().detachForMigration(m.sequences(), startedToo, kv,
+        snaps = rt.runtime().detachForMigration(m.sequences(), m.work(), startedToo, kv,
             id -> runtime.routes().route(id) != null).get(1, TimeUnit.MINUTES);
       }
       List<SequenceSnapshot> owned = new ArrayList<>();

@@ -194,7 +194,7 @@ final class MigrationCoordinator {
       MoveRecord rec = new MoveRecord(id, m, specs.get(m.spec()), fingerprints.get(m.spec()));
       moves.put(id, rec);
       pendingFor(m.from()).out.add(new MigrateOut(id, m.to(), rec.spec, m.sequences(),
-          m.kind()));
+          m.kind(), m.work()));
       totalMoves++;
       LOG.info("Rebalance: move {} takes up to {} sequences ({}) from executor {} to {}", id,
           m.sequences(), m.kind(), m.from(), m.to());

@@ -260,18 +260,21 @@ public final class PluginMessages {
     }
   }
 
-  /** Detach up to {@code sequences} of {@code spec}'s runtime and upload them for {@code to}. */
+  /**
+   * Detach up to {@code sequences} of {@code spec}'s runtime, carrying up to about {@code work}
+   * tokens of remaining work (0: no limit), and upload them for {@code to}.
+   */
   public record MigrateOut(long moveId, String to, EngineSpec spec, int sequences,
-      Move.Kind kind) {
+      Move.Kind kind, long work) {
     void write(Out out) {
       out.i64(moveId).string(to);
       writeSpec(out, spec);
-      out.i32(sequences).i32(kind.ordinal());
+      out.i32(sequences).i32(kind.ordinal()).i64(work);
     }
 
     static MigrateOut read(In in) {
       return new MigrateOut(in.i64("moveId"), in.string("to"), readSpec(in),
-          in.count("sequences"), in.enumValue("kind", Move.Kind.values()));
+          in.count("sequences"), in.enumValue("kind", Move.Kind.values()), in.i64("work"));
     }
   }
 
