@@ -57,11 +57,12 @@ public final class BalancingPolicy implements RebalancePolicy {
   }
 
   /**
-   * The share of an executor's excess moved in one round. The source picks which sequences go
-   * (its newest queued ones first), and they can carry more work than the mean the policy counts
-   * per sequence: moving the whole excess at once overshot and sent work back the next round, on
-   * a real cluster and in the simulation; half converges without that (the next rounds move the
-   * rest), and the simulated completion times came out lower too.
+   * The share of an executor's excess moved in one round (and of a receiver's room filled). The
+   * loads a round sees are a second or two old and the expected work of a row is an estimate:
+   * moving the whole excess at once overshot and sent work back the next round, on a real
+   * cluster and in the simulation; half converges without that (the next rounds move the rest).
+   * In the simulation with moves limited to their work (gpu-like, 8 and 32 executors), half took
+   * 72.4 and 71.7 s, three quarters 70.7 and 72.7 s, all of it 77.9 and 79.8 s.
    */
   static final double STEP = 0.5;
 
