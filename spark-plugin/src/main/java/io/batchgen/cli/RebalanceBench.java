@@ -73,8 +73,9 @@ public final class RebalanceBench {
         --layers N                 simulated layers (default 1; each stands for the modeled
                                    model's layers / N)
         --admission longest|arrival  every runtime's admission order, both parts (default
-                                   longest, the runtime's default: the largest
-                                   max_new_tokens first; arrival: first come, first served)
+                                   longest: option admissionOrder=longest, the largest
+                                   max_new_tokens first; arrival: the runtime's default,
+                                   first come, first served)
         --reportMs N               executors' load-report interval, virtual ms (default 1000)
         --rebalanceMs N            driver's policy interval, virtual ms (default 2000)
 

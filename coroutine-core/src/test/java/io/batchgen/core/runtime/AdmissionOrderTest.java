@@ -64,7 +64,8 @@ class AdmissionOrderTest {
   @Test
   void aMoveOfSoMuchWorkStopsOnceItsSequencesCarryIt() {
     try (Harness h = new Harness(new TinyMoeExecutor(11, false),
-        Harness.config(SchedulingMode.COROUTINE))) {
+        Harness.config(SchedulingMode.COROUTINE)
+            .withAdmissionOrder(AdmissionOrder.LONGEST_FIRST))) {
       int p = 1;
       for (String id : SUBMITTED) {
         h.submit(id, new int[] {p++, 7, 9}, SamplingParams.greedy(BUDGETS.get(id)));
@@ -81,7 +82,7 @@ class AdmissionOrderTest {
   }
 
   @Test
-  void theRuntimeDefaultIsLongestFirst() {
-    assertThat(RuntimeConfig.defaults().admissionOrder()).isEqualTo(AdmissionOrder.LONGEST_FIRST);
+  void theRuntimeDefaultIsFirstComeFirstServed() {
+    assertThat(RuntimeConfig.defaults().admissionOrder()).isEqualTo(AdmissionOrder.ARRIVAL);
   }
 }

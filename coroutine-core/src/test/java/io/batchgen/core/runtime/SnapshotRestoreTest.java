@@ -126,10 +126,9 @@ class SnapshotRestoreTest {
         src.scheduler.runOnce();
       }
       List<SequenceSnapshot> moved = src.scheduler.detachForMigration(6, true);
-      // Five were never admitted (at most 3 run: the largest budgets, q7, q6 and q5, first);
-      // queued ones go first, the longest first, then a running one.
+      // Five were never admitted (at most 3 run): the youngest queued go first, then running.
       assertThat(moved).extracting(SequenceSnapshot::id)
-          .startsWith("q4", "q3", "q2", "q1", "q0");
+          .startsWith("q7", "q6", "q5", "q4", "q3");
       assertThat(moved.get(5).generated()).isNotEmpty();
       for (SequenceSnapshot s : moved) {
         dst.scheduler.restore(SnapshotCodec.decode(SnapshotCodec.encode(s)),

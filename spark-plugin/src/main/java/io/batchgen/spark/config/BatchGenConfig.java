@@ -142,11 +142,14 @@ public final class BatchGenConfig {
       "spark.batchgen.runtime.maxRunningSequences", "maxRunningSequences", "int", "256",
       "Sequences holding KV at once in each executor runtime.", Parsers.intAtLeast(1));
   public static final ConfigEntry<io.batchgen.core.runtime.AdmissionOrder> ADMISSION_ORDER = entry(
-      "spark.batchgen.runtime.admissionOrder", "admissionOrder", "enum", "longest",
-      "Which waiting row each executor runtime starts first. longest: the largest max_new_tokens"
-          + " first (ties in arrival order), so a job whose rows carry their expected lengths"
-          + " does not end waiting for a long row started late; arrival: first come, first"
-          + " served. The same when every row has one max_new_tokens.",
+      "spark.batchgen.runtime.admissionOrder", "admissionOrder", "enum", "arrival",
+      "Which waiting row each executor runtime starts first. arrival: first come, first served."
+          + " longest: the largest max_new_tokens first (ties in arrival order), so a job whose"
+          + " rows carry their expected lengths does not end waiting for a long row started late"
+          + " (bench rebalance, 128 simulated GPU-like executors: hash placement 28%, the"
+          + " rebalancer 19% sooner; docs/benchmarks.md); the"
+          + " progress ETA then reads high, since long rows finish last. The same when every row"
+          + " has one max_new_tokens.",
       Parsers.admissionOrder());
   public static final ConfigEntry<Integer> MAX_INFLIGHT_ROWS = entry(
       "spark.batchgen.task.maxInflightRows", "maxInflightRows", "int", "512",

@@ -34,7 +34,7 @@ public record EngineSpec(String modelPath, String backend, int threads,
       long kvCacheBytes, int maxRunningSequences) {
     this(modelPath, backend, threads, schedulingMode, kvCacheBytes, maxRunningSequences, false,
         WeightSettings.defaults().budgetBytes(), WeightSettings.defaults().heapFraction(),
-        AdmissionOrder.LONGEST_FIRST);
+        AdmissionOrder.ARRIVAL);
   }
 
   /** The weight settings this spec asks for (module streaming). */
