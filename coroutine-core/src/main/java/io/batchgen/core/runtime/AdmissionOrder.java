@@ -21,7 +21,8 @@ public enum AdmissionOrder {
    * early). With one {@code max_new_tokens} for every row it is the same as {@link #ARRIVAL}.
    * Not the default: long rows finish last, so the throughput of finished rows that the
    * progress ETA divides by runs low for most of the job (in three {@code bench progress} runs
-   * the ETA at a quarter of the run read 24-105% high, against 20% first come, first served).
+   * the ETA at a quarter of the run read 24-105% high, against 20-33% first come, first
+   * served in the same hour).
    */
   LONGEST_FIRST
 }
