@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * puts every long row (per-row {@code max_new_tokens}) into one write task, so one executor works
  * while the other idles unless sequences move. Each run checks that every id is written exactly
  * once and that the completions equal a run with rebalancing off, greedy and seeded rows alike;
- * two runs kill an executor in the middle of migration.
+ * two runs kill an executor in the middle of migration: the destination while it runs migrated
+ * sequences, the source while it uploads them.
  */
 class RebalanceIT {
   private static final int ROWS = 48;
@@ -120,18 +121,34 @@ class RebalanceIT {
 
   @Test
   void killingTheDestinationWhileItHoldsMigratedSequencesReclaimsThem() throws Exception {
-    killDuring("kill-destination", m -> m.state().equals("HOSTED"), MoveStatus::to);
+    MoveStatus end = killDuring(cluster("kill-destination", true),
+        m -> m.state().equals("HOSTED"), MoveStatus::to);
+    assertThat(end.ending()).isEqualTo(MoveStatus.Ending.DESTINATION_LOST);
   }
 
+  /**
+   * The source is killed while it uploads a move's state: chunks of 32 bytes at 128 bytes/s make
+   * each upload take seconds (a queued sequence here is about 100 to 250 bytes of state), and the
+   * test waits until the driver has received part of one. The move must end
+   * there, its sequences reclaimed through Spark's retry of the source's tasks (the source owned
+   * them): every id once, outputs as without moving.
+   */
   @Test
-  void killingTheSourceWhileItSendsLeavesEveryIdOnce() throws Exception {
-    killDuring("kill-source", m -> m.state().equals("ORDERED") || m.state().equals("UPLOADING")
-        || m.state().equals("READY"), MoveStatus::from);
+  void killingTheSourceWhileItUploadsLeavesEveryIdOnce() throws Exception {
+    MoveStatus end = killDuring(cluster("kill-source", true)
+        .config("spark.batchgen.rebalance.chunkSize", "32")
+        .config("spark.batchgen.rebalance.maxUploadRate", "128"),
+        m -> m.state().equals("UPLOADING"), MoveStatus::from);
+    assertThat(end.ending()).isEqualTo(MoveStatus.Ending.SOURCE_LOST);
+    assertThat(end.endedIn()).as("killed while sending").isEqualTo("UPLOADING");
+    assertThat(end.timing().fetch()).as("the destination never fetched any of it").isNaN();
   }
 
-  private void killDuring(String name, Predicate<MoveStatus> when,
+  /** Kills an executor of the first move {@code when} matches; returns how that move ended. */
+  private MoveStatus killDuring(SparkSession.Builder builder, Predicate<MoveStatus> when,
       java.util.function.Function<MoveStatus, String> victimOf) throws Exception {
-    spark = cluster(name, true).getOrCreate();
+    spark = builder.getOrCreate();
+    String name = spark.sparkContext().appName();
     LocalCluster.awaitExecutors(2);
     BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow();
     CompletableFuture<String> job = CompletableFuture.supplyAsync(() -> run(spark, name));
@@ -147,5 +164,9 @@ class RebalanceIT {
     Map<Long, String> got = completions(spark, job.get(4, TimeUnit.MINUTES));
     assertThat(got).isEqualTo(reference);
     System.out.printf("%s: moves %s%n", name, driver.moves());
+    // The driver learns of the loss from a listener event or the executor's silence.
+    return await("move " + move.moveId() + " ended").atMost(Duration.ofMinutes(1))
+        .until(() -> driver.moves().stream().filter(m -> m.moveId() == move.moveId())
+            .findFirst().orElseThrow(), m -> m.state().equals("DONE"));
   }
 }

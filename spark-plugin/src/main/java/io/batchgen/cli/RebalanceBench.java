@@ -1,6 +1,7 @@
 package io.batchgen.cli;
 
 import io.batchgen.core.rebalance.Move;
+import io.batchgen.core.runtime.AdmissionOrder;
 import io.batchgen.core.sim.ClusterSimulation;
 import io.batchgen.core.sim.ClusterSimulation.Result;
 import io.batchgen.core.sim.ClusterSimulation.Strategy;
@@ -71,6 +72,10 @@ public final class RebalanceBench {
                                    on this machine)
         --layers N                 simulated layers (default 1; each stands for the modeled
                                    model's layers / N)
+        --admission longest|arrival  every runtime's admission order, both parts (default
+                                   longest: option admissionOrder=longest, the largest
+                                   max_new_tokens first; arrival: the runtime's default,
+                                   first come, first served)
         --reportMs N               executors' load-report interval, virtual ms (default 1000)
         --rebalanceMs N            driver's policy interval, virtual ms (default 2000)
 
@@ -93,7 +98,8 @@ public final class RebalanceBench {
   private static final Set<String> OPTIONS = Set.of("executors", "cpuExecutors",
       "rowsPerExecutor", "costs",
       "seed", "threads", "calibrationPreset", "calibrationThreads", "transportMBps", "layers",
-      "reportMs", "rebalanceMs", "real", "realRows", "realScale", "realRuns", "realExecutors",
+      "reportMs", "rebalanceMs", "admission", "real", "realRows", "realScale", "realRuns",
+      "realExecutors",
       "work");
   static final String GPU_LIKE = "gpu-like";
   static final String CPU_MEASURED = "cpu-measured";
@@ -117,8 +123,8 @@ public final class RebalanceBench {
   private record Options(List<Integer> sizes, List<Integer> cpuSizes, List<String> costNames,
       int rowsPerExecutor,
       int threads, int layers, double reportNanos, double rebalanceNanos, double transport,
-      int calibrationThreads, String calibrationPreset, long seed, boolean real,
-      RebalanceClusterRuns.Settings realSettings) {
+      int calibrationThreads, String calibrationPreset, long seed, AdmissionOrder admission,
+      boolean real, RebalanceClusterRuns.Settings realSettings) {
 
     static Options parse(CommandArgs a) {
       List<Integer> sizes = clusterSizes(a, "executors", "8,32,128");
@@ -136,12 +142,15 @@ public final class RebalanceBench {
       }
       long seed = a.longValue("seed", 42);
       boolean real = a.oneOf("real", "on", Set.of("on", "off")).equals("on");
+      AdmissionOrder admission = a.oneOf("admission", "longest", Set.of("longest", "arrival"))
+          .equals("longest") ? AdmissionOrder.LONGEST_FIRST : AdmissionOrder.ARRIVAL;
       RebalanceClusterRuns.Settings realSettings = new RebalanceClusterRuns.Settings(
           positive("realRows", a.get("realRows", "9600"), 3),
           positive("realScale", a.get("realScale", "8"), 1),
           positive("realRuns", a.get("realRuns", "3"), 1), seed,
           positive("realExecutors", a.get("realExecutors", "2"), 2),
-          Path.of(a.get("work", "batchgen-work/rebalance")));
+          Path.of(a.get("work", "batchgen-work/rebalance")),
+          admission == AdmissionOrder.LONGEST_FIRST ? "longest" : "arrival");
       return new Options(sizes, cpuSizes, costNames,
           positive("rowsPerExecutor", a.get("rowsPerExecutor", "1000"), 3),
           positive("threads", a.get("threads",
@@ -150,7 +159,7 @@ public final class RebalanceBench {
           positive("reportMs", a.get("reportMs", "1000"), 1) * 1e6,
           positive("rebalanceMs", a.get("rebalanceMs", "2000"), 1) * 1e6, transport,
           positive("calibrationThreads", a.get("calibrationThreads", "1"), 1),
-          a.get("calibrationPreset", "bench"), seed, real, realSettings);
+          a.get("calibrationPreset", "bench"), seed, admission, real, realSettings);
     }
   }
 
@@ -187,7 +196,8 @@ public final class RebalanceBench {
     }
     out.printf(Locale.ROOT, "workload: pinned, seed %d, %d rows per executor: prompts uniform"
         + " 16-512, outputs by source (first third 1-8, middle third Pareto 1.5 from 32 capped"
-        + " at 2048, last third 512-2048)%n", o.seed(), o.rowsPerExecutor());
+        + " at 2048, last third 512-2048); admission %s%n", o.seed(), o.rowsPerExecutor(),
+        o.admission());
 
     List<Cell> cells = new ArrayList<>();
     for (CostModel m : models.values()) {
@@ -195,6 +205,7 @@ public final class RebalanceBench {
         Workload w = Workload.pinned(e * o.rowsPerExecutor(), o.seed());
         ClusterSimulation.Settings s = ClusterSimulation.Settings.defaults(e, m, w, o.layers())
             .withIntervals(o.reportNanos(), o.rebalanceNanos());
+        s = s.withRuntime(s.runtime().withAdmissionOrder(o.admission()));
         cells.add(new Cell(m, e, w, s, LowerBound.of(w, m, s.runtime(), e)));
       }
     }
@@ -208,7 +219,9 @@ public final class RebalanceBench {
       real = RebalanceClusterRuns.run(o.realSettings(), out);
       printReal(real, out);
     }
-    out.println(summary(cells, results, real, o.rowsPerExecutor(), o.seed(), wallSeconds));
+    out.println(summary(cells, results, real, o.rowsPerExecutor(), o.seed(), wallSeconds)
+        + " admission=" + (o.admission() == AdmissionOrder.LONGEST_FIRST ? "longest"
+            : "arrival"));
     return 0;
   }
 

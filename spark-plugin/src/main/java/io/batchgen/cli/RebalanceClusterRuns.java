@@ -53,8 +53,10 @@ final class RebalanceClusterRuns {
    * @param seed      workload seed
    * @param executors executor JVMs (one core each)
    * @param work      folder for the model and the result tables
+   * @param admission the runtimes' admission order ({@code longest} or {@code arrival})
    */
-  record Settings(int rows, int scale, int runs, long seed, int executors, Path work) {
+  record Settings(int rows, int scale, int runs, long seed, int executors, Path work,
+      String admission) {
   }
 
   /** One way of placing rows on executors. */
@@ -225,6 +227,7 @@ final class RebalanceClusterRuns {
   private static void write(Dataset<Row> table, Path model, Placement p, Settings s, Path out) {
     table.write().format("batchgen").option("model", model.toString())
         .option("backend", "cpu").option("ignoreEos", "true")
+        .option("admissionOrder", s.admission())
         .option("writePartitioning", p.partitioning())
         .option("numPartitions", Integer.toString(p.partitionsPerExecutor() * s.executors()))
         .option("maxInflightRows", Integer.toString(s.rows()))

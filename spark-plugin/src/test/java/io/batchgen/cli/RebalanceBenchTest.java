@@ -26,7 +26,7 @@ class RebalanceBenchTest {
     String[] lines = r[1].strip().split("\n");
     assertThat(lines[lines.length - 1]).matches("bench rebalance: ratio=\\d+\\.\\d{3}"
         + " hash_ratio=\\d+\\.\\d{3} of_bound=\\d+\\.\\d{3} real_ratio=n/a migrations=n/a"
-        + " lost=0 duplicated=0 .* costs=gpu-like executors=3 .*");
+        + " lost=0 duplicated=0 .* costs=gpu-like executors=3 .* admission=longest");
     assertThat(r[1]).contains("completion time (virtual seconds)", "gpu-like         3");
   }
 

@@ -13,15 +13,18 @@ import java.util.TreeSet;
  * may start a step, who is parked (KV copied to the host tier) or sent back to recompute when
  * memory runs short, and the measured cost model that chooses between the two.
  *
- * <p>Sequences are served by age: an older sequence may take KV blocks from younger ones that are
- * between steps (preemption), never the reverse, so the oldest always progresses and nobody
- * starves. In KV offload mode every sequence's KV lives in host arrays reserved for its full length
+ * <p>Waiting sequences are admitted in the configured {@link AdmissionOrder}. Once admitted they
+ * are served by age: an older sequence may take KV blocks from younger ones that are between
+ * steps (preemption), never the reverse, so the oldest always progresses and nobody starves. In KV offload mode every sequence's KV lives in host arrays reserved for its full length
  * at admission, and only one layer of one attention batch is on the device at a time.
  *
  * <p>Not thread-safe: scheduler thread only.
  */
 final class KvAdmission {
   private static final Comparator<SequenceSlot> BY_AGE = Comparator.comparingLong(s -> s.order);
+  /** Largest generation budget left first; stable while a sequence waits (it generates nothing). */
+  private static final Comparator<SequenceSlot> LONGEST_FIRST = Comparator
+      .comparingInt((SequenceSlot s) -> -s.seq.budgetLeft()).thenComparing(BY_AGE);
 
   /** What admission asks of the scheduler. */
   interface Steps {
@@ -40,7 +43,8 @@ final class KvAdmission {
   private final HostKvTier host;
   private final MetricsRecorder metrics;
 
-  final TreeSet<SequenceSlot> waiting = new TreeSet<>(BY_AGE);
+  /** Waiting for admission, the next to admit first. */
+  final TreeSet<SequenceSlot> waiting;
   final TreeSet<SequenceSlot> parked = new TreeSet<>(BY_AGE);
   final TreeSet<SequenceSlot> ready = new TreeSet<>(BY_AGE);
   /** Sequences holding KV (ready or in a step). */
@@ -61,6 +65,8 @@ final class KvAdmission {
     this.host = host;
     this.metrics = metrics;
     this.copyBytesPerNano = config.hostCopyBytesPerSecond() / 1e9;
+    this.waiting = new TreeSet<>(config.admissionOrder() == AdmissionOrder.LONGEST_FIRST
+        ? LONGEST_FIRST : BY_AGE);
   }
 
   int holding() {

@@ -28,6 +28,7 @@ package io.batchgen.core.runtime;
  * @param maxRunningSequences        sequences holding KV at once
  * @param starvationLimitBatches     a row that waited this many batches more than one sweep over
  *                                   all of the model's modules runs next regardless of the policy
+ * @param admissionOrder             which waiting sequence is admitted first
  */
 public record RuntimeConfig(
     SchedulingMode mode,
@@ -44,7 +45,8 @@ public record RuntimeConfig(
     int maxExpertRows,
     int maxLmHeadRows,
     int maxRunningSequences,
-    int starvationLimitBatches) {
+    int starvationLimitBatches,
+    AdmissionOrder admissionOrder) {
 
   public RuntimeConfig {
     require(mode != null, "mode", "must be set");
@@ -67,6 +69,7 @@ public record RuntimeConfig(
         "must be positive, got " + maxRunningSequences);
     require(starvationLimitBatches > 0, "starvationLimitBatches",
         "must be positive, got " + starvationLimitBatches);
+    require(admissionOrder != null, "admissionOrder", "must be set");
   }
 
   private static void require(boolean ok, String field, String why) {
@@ -78,47 +81,49 @@ public record RuntimeConfig(
   /**
    * Defaults for a CPU run: coroutine mode, the weight-aware sweep policy (the sweep itself unless
    * weights stream), 16-token blocks, 1 GiB of KV,
-   * 4 GiB of host tier, cost-chosen preemption, 64-token prefill chunks.
+   * 4 GiB of host tier, cost-chosen preemption, 64-token prefill chunks, first come, first
+   * served admission.
    */
   public static RuntimeConfig defaults() {
     return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.weightAware(), 16,
         1L << 30,
-        4L << 30, PreemptionMode.AUTO, false, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64);
+        4L << 30, PreemptionMode.AUTO, false, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64,
+        AdmissionOrder.ARRIVAL);
   }
 
   public RuntimeConfig withMode(SchedulingMode m) {
     return new RuntimeConfig(m, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption,
         kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
         maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
-        starvationLimitBatches);
+        starvationLimitBatches, admissionOrder);
   }
 
   public RuntimeConfig withPolicy(SchedulingPolicy p) {
     return new RuntimeConfig(mode, p, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, preemption,
         kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
         maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
-        starvationLimitBatches);
+        starvationLimitBatches, admissionOrder);
   }
 
   public RuntimeConfig withKv(int blockSize, long budgetBytes, long hostBudgetBytes) {
     return new RuntimeConfig(mode, policy, blockSize, budgetBytes, hostBudgetBytes, preemption,
         kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
         maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
-        starvationLimitBatches);
+        starvationLimitBatches, admissionOrder);
   }
 
   public RuntimeConfig withKvOffload(boolean offload) {
     return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
         preemption, offload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
         maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
-        starvationLimitBatches);
+        starvationLimitBatches, admissionOrder);
   }
 
   public RuntimeConfig withPreemption(PreemptionMode p) {
     return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes, p,
         kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
         maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
-        starvationLimitBatches);
+        starvationLimitBatches, admissionOrder);
   }
 
   /** Sets the prefill chunk and the per-kind batch row limits. */
@@ -126,18 +131,28 @@ public record RuntimeConfig(
       int expertRows, int lmHeadRows) {
     return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
         preemption, kvOffload, hostCopyBytesPerSecond, prefillChunk, attentionRows,
-        attentionContext, expertRows, lmHeadRows, maxRunningSequences, starvationLimitBatches);
+        attentionContext, expertRows, lmHeadRows, maxRunningSequences, starvationLimitBatches,
+        admissionOrder);
   }
 
   public RuntimeConfig withMaxRunningSequences(int n) {
     return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
         preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
-        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, n, starvationLimitBatches);
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, n, starvationLimitBatches,
+        admissionOrder);
   }
 
   public RuntimeConfig withStarvationLimitBatches(int n) {
     return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
         preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
-        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, n);
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences, n,
+        admissionOrder);
+  }
+
+  public RuntimeConfig withAdmissionOrder(AdmissionOrder order) {
+    return new RuntimeConfig(mode, policy, kvBlockSize, kvBudgetBytes, hostKvBudgetBytes,
+        preemption, kvOffload, hostCopyBytesPerSecond, prefillChunkTokens, maxAttentionRows,
+        maxAttentionContextTokens, maxExpertRows, maxLmHeadRows, maxRunningSequences,
+        starvationLimitBatches, order);
   }
 }

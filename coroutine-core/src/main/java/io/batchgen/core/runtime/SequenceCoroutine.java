@@ -106,6 +106,11 @@ final class SequenceCoroutine {
     return numTokens - promptLength;
   }
 
+  /** Tokens it may still generate at most: max new tokens less what it generated. */
+  int budgetLeft() {
+    return Math.max(0, params.maxNewTokens() - generatedCount());
+  }
+
   /** Prompt then generated tokens (a copy). */
   int[] tokens() {
     return Arrays.copyOf(tokens, numTokens);

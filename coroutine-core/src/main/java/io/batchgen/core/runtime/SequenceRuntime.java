@@ -156,8 +156,9 @@ public final class SequenceRuntime implements AutoCloseable {
 
   /**
    * Detaches up to {@code max} sequences for migration to another runtime, cheapest to move first:
-   * not yet started (youngest first), then parked, then running (youngest first). Their results
-   * will not be delivered here.
+   * not yet started (youngest first; in {@link AdmissionOrder#LONGEST_FIRST} order the longest
+   * first, the ones that must start soonest), then parked, then running (youngest first). Their
+   * results will not be delivered here.
    */
   public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
       boolean includeKv) {
@@ -179,10 +180,21 @@ public final class SequenceRuntime implements AutoCloseable {
    */
   public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max,
       boolean startedToo, boolean includeKv, java.util.function.Predicate<String> movable) {
+    return detachForMigration(max, 0, startedToo, includeKv, movable);
+  }
+
+  /**
+   * As {@link #detachForMigration(int, boolean, boolean, java.util.function.Predicate)},
+   * stopping once the sequences taken carry {@code maxWork} tokens of remaining work (positions
+   * to prefill plus new tokens expected, as the load estimate counts them; 0 for no limit): a
+   * move of so much work, not so many sequences.
+   */
+  public CompletableFuture<List<SequenceSnapshot>> detachForMigration(int max, long maxWork,
+      boolean startedToo, boolean includeKv, java.util.function.Predicate<String> movable) {
     CompletableFuture<List<SequenceSnapshot>> f = new CompletableFuture<>();
     send(s -> {
       try {
-        f.complete(s.detachForMigration(max, startedToo, includeKv, movable));
+        f.complete(s.detachForMigration(max, maxWork, startedToo, includeKv, movable));
       } catch (RuntimeException e) {
         f.completeExceptionally(e);
       }

@@ -56,6 +56,12 @@ public final class SteppedRuntime implements AutoCloseable {
     return scheduler.detachForMigration(max, startedToo, includeKv, movable);
   }
 
+  /** See {@link SequenceRuntime#detachForMigration(int, long, boolean, boolean, Predicate)}. */
+  public List<SequenceSnapshot> detachForMigration(int max, long maxWork, boolean startedToo,
+      boolean includeKv, Predicate<String> movable) {
+    return scheduler.detachForMigration(max, maxWork, startedToo, includeKv, movable);
+  }
+
   /** See {@link SequenceRuntime#restore}. */
   public void restore(SequenceSnapshot snapshot, ResultListener listener, long nowNanos) {
     scheduler.restore(snapshot, listener, nowNanos);

@@ -474,7 +474,7 @@ public final class ClusterSimulation {
     SimNode from = byId.get(move.from());
     SimNode to = byId.get(move.to());
     List<SequenceSnapshot> snaps = from.runtime().detachForMigration(move.sequences(),
-        move.kind() != Move.Kind.QUEUED, move.kind() == Move.Kind.IN_FLIGHT_WITH_KV,
+        move.work(), move.kind() != Move.Kind.QUEUED, move.kind() == Move.Kind.IN_FLIGHT_WITH_KV,
         id -> owner[Integer.parseInt(id)] == from.index);
     moves[move.kind().ordinal()]++;
     if (snaps.isEmpty()) {

@@ -50,7 +50,7 @@ class BalancingPolicyTest {
         ExecutorLoad.idle("b", "m", 100, 256)), 1e9);
     // 20,000 tokens at 100 tok/s each side: even is 10,000 tokens each; half of a's excess moves
     // this round: 5,000 tokens, 50 sequences, all still queued.
-    assertThat(moves).containsExactly(new Move("a", "b", "m", 50, Move.Kind.QUEUED));
+    assertThat(moves).containsExactly(new Move("a", "b", "m", 50, Move.Kind.QUEUED, 5_000));
   }
 
   @Test
@@ -59,7 +59,7 @@ class BalancingPolicyTest {
         ExecutorLoad.idle("fast", "m", 300, 256)), 1e9);
     // Both at the mean rate (200 tok/s): each should hold 10,000 of the 20,000 tokens; half of
     // the excess moves this round.
-    assertThat(moves).containsExactly(new Move("slow", "fast", "m", 50, Move.Kind.QUEUED));
+    assertThat(moves).containsExactly(new Move("slow", "fast", "m", 50, Move.Kind.QUEUED, 5_000));
   }
 
   @Test
@@ -80,7 +80,7 @@ class BalancingPolicyTest {
     assertThat(p.plan(List.of(a, load("b", 0, 10, 100)), 1e9, 0)).isEmpty();
     assertThat(p.plan(List.of(a, load("b", 20, 30, 100)), 1e9, 2 * S)).as("b grew").isEmpty();
     assertThat(p.plan(List.of(a, load("b", 20, 30, 100)), 1e9, 4 * S)).as("b held still")
-        .containsExactly(new Move("a", "b", "m", 38, Move.Kind.QUEUED));
+        .containsExactly(new Move("a", "b", "m", 38, Move.Kind.QUEUED, 3_750));
   }
 
   @Test
@@ -89,8 +89,27 @@ class BalancingPolicyTest {
         ExecutorLoad.idle("b", "m", 100, 256), ExecutorLoad.idle("c", "m", 100, 256)), 1e9);
     // 30,000 tokens over 300 tok/s of capacity: 100 s each. Half of what b and c lack comes
     // this round: 50 sequences each.
-    assertThat(moves).containsExactlyInAnyOrder(new Move("a", "b", "m", 50, Move.Kind.QUEUED),
-        new Move("a", "c", "m", 50, Move.Kind.QUEUED));
+    assertThat(moves).containsExactlyInAnyOrder(
+        new Move("a", "b", "m", 50, Move.Kind.QUEUED, 5_000),
+        new Move("a", "c", "m", 50, Move.Kind.QUEUED, 5_000));
+  }
+
+  @Test
+  void everyOverloadedExecutorShedsWorkInARoundThoughMovesPerRoundAreFew() {
+    // Two loaded executors (20,000 tokens each) and four idle ones, at most four moves a round:
+    // 40,000 tokens over 600 tok/s is 6,667 tokens each. Each donor hands half its excess
+    // (6,667 tokens) and each receiver takes half its room (3,333 tokens, 33 sequences), matched
+    // in order, so both donors give (filling one receiver's room after another from the first
+    // donor spent all four moves on it).
+    BalancingPolicy p = new BalancingPolicy(new BalancingPolicy.Settings(2.0, 1.3,
+        3_000_000_000L, 16, 4));
+    List<Move> moves = confirmed(p, List.of(load("a1", 150, 50, 100), load("a2", 150, 50, 100),
+        ExecutorLoad.idle("b1", "m", 100, 256), ExecutorLoad.idle("b2", "m", 100, 256),
+        ExecutorLoad.idle("b3", "m", 100, 256), ExecutorLoad.idle("b4", "m", 100, 256)), 1e9, 0);
+    assertThat(moves).containsExactly(new Move("a1", "b1", "m", 33, Move.Kind.QUEUED, 3_333),
+        new Move("a1", "b2", "m", 33, Move.Kind.QUEUED, 3_333),
+        new Move("a2", "b3", "m", 33, Move.Kind.QUEUED, 3_333),
+        new Move("a2", "b4", "m", 33, Move.Kind.QUEUED, 3_333));
   }
 
   @Test
@@ -99,7 +118,7 @@ class BalancingPolicyTest {
     // task's tokenizer) while a runs 1,000: b does not look like it needs 10 s for 1,000 tokens
     // against a's 20 s for 20,000. At the mean rate a's excess is 9,500 tokens; half moves.
     List<Move> moves = confirmed(List.of(load("a", 150, 50, 1000), load("b", 0, 10, 100)), 1e9);
-    assertThat(moves).containsExactly(new Move("a", "b", "m", 48, Move.Kind.QUEUED));
+    assertThat(moves).containsExactly(new Move("a", "b", "m", 48, Move.Kind.QUEUED, 4_750));
   }
 
   @Test
@@ -160,6 +179,6 @@ class BalancingPolicyTest {
   void movesStayWithinAModelSetting() {
     List<Move> moves = confirmed(List.of(load("a", "m1", 150, 50, 100, 0),
         load("b", "m2", 150, 50, 100, 0), ExecutorLoad.idle("c", "m2", 100, 256)), 1e9);
-    assertThat(moves).containsExactly(new Move("b", "c", "m2", 50, Move.Kind.QUEUED));
+    assertThat(moves).containsExactly(new Move("b", "c", "m2", 50, Move.Kind.QUEUED, 5_000));
   }
 }

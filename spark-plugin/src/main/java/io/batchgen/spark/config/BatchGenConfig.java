@@ -144,6 +144,16 @@ public final class BatchGenConfig {
   public static final ConfigEntry<Integer> MAX_RUNNING = entry(
       "spark.batchgen.runtime.maxRunningSequences", "maxRunningSequences", "int", "256",
       "Sequences holding KV at once in each executor runtime.", Parsers.intAtLeast(1));
+  public static final ConfigEntry<io.batchgen.core.runtime.AdmissionOrder> ADMISSION_ORDER = entry(
+      "spark.batchgen.runtime.admissionOrder", "admissionOrder", "enum", "arrival",
+      "Which waiting row each executor runtime starts first. arrival: first come, first served."
+          + " longest: the largest max_new_tokens first (ties in arrival order), so a job whose"
+          + " rows carry their expected lengths does not end waiting for a long row started late"
+          + " (bench rebalance, 128 simulated GPU-like executors: hash placement 28%, the"
+          + " rebalancer 19% sooner; docs/benchmarks.md); the"
+          + " progress ETA then reads high, since long rows finish last. The same when every row"
+          + " has one max_new_tokens.",
+      Parsers.admissionOrder());
   public static final ConfigEntry<Integer> MAX_INFLIGHT_ROWS = entry(
       "spark.batchgen.task.maxInflightRows", "maxInflightRows", "int", "512",
       "Rows one task keeps submitted to its executor's runtime before it waits for results "
@@ -217,6 +227,20 @@ public final class BatchGenConfig {
       "spark.batchgen.rebalance.bufferSize", null, "size", "256m",
       "Sequence state the driver holds at once while moving it between executors; uploads "
           + "beyond it wait.", Parsers.bytes());
+
+  public static final ConfigEntry<Long> REBALANCE_CHUNK_BYTES = entry(
+      "spark.batchgen.rebalance.chunkSize", null, "size", "4m",
+      "Sequence state a source sends the driver per RPC while moving sequences (the destination "
+          + "fetches the same chunks): each chunk is one round trip and is held whole in memory "
+          + "on both sides. At most 64m (Spark's RPC messages are limited by "
+          + "spark.rpc.message.maxSize, 128m by default).", Parsers.bytesAtMost(64L << 20));
+
+  public static final ConfigEntry<Long> REBALANCE_UPLOAD_RATE = entry(
+      "spark.batchgen.rebalance.maxUploadRate", null, "size", "0",
+      "Bytes per second each executor sends at most while moving sequences (a size, such as "
+          + "50m); 0: no limit. Every moved byte crosses the driver's network link twice, so a "
+          + "limit leaves room for the job's own traffic when many executors move KV at once.",
+      Parsers.bytesOrZero());
 
   public static final ConfigEntry<Long> REBALANCE_LEASE_MS = entry(
       "spark.batchgen.rebalance.leaseTimeout", null, "duration", "10m",

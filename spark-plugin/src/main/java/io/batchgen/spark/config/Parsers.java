@@ -96,6 +96,24 @@ final class Parsers {
     };
   }
 
+  /** A size as {@link #bytes()}, at most {@code max} bytes. */
+  static Function<String, Long> bytesAtMost(long max) {
+    Function<String, Long> sized = bytes();
+    return s -> {
+      long v = sized.apply(s);
+      if (v > max) {
+        throw new IllegalArgumentException("must be at most " + max + " bytes");
+      }
+      return v;
+    };
+  }
+
+  /** A size as {@link #bytes()}, or {@code 0} (meaning "none", as the option's doc says). */
+  static Function<String, Long> bytesOrZero() {
+    Function<String, Long> sized = bytes();
+    return s -> s.equals("0") ? 0L : sized.apply(s);
+  }
+
   /**
    * A weight budget: {@code auto} (a quarter of the heap), a fraction of the heap written with a
    * decimal point ({@code 0.5}), or a size as {@link #bytes()} ({@code 2g}).
@@ -150,6 +168,13 @@ final class Parsers {
     Function<String, String> names = oneOf("coroutine", "lockstep");
     return s -> names.apply(s).equals("lockstep") ? io.batchgen.core.runtime.SchedulingMode.LOCK_STEP
         : io.batchgen.core.runtime.SchedulingMode.COROUTINE;
+  }
+
+  static Function<String, io.batchgen.core.runtime.AdmissionOrder> admissionOrder() {
+    Function<String, String> names = oneOf("longest", "arrival");
+    return s -> names.apply(s).equals("arrival")
+        ? io.batchgen.core.runtime.AdmissionOrder.ARRIVAL
+        : io.batchgen.core.runtime.AdmissionOrder.LONGEST_FIRST;
   }
 
   static Function<String, io.batchgen.spark.sql.WritePartitioning> writePartitioning() {

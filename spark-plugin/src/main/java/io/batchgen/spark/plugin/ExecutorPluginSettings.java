@@ -22,14 +22,17 @@ import scala.Tuple2;
  *                            but {@code reference} computes with it)
  * @param leaseTimeout        how long an executor waits for sequences it moved elsewhere before
  *                            it runs them again itself
+ * @param migration           how an executor sends the state of sequences it moves
  */
 public record ExecutorPluginSettings(Duration loadReportInterval, Duration progressInterval,
     Duration registrationTimeout, int maxStartFailures, boolean vectorApiRequired,
-    Duration leaseTimeout) {
+    Duration leaseTimeout, MigrationAgent.Upload migration) {
   private static final String LOAD_REPORT_INTERVAL = BatchGenConfig.LOAD_REPORT_INTERVAL_MS.key();
   private static final String REGISTRATION_TIMEOUT = BatchGenConfig.REGISTRATION_TIMEOUT_MS.key();
   private static final String VECTOR_API_REQUIRED = "vectorApiRequired";
   private static final String LEASE_TIMEOUT = BatchGenConfig.REBALANCE_LEASE_MS.key();
+  private static final String CHUNK_SIZE = BatchGenConfig.REBALANCE_CHUNK_BYTES.key();
+  private static final String UPLOAD_RATE = BatchGenConfig.REBALANCE_UPLOAD_RATE.key();
 
   public ExecutorPluginSettings {
     requirePositive(loadReportInterval, LOAD_REPORT_INTERVAL);
@@ -55,7 +58,9 @@ public record ExecutorPluginSettings(Duration loadReportInterval, Duration progr
         Duration.ofMillis(resolved.get(BatchGenConfig.REGISTRATION_TIMEOUT_MS)),
         resolved.get(BatchGenConfig.MAX_START_FAILURES),
         !"reference".equals(resolved.get(BatchGenConfig.BACKEND)),
-        Duration.ofMillis(resolved.get(BatchGenConfig.REBALANCE_LEASE_MS)));
+        Duration.ofMillis(resolved.get(BatchGenConfig.REBALANCE_LEASE_MS)),
+        new MigrationAgent.Upload(resolved.get(BatchGenConfig.REBALANCE_CHUNK_BYTES).intValue(),
+            resolved.get(BatchGenConfig.REBALANCE_UPLOAD_RATE)));
   }
 
   /** What executors need, as the plugin init map (strings only: it crosses to executors). */
@@ -63,7 +68,9 @@ public record ExecutorPluginSettings(Duration loadReportInterval, Duration progr
     return Map.of(LOAD_REPORT_INTERVAL, Long.toString(loadReportInterval.toMillis()),
         REGISTRATION_TIMEOUT, Long.toString(registrationTimeout.toMillis()),
         VECTOR_API_REQUIRED, Boolean.toString(vectorApiRequired),
-        LEASE_TIMEOUT, Long.toString(leaseTimeout.toMillis()));
+        LEASE_TIMEOUT, Long.toString(leaseTimeout.toMillis()),
+        CHUNK_SIZE, Integer.toString(migration.chunkBytes()),
+        UPLOAD_RATE, Long.toString(migration.maxBytesPerSecond()));
   }
 
   static ExecutorPluginSettings fromInitMap(Map<String, String> map) {
@@ -73,6 +80,9 @@ public record ExecutorPluginSettings(Duration loadReportInterval, Duration progr
         Duration.ofMillis(Long.parseLong(map.getOrDefault(REGISTRATION_TIMEOUT, "30000"))),
         0,
         Boolean.parseBoolean(map.getOrDefault(VECTOR_API_REQUIRED, "true")),
-        Duration.ofMillis(Long.parseLong(map.getOrDefault(LEASE_TIMEOUT, "600000"))));
+        Duration.ofMillis(Long.parseLong(map.getOrDefault(LEASE_TIMEOUT, "600000"))),
+        new MigrationAgent.Upload(
+            Integer.parseInt(map.getOrDefault(CHUNK_SIZE, Integer.toString(4 << 20))),
+            Long.parseLong(map.getOrDefault(UPLOAD_RATE, "0"))));
   }
 }

@@ -52,7 +52,8 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
     this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory(),
         gpuAddress);
-    this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
+    this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout(),
+        settings.migration());
     registerMetrics(ctx.metricRegistry());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");

@@ -62,8 +62,6 @@ import org.slf4j.LoggerFactory;
  */
 final class MigrationAgent implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(MigrationAgent.class);
-  /** State bytes per upload: small enough for the RPC, large enough to stream fast. */
-  static final int CHUNK_BYTES = 4 << 20;
   /** How long a source keeps retrying an upload the driver's buffer has no room for. */
   private static final Duration UPLOAD_PATIENCE = Duration.ofMinutes(2);
 
@@ -71,6 +69,7 @@ final class MigrationAgent implements AutoCloseable {
   private final DriverChannel driver;
   private final ExecutorRuntime runtime;
   private final long leaseNanos;
+  private final Upload upload;
   private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
     Thread t = new Thread(r, "batchgen-migration");
     t.setDaemon(true);
@@ -91,6 +90,27 @@ final class MigrationAgent implements AutoCloseable {
   private final AtomicLong withKv = new AtomicLong();
   private final AtomicLong reclaimed = new AtomicLong();
 
+  /**
+   * How a source sends state.
+   *
+   * @param chunkBytes        state bytes per upload RPC ({@code spark.batchgen.rebalance.chunkSize})
+   * @param maxBytesPerSecond the most an executor uploads per second, 0 without a limit
+   *                          ({@code spark.batchgen.rebalance.maxUploadRate})
+   */
+  record Upload(int chunkBytes, long maxBytesPerSecond) {
+    Upload {
+      if (chunkBytes < 1 || maxBytesPerSecond < 0) {
+        throw new IllegalArgumentException("chunk size must be positive and the upload rate at "
+            + "least 0, got " + chunkBytes + " and " + maxBytesPerSecond);
+      }
+    }
+
+    /** 4 MiB chunks (small enough for Spark's RPC, large enough to stream fast), no limit. */
+    static Upload defaults() {
+      return new Upload(4 << 20, 0);
+    }
+  }
+
   private record Lease(long moveId, EngineSpec spec, ResultListener owner,
       SequenceSnapshot rerun, long deadlineNanos) {
   }
@@ -104,11 +124,12 @@ final class MigrationAgent implements AutoCloseable {
   }
 
   MigrationAgent(String executorId, DriverChannel driver, ExecutorRuntime runtime,
-      Duration leaseTimeout) {
+      Duration leaseTimeout, Upload upload) {
     this.executorId = executorId;
     this.driver = driver;
     this.runtime = runtime;
     this.leaseNanos = leaseTimeout.toNanos();
+    this.upload = upload;
   }
 
   // ------------------------------------------------------------------ the load reporter's side
@@ -242,7 +263,7 @@ final class MigrationAgent implements AutoCloseable {
         boolean kv = m.kind() == Move.Kind.IN_FLIGHT_WITH_KV;
         // Only sequences a task of this executor owns: one hosted here for another executor
         // stays (its owner holds the lease; moving it on would need a second hop).
-        snaps = rt.runtime().detachForMigration(m.sequences(), startedToo, kv,
+        snaps = rt.runtime().detachForMigration(m.sequences(), m.work(), startedToo, kv,
             id -> runtime.routes().route(id) != null).get(1, TimeUnit.MINUTES);
       }
       List<SequenceSnapshot> owned = new ArrayList<>();
@@ -303,10 +324,15 @@ final class MigrationAgent implements AutoCloseable {
     return chunks.total;
   }
 
-  /** An output stream that uploads every {@link #CHUNK_BYTES} it receives. */
+  /**
+   * An output stream that uploads every {@link Upload#chunkBytes} it receives, no faster than
+   * {@link Upload#maxBytesPerSecond}.
+   */
   private final class ChunkStream extends java.io.OutputStream {
     private final long moveId;
-    private ByteArrayOutputStream buf = new ByteArrayOutputStream(CHUNK_BYTES);
+    private final int chunkBytes = upload.chunkBytes();
+    private ByteArrayOutputStream buf = new ByteArrayOutputStream(chunkBytes);
+    private final long startNanos = System.nanoTime();
     private int index;
     long total;
 
@@ -317,7 +343,7 @@ final class MigrationAgent implements AutoCloseable {
     @Override
     public void write(int b) throws IOException {
       buf.write(b);
-      if (buf.size() >= CHUNK_BYTES) {
+      if (buf.size() >= chunkBytes) {
         send(false);
       }
     }
@@ -325,11 +351,11 @@ final class MigrationAgent implements AutoCloseable {
     @Override
     public void write(byte[] b, int off, int len) throws IOException {
       while (len > 0) {
-        int n = Math.min(len, CHUNK_BYTES - buf.size());
+        int n = Math.min(len, chunkBytes - buf.size());
         buf.write(b, off, n);
         off += n;
         len -= n;
-        if (buf.size() >= CHUNK_BYTES) {
+        if (buf.size() >= chunkBytes) {
           send(false);
         }
       }
@@ -342,6 +368,10 @@ final class MigrationAgent implements AutoCloseable {
     private void send(boolean last) throws IOException {
       byte[] bytes = buf.toByteArray();
       StateChunk chunk = new StateChunk(moveId, index, last, bytes);
+      if (upload.maxBytesPerSecond() > 0) {
+        // The bytes sent so far may not have taken less than the rate allows.
+        pause(startNanos + (long) (total * 1e9 / upload.maxBytesPerSecond()) - System.nanoTime());
+      }
       long deadline = System.nanoTime() + UPLOAD_PATIENCE.toNanos();
       while (true) {
         Ack ack = driver.ask(chunk, Ack.class);
@@ -352,16 +382,23 @@ final class MigrationAgent implements AutoCloseable {
           throw new IOException("the driver had no room for move " + moveId + "'s state for "
               + UPLOAD_PATIENCE.toSeconds() + " s: " + ack.note());
         }
-        try {
-          Thread.sleep(200); // back-pressure: the driver's buffer is full
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IOException("interrupted while waiting to upload move " + moveId, e);
-        }
+        pause(200_000_000L); // back-pressure: the driver's buffer is full
       }
       total += bytes.length;
       index++;
-      buf = new ByteArrayOutputStream(CHUNK_BYTES);
+      buf = new ByteArrayOutputStream(chunkBytes);
+    }
+
+    private void pause(long nanos) throws IOException {
+      if (nanos <= 0) {
+        return;
+      }
+      try {
+        TimeUnit.NANOSECONDS.sleep(nanos);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while uploading move " + moveId, e);
+      }
     }
   }
 

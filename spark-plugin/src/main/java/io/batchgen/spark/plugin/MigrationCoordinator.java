@@ -85,6 +85,8 @@ final class MigrationCoordinator {
     final EngineSpec spec;
     final String fingerprint;
     State state = State.ORDERED;
+    MoveStatus.Ending ending;
+    State endedIn;
     final List<byte[]> chunks = new ArrayList<>();
     long bytes;
     final long orderedNanos = System.nanoTime();
@@ -100,6 +102,13 @@ final class MigrationCoordinator {
       this.move = move;
       this.spec = spec;
       this.fingerprint = fingerprint;
+    }
+
+    /** Ends the move before its sequences ran at the destination, saying why and where. */
+    void end(MoveStatus.Ending why) {
+      ending = why;
+      endedIn = state;
+      state = State.DONE;
     }
 
     boolean settling() {
@@ -185,7 +194,7 @@ final class MigrationCoordinator {
       MoveRecord rec = new MoveRecord(id, m, specs.get(m.spec()), fingerprints.get(m.spec()));
       moves.put(id, rec);
       pendingFor(m.from()).out.add(new MigrateOut(id, m.to(), rec.spec, m.sequences(),
-          m.kind()));
+          m.kind(), m.work()));
       totalMoves++;
       LOG.info("Rebalance: move {} takes up to {} sequences ({}) from executor {} to {}", id,
           m.sequences(), m.kind(), m.from(), m.to());
@@ -265,7 +274,7 @@ final class MigrationCoordinator {
       m.sequences = d.sequences();
       if (!d.ok() || d.sequences() == 0) {
         freeChunks(m);
-        m.state = State.DONE; // nothing moved (or the source took its sequences back)
+        m.end(d.ok() ? MoveStatus.Ending.NOTHING_MOVED : MoveStatus.Ending.SOURCE_FAILED);
       }
     } else if (d.executorId().equals(m.move.to())) {
       if (d.ok()) {
@@ -276,7 +285,7 @@ final class MigrationCoordinator {
         LOG.warn("Executor {} refused move {}: {}; its source runs the sequences again",
             m.move.to(), m.id, d.message());
         freeChunks(m);
-        m.state = State.DONE;
+        m.end(MoveStatus.Ending.REFUSED);
         pendingFor(m.move.from()).reclaim.add(m.id);
       }
     }
@@ -296,7 +305,7 @@ final class MigrationCoordinator {
       }
       if (m.move.to().equals(executorId)) {
         freeChunks(m);
-        m.state = State.DONE;
+        m.end(MoveStatus.Ending.DESTINATION_LOST);
         Pending source = pending.get(m.move.from());
         if (source != null) {
           source.reclaim.add(m.id);
@@ -310,7 +319,7 @@ final class MigrationCoordinator {
             dest.in.removeIf(in -> in.moveId() == m.id);
           }
         }
-        m.state = State.DONE;
+        m.end(MoveStatus.Ending.SOURCE_LOST);
       }
     }
   }
@@ -335,7 +344,8 @@ final class MigrationCoordinator {
     List<MoveStatus> out = new ArrayList<>();
     for (MoveRecord m : moves.values()) {
       out.add(new MoveStatus(m.id, m.move.from(), m.move.to(), m.move.kind(), m.state.name(),
-          m.sequences, m.bytes, m.timing()));
+          m.ending, m.endedIn == null ? null : m.endedIn.name(), m.sequences, m.bytes,
+          m.timing()));
     }
     return out;
   }
@@ -367,6 +377,6 @@ final class MigrationCoordinator {
     return spec.modelPath() + "|" + spec.backend() + "|" + spec.threads() + "|"
         + spec.schedulingMode() + "|" + spec.kvCacheBytes() + "|" + spec.maxRunningSequences()
         + "|" + spec.kvOffload() + "|" + spec.weightBudgetBytes() + "|"
-        + spec.weightBudgetHeapFraction();
+        + spec.weightBudgetHeapFraction() + "|" + spec.admissionOrder();
   }
 }

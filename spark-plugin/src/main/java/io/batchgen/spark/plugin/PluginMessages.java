@@ -3,6 +3,7 @@ package io.batchgen.spark.plugin;
 import io.batchgen.core.progress.RowSample;
 import io.batchgen.core.progress.TaskCounts;
 import io.batchgen.core.rebalance.Move;
+import io.batchgen.core.runtime.AdmissionOrder;
 import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.core.runtime.SchedulingMode;
 import io.batchgen.spark.runtime.EngineSpec;
@@ -182,7 +183,7 @@ public final class PluginMessages {
     out.string(spec.modelPath()).string(spec.backend()).i32(spec.threads())
         .i32(spec.schedulingMode().ordinal()).i64(spec.kvCacheBytes())
         .i32(spec.maxRunningSequences()).bool(spec.kvOffload()).i64(spec.weightBudgetBytes())
-        .f64(spec.weightBudgetHeapFraction());
+        .f64(spec.weightBudgetHeapFraction()).i32(spec.admissionOrder().ordinal());
   }
 
   static EngineSpec readSpec(In in) {
@@ -190,7 +191,8 @@ public final class PluginMessages {
         in.i32("spec.threads"), in.enumValue("spec.schedulingMode", SchedulingMode.values()),
         in.i64("spec.kvCacheBytes"), in.count("spec.maxRunningSequences"),
         in.bool("spec.kvOffload"), in.i64("spec.weightBudgetBytes"),
-        in.f64("spec.weightBudgetHeapFraction"));
+        in.f64("spec.weightBudgetHeapFraction"),
+        in.enumValue("spec.admissionOrder", AdmissionOrder.values()));
   }
 
   /**
@@ -258,18 +260,21 @@ public final class PluginMessages {
     }
   }
 
-  /** Detach up to {@code sequences} of {@code spec}'s runtime and upload them for {@code to}. */
+  /**
+   * Detach up to {@code sequences} of {@code spec}'s runtime, carrying up to about {@code work}
+   * tokens of remaining work (0: no limit), and upload them for {@code to}.
+   */
   public record MigrateOut(long moveId, String to, EngineSpec spec, int sequences,
-      Move.Kind kind) {
+      Move.Kind kind, long work) {
     void write(Out out) {
       out.i64(moveId).string(to);
       writeSpec(out, spec);
-      out.i32(sequences).i32(kind.ordinal());
+      out.i32(sequences).i32(kind.ordinal()).i64(work);
     }
 
     static MigrateOut read(In in) {
       return new MigrateOut(in.i64("moveId"), in.string("to"), readSpec(in),
-          in.count("sequences"), in.enumValue("kind", Move.Kind.values()));
+          in.count("sequences"), in.enumValue("kind", Move.Kind.values()), in.i64("work"));
     }
   }
 

@@ -197,7 +197,7 @@ public final class JobReportHtml {
     moves.stream().limit(50).forEach(m -> h.append("<tr><td class=\"n\">").append(m.moveId())
         .append("</td><td>").append(Html.escape(m.from())).append("</td><td>")
         .append(Html.escape(m.to())).append("</td><td>").append(m.kind()).append("</td><td>")
-        .append(Html.escape(m.state())).append("</td><td class=\"n\">").append(m.sequences())
+        .append(Html.escape(m.stateText())).append("</td><td class=\"n\">").append(m.sequences())
         .append("</td><td class=\"n\">").append(SvgChart.number(m.bytes()))
         .append("</td><td class=\"n\">").append(Double.isNaN(m.timing().toHosted()) ? "-"
             : String.format(Locale.ROOT, "%.2f", m.timing().toHosted())).append("</td></tr>\n"));

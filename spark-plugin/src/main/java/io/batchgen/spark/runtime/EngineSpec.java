@@ -1,5 +1,6 @@
 package io.batchgen.spark.runtime;
 
+import io.batchgen.core.runtime.AdmissionOrder;
 import io.batchgen.core.runtime.SchedulingMode;
 import io.batchgen.engine.backend.WeightSettings;
 import java.io.Serializable;
@@ -21,17 +22,19 @@ import java.io.Serializable;
  * @param weightBudgetBytes   compute-ready weight budget in bytes; 0 means
  *                            {@code weightBudgetHeapFraction} of the executor's heap
  * @param weightBudgetHeapFraction the heap fraction used when {@code weightBudgetBytes} is 0
+ * @param admissionOrder      which waiting sequence the runtime starts first
  */
 public record EngineSpec(String modelPath, String backend, int threads,
     SchedulingMode schedulingMode, long kvCacheBytes, int maxRunningSequences, boolean kvOffload,
-    long weightBudgetBytes, double weightBudgetHeapFraction)
+    long weightBudgetBytes, double weightBudgetHeapFraction, AdmissionOrder admissionOrder)
     implements Serializable {
 
-  /** A spec with KV in the device budget and the default weight budget. */
+  /** A spec with KV in the device budget, the default weight budget and admission order. */
   public EngineSpec(String modelPath, String backend, int threads, SchedulingMode schedulingMode,
       long kvCacheBytes, int maxRunningSequences) {
     this(modelPath, backend, threads, schedulingMode, kvCacheBytes, maxRunningSequences, false,
-        WeightSettings.defaults().budgetBytes(), WeightSettings.defaults().heapFraction());
+        WeightSettings.defaults().budgetBytes(), WeightSettings.defaults().heapFraction(),
+        AdmissionOrder.ARRIVAL);
   }
 
   /** The weight settings this spec asks for (module streaming). */

@@ -64,7 +64,8 @@ public record JobOptions(EngineSpec engine, GenerationDefaults generation, Strin
         c.get(BatchGenConfig.THREADS), c.get(BatchGenConfig.SCHEDULING_MODE),
         c.get(BatchGenConfig.KV_BUDGET), c.get(BatchGenConfig.MAX_RUNNING),
         c.get(BatchGenConfig.KV_OFFLOAD), c.get(BatchGenConfig.WEIGHTS_BUDGET).budgetBytes(),
-        c.get(BatchGenConfig.WEIGHTS_BUDGET).heapFraction());
+        c.get(BatchGenConfig.WEIGHTS_BUDGET).heapFraction(),
+        c.get(BatchGenConfig.ADMISSION_ORDER));
     GenerationDefaults generation = new GenerationDefaults(c.get(BatchGenConfig.MAX_NEW_TOKENS),
         c.get(BatchGenConfig.TEMPERATURE), c.get(BatchGenConfig.TOP_P),
         c.get(BatchGenConfig.TOP_K), c.get(BatchGenConfig.MIN_P), c.get(BatchGenConfig.SEED),

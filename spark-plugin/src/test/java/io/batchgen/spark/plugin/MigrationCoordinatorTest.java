@@ -107,6 +107,10 @@ class MigrationCoordinatorTest {
 
     c.executorLost("b");
     assertThat(c.onReport(report("a", 20)).reclaim()).containsExactly(id);
+    assertThat(c.status()).singleElement().satisfies(m -> {
+      assertThat(m.ending()).isEqualTo(MoveStatus.Ending.DESTINATION_LOST);
+      assertThat(m.endedIn()).isEqualTo("HOSTED");
+    });
     assertThatThrownBy(() -> c.onFetch(new FetchChunk(id, 0)))
         .isInstanceOf(IllegalArgumentException.class);
 
@@ -134,6 +138,30 @@ class MigrationCoordinatorTest {
     c.onUpload(chunk(id, 0, true, 100));
     c.onMoveDone(new MoveDone(id, "b", false, 0, "fingerprint differs"));
     assertThat(c.onReport(report("a", 20)).reclaim()).containsExactly(id);
+    assertThat(c.status().get(0).ending()).isEqualTo(MoveStatus.Ending.REFUSED);
+  }
+
+  @Test
+  void aSourceLostWhileUploadingEndsItsMoveThereFreesTheStateAndOrdersNothing() {
+    MigrationCoordinator c = coordinator(1 << 20);
+    c.onReport(report("a", 20));
+    c.onReport(report("b", 0));
+    c.rebalance(0);
+    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    assertThat(c.onUpload(chunk(id, 0, false, 700)).accepted()).isTrue();
+    assertThat(c.status().get(0).state()).isEqualTo("UPLOADING");
+
+    c.executorLost("a");
+    assertThat(c.bufferedBytes()).isZero();
+    assertThat(c.status()).singleElement().satisfies(m -> {
+      assertThat(m.state()).isEqualTo("DONE");
+      assertThat(m.ending()).isEqualTo(MoveStatus.Ending.SOURCE_LOST);
+      assertThat(m.endedIn()).isEqualTo("UPLOADING");
+    });
+    Orders forB = c.onReport(report("b", 0));
+    assertThat(forB.migrateIn()).isEmpty();
+    assertThat(forB.cancel()).as("the destination never had any of it").isEmpty();
+    assertThat(c.onUpload(chunk(id, 1, true, 700)).accepted()).as("a late chunk").isFalse();
   }
 
   @Test

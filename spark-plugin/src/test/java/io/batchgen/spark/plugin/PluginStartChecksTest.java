@@ -10,7 +10,8 @@ class PluginStartChecksTest {
 
   private static ExecutorPluginSettings settings(boolean vectorApiRequired) {
     return new ExecutorPluginSettings(Duration.ofSeconds(1), Duration.ofSeconds(10),
-        Duration.ofSeconds(30), 3, vectorApiRequired, Duration.ofMinutes(10));
+        Duration.ofSeconds(30), 3, vectorApiRequired, Duration.ofMinutes(10),
+        MigrationAgent.Upload.defaults());
   }
 
   @Test

@@ -65,7 +65,7 @@ class PluginWireTest {
           List.of(new MigratedResult(3, "1", "w9/x", new int[] {1, 2, 3}, FinishReason.STOP,
               null, 4, 0), new MigratedResult(4, "2", "w9/y", new int[0], FinishReason.ERROR,
               "bad", 0, 1))),
-      new Orders(List.of(new MigrateOut(1, "2", SPEC, 5, Move.Kind.QUEUED)),
+      new Orders(List.of(new MigrateOut(1, "2", SPEC, 5, Move.Kind.QUEUED, 4_000)),
           List.of(new MigrateIn(2, "3", SPEC, "sha256:cd", 4)),
           List.of(new MigratedResult(5, "1", "w1/z", new int[] {7}, FinishReason.LENGTH, null,
               1, 2)), List.of(6L, 7L), List.of(8L)),

@@ -33,7 +33,8 @@ class JobReportHtmlTest {
             new Sample(T0 + 2000, 2100, 8, 0, 16, 64, sizes(5, 25, 4), 3, 0)),
         "2", List.of(new Sample(T0 + 1000, 50, 4, 0, 8, 32, sizes(9, 9), 0, 0),
             new Sample(T0 + 3000, 40, 2, 0, 4, 32, sizes(1, 2, 3), 0, 3)));
-    MoveStatus move = new MoveStatus(7, "1", "2", Move.Kind.IN_FLIGHT_WITH_KV, "DONE", 3, 4096,
+    MoveStatus move = new MoveStatus(7, "1", "2", Move.Kind.IN_FLIGHT_WITH_KV, "DONE",
+        MoveStatus.Ending.DESTINATION_LOST, "HOSTED", 3, 4096,
         new MoveStatus.Timing(0.1, 0.2, 0.3, 0.4, 1.25));
     return new JobReport(job, Map.of("stop", 60L, "length", 38L, "error", 2L),
         List.of("Bad prompt row in [x] at row 3: <script>alert(1)</script>"),
@@ -61,7 +62,8 @@ class JobReportHtmlTest {
         .contains("<title>executor 1: 1,000 at 2</title>")
         .contains("data-label=\"length\" data-value=\"38\"")
         .contains("data-label=\"2-3\" data-value=\"22\"") // 20 on executor 1 + 2 on executor 2
-        .contains("data-name=\"moved in\" data-label=\"2\" data-value=\"3\"");
+        .contains("data-name=\"moved in\" data-label=\"2\" data-value=\"3\"")
+        .contains("<td>DONE (DESTINATION_LOST in HOSTED)</td>");
     assertThat(JobReportHtml.expertBatchSizes(report())).startsWith(1, 22, 7);
   }
 
