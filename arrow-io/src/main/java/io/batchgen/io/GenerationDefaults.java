@@ -19,9 +19,10 @@ import java.util.List;
  * @param seed         the job seed: a row without its own seed samples with a seed derived
  *                     from this and the row id, so results do not depend on partitioning
  * @param stop         stop strings
+ * @param ignoreEos    keep generating past the model's EOS, up to max new tokens
  */
 public record GenerationDefaults(int maxNewTokens, double temperature, double topP, int topK,
-    double minP, long seed, List<String> stop) implements Serializable {
+    double minP, long seed, List<String> stop, boolean ignoreEos) implements Serializable {
 
   public GenerationDefaults {
     stop = List.copyOf(stop);
@@ -38,7 +39,7 @@ public record GenerationDefaults(int maxNewTokens, double temperature, double to
     return new SamplingParams(t, row.topK() != null ? row.topK() : topK,
         row.topP() != null ? row.topP() : topP, minP, s == null ? 0 : s,
         row.maxNewTokens() != null ? row.maxNewTokens() : maxNewTokens, null,
-        row.stop() != null ? row.stop() : stop, false);
+        row.stop() != null ? row.stop() : stop, ignoreEos);
   }
 
   /** The seed the row samples with (written to the result table), or null when it is greedy. */

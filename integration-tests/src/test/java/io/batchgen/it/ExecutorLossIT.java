@@ -3,6 +3,8 @@ package io.batchgen.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.batchgen.core.progress.ProgressLine;
+import io.batchgen.core.progress.ProgressSnapshot;
 import io.batchgen.spark.plugin.BatchGenDriverPlugin;
 import io.batchgen.spark.plugin.ExecutorInfo;
 import java.nio.file.Path;
@@ -12,7 +14,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.LongStream;
 import org.apache.spark.ExecutorLostFailure;
 import org.apache.spark.scheduler.SparkListener;
@@ -28,8 +33,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Kills one executor JVM of a {@code local-cluster[2,1,1024]} sink job while it generates: the job
- * must finish through Spark's task retry, and the committed table must hold every id exactly once.
- * Each test starts its own cluster (speculation is a context-start setting).
+ * must finish through Spark's task retry, and the committed table must hold every id exactly once;
+ * the job's progress, watched throughout, never counts more rows than the input has and ends at
+ * every row, committed. Each test starts its own cluster (speculation is a context-start
+ * setting).
  */
 class ExecutorLossIT {
   /** Enough work that the write is still running when the first tokens are reported. */
@@ -92,6 +99,14 @@ class ExecutorLossIT {
     String out = dir.resolve(outName).toString();
     Dataset<Row> prompts = ClusterData.prompts(spark, ROWS);
 
+    // The whole job's progress as the driver shows it, sampled throughout.
+    BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow();
+    AtomicLong mostRowsDone = new AtomicLong();
+    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor();
+    watch.scheduleAtFixedRate(() -> driver.progress().running().forEach(p ->
+        mostRowsDone.accumulateAndGet(p.snapshot().rowsDone(), Math::max)), 0, 20,
+        TimeUnit.MILLISECONDS);
+
     long startNanos = System.nanoTime();
     CompletableFuture<Void> write = CompletableFuture.runAsync(() -> prompts.write()
         .format("batchgen").option("model", model.toString()).option("backend", "cpu")
@@ -100,7 +115,6 @@ class ExecutorLossIT {
         .mode("append").save(out));
 
     // The victim: the first executor whose runtime has generated tokens, i.e. mid-write.
-    BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow();
     ExecutorInfo victim = await("an executor generating tokens").atMost(Duration.ofMinutes(1))
         .until(() -> driver.executors().values().stream()
             .filter(i -> executors.containsKey(i.registration().executorId()))
@@ -114,8 +128,16 @@ class ExecutorLossIT {
         victim.registration().executorId(), process.pid(), (System.nanoTime() - startNanos) / 1e9);
 
     write.get(3, TimeUnit.MINUTES);
+    watch.shutdownNow();
     System.out.printf("write finished %.1f s after it started%n",
         (System.nanoTime() - startNanos) / 1e9);
+    ProgressSnapshot progress = driver.progress().lastEnded().orElseThrow().snapshot();
+    System.out.println("progress at the end: " + ProgressLine.format(progress));
+    assertThat(progress.state()).isEqualTo(ProgressSnapshot.State.COMMITTED);
+    assertThat(progress.rowsDone()).isEqualTo(ROWS);
+    assertThat(progress.rowsTotal()).isEqualTo(ROWS);
+    assertThat(progress.tasksDone()).isEqualTo(PARTITIONS);
+    assertThat(mostRowsDone.get()).as("rows done at any time").isLessThanOrEqualTo(ROWS);
 
     // Listener events arrive asynchronously, possibly after the job has returned.
     await("tasks lost with the killed executor").atMost(Duration.ofSeconds(20))

@@ -43,6 +43,12 @@ public final class BatchGenCli {
         "sink jobs with an executor JVM killed mid-write: ids written exactly once");
     add(BENCHES, "state", "io.batchgen.spark.tools.StateBench",
         "sequence-state (snapshot) encode and decode MB/s vs a bulk copy of the same KV");
+    add(BENCHES, "rebalance", "io.batchgen.spark.tools.RebalanceBench",
+        "skewed job: static / hash / fine partitions vs the rebalancer, simulated at scale");
+    add(BENCHES, "transport", "io.batchgen.spark.tools.TransportBench",
+        "live migration between two executors: state MB/s and latency vs recomputing the KV");
+    add(BENCHES, "progress", "io.batchgen.spark.tools.ProgressBench",
+        "ETA shown during a heavy-tailed generate job vs the time really left");
   }
 
   private static void add(Map<String, Command> into, String name, String mainClass, String summary) {

@@ -2,20 +2,30 @@ package io.batchgen.spark;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.batchgen.core.progress.JobProgress;
 import io.batchgen.engine.tools.CommandArgs;
 import io.batchgen.spark.config.BatchGenConfig;
 import io.batchgen.spark.config.ConfigEntry;
+import io.batchgen.spark.plugin.BatchGenDriverPlugin;
+import io.batchgen.spark.progress.ProgressBoard;
+import io.batchgen.spark.progress.ProgressDisplay;
+import io.batchgen.spark.sql.InputSize;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
+import java.util.function.Function;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
 import org.apache.spark.sql.DataFrameWriter;
+import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
@@ -33,12 +43,16 @@ import org.apache.spark.sql.SparkSession;
 public final class BatchGenJob {
   static final String USAGE = """
       Usage: BatchGenJob --model PATH --input PROMPTS --output DIR [--mode append|overwrite]
-                         [--OPTION VALUE ...]
+                         [--progress auto|live|plain|off] [--OPTION VALUE ...]
 
       Reads Parquet prompts (columns id, prompt; see docs/schemas.md), generates a completion
       for every row with the batchgen sink, and writes the result table to DIR (Parquet, with
       _SUCCESS and _batchgen_manifest.json). Every batchgen option of docs/configs.md is
       accepted as --OPTION VALUE, e.g. --maxNewTokens 64 --temperature 0.7 --onError record.
+
+      Progress (rows done of the total, failed rows, tokens/s, elapsed, ETA) is in the driver
+      log every spark.batchgen.progress.interval; --progress auto (default) also redraws it on
+      standard output when that is a terminal, plain prints it there as lines, off does not.
       """;
 
   /** What a finished job reports. */
@@ -64,7 +78,8 @@ public final class BatchGenJob {
     }
     SparkSession spark = withPlugin(SparkSession.builder().appName("batchgen")).getOrCreate();
     try {
-      Summary s = run(spark, a);
+      // The driver log has the progress already: no plain lines on stdout unless asked for.
+      Summary s = run(spark, a, display(a, ProgressDisplay.Mode.OFF, System.out));
       print(s, System.out);
     } finally {
       spark.stop();
@@ -73,7 +88,7 @@ public final class BatchGenJob {
 
   /** The accepted options: the job's own and every DataFrame option of the registry. */
   public static Set<String> options(String... extra) {
-    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode"));
+    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode", "progress"));
     names.addAll(Set.of(extra));
     for (ConfigEntry<?> e : BatchGenConfig.all()) {
       if (e.option() != null && !e.equals(BatchGenConfig.PROMPTS)) {
@@ -105,8 +120,41 @@ public final class BatchGenJob {
     return builder;
   }
 
-  /** Runs the job in {@code spark}; returns its summary from the committed manifest. */
+  /**
+   * How a command shows the job's progress: option {@code --progress} (default auto: a live line
+   * when standard output is a terminal, else {@code notTerminal}) on {@code out}, lines every
+   * {@code spark.batchgen.progress.interval}.
+   *
+   * @throws CommandArgs.UsageException when --progress names no mode
+   */
+  public static Function<JobProgress, Runnable> display(CommandArgs a,
+      ProgressDisplay.Mode notTerminal, PrintStream out) {
+    ProgressDisplay.Mode mode;
+    try {
+      mode = ProgressDisplay.Mode.parse(a.get("progress", "auto"))
+          .resolve(ProgressDisplay.stdoutIsTerminal(), notTerminal);
+    } catch (IllegalArgumentException e) {
+      throw new CommandArgs.UsageException(e.getMessage());
+    }
+    return progress -> ProgressDisplay.start(progress::snapshot, mode, out,
+        BatchGenDriverPlugin.active().map(p -> p.progress().interval())
+            .orElse(Duration.ofSeconds(10)), null)::close;
+  }
+
+  /** Runs the job in {@code spark} without showing progress (the driver log still has it). */
   public static Summary run(SparkSession spark, CommandArgs a) {
+    return run(spark, a, progress -> () -> { });
+  }
+
+  /**
+   * Runs the job in {@code spark}; returns its summary from the committed manifest.
+   *
+   * @param watch given the job's progress (sized from the input's Parquet footers) before the
+   *              write starts; what it returns runs once the write has committed or failed
+   *              (e.g. closing a {@link ProgressDisplay}, which prints the final line)
+   */
+  public static Summary run(SparkSession spark, CommandArgs a,
+      Function<JobProgress, Runnable> watch) {
     String input = a.required("input");
     String output = a.required("output");
     String mode = a.oneOf("mode", "overwrite", Set.of("append", "overwrite"));
@@ -124,9 +172,31 @@ public final class BatchGenJob {
     options.put("model", java.nio.file.Path.of(options.get("model")).toAbsolutePath().normalize()
         .toString());
     long start = System.nanoTime();
-    DataFrameWriter<Row> writer = spark.read().parquet(input).write().format("batchgen")
-        .options(options).mode(mode);
-    writer.save(output);
+    Dataset<Row> prompts = spark.read().parquet(input);
+    DataFrameWriter<Row> writer = prompts.write().format("batchgen").options(options).mode(mode);
+    ProgressBoard board = BatchGenDriverPlugin.active().map(BatchGenDriverPlugin::progress)
+        .orElse(null);
+    if (board == null) {
+      writer.save(output); // the write fails, naming spark.plugins
+    } else {
+      String key = UUID.randomUUID().toString();
+      JobProgress progress = board.plan(key, "batchgen " + output,
+          InputSize.ofParquet(spark, input, options, prompts.schema()));
+      SparkContext sc = spark.sparkContext();
+      String previousKey = sc.getLocalProperty(ProgressBoard.PLAN_PROPERTY);
+      sc.setLocalProperty(ProgressBoard.PLAN_PROPERTY, key);
+      Runnable ended = watch.apply(progress);
+      try {
+        writer.save(output);
+      } catch (RuntimeException e) {
+        progress.failed(); // also when the write failed before it started
+        throw e;
+      } finally {
+        sc.setLocalProperty(ProgressBoard.PLAN_PROPERTY, previousKey);
+        board.unplan(key);
+        ended.run();
+      }
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     // The manifest lists every job that made the table; this job is the last one.
     JsonNode jobs = readManifest(spark, output).path("jobs");

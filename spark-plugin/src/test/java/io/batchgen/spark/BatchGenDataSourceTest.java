@@ -21,6 +21,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -96,6 +97,44 @@ class BatchGenDataSourceTest {
     assertThat(Files.readString(Path.of(out, "_batchgen_manifest.json")))
         .contains("\"rows\" : " + ROWS, "modelHash");
     assertThat(Files.exists(Path.of(out, "_temporary"))).isFalse();
+  }
+
+  @Test
+  void rangeWritePartitioningGivesEachTaskContiguousIdsAndIgnoreEosRunsToMaxNewTokens() {
+    String range = dir.resolve("range-out").toString();
+    String hash = dir.resolve("hash-out").toString();
+    for (String[] run : new String[][] {{"range", range}, {"hash", hash}}) {
+      TestData.prompts(spark, ROWS).write().format("batchgen")
+          .option("model", model.toString()).option("maxNewTokens", "12")
+          .option("ignoreEos", "true").option("includeTokenIds", "true")
+          .option("numPartitions", "3").option("writePartitioning", run[0])
+          .mode("overwrite").save(run[1]);
+    }
+    List<long[]> ranges = idRangesPerFile(range);
+    assertThat(ranges).hasSize(3);
+    for (int i = 1; i < ranges.size(); i++) {
+      assertThat(ranges.get(i)[0]).as("file %d starts after file %d ends", i, i - 1)
+          .isGreaterThan(ranges.get(i - 1)[1]);
+    }
+    assertThat(ranges.stream().mapToLong(r -> r[2]).sum()).isEqualTo(ROWS);
+    List<long[]> hashed = idRangesPerFile(hash);
+    assertThat(hashed.get(1)[0]).as("hash partitions interleave ids")
+        .isLessThan(hashed.get(0)[1]);
+    Dataset<Row> results = spark.read().parquet(range);
+    assertThat(results.filter("size(completion_token_ids) <> 12 or finish_reason <> 'length'")
+        .count()).as("every row generated its 12 tokens").isZero();
+  }
+
+  /** Per output file, sorted by first id: {first id, last id, rows}. */
+  private static List<long[]> idRangesPerFile(String out) {
+    List<long[]> ranges = new ArrayList<>();
+    for (Row r : spark.read().parquet(out).selectExpr("input_file_name() as f", "id")
+        .groupBy("f").agg(functions.min("id"), functions.max("id"), functions.count("id"))
+        .collectAsList()) {
+      ranges.add(new long[] {r.getLong(1), r.getLong(2), r.getLong(3)});
+    }
+    ranges.sort(java.util.Comparator.comparingLong(r -> r[0]));
+    return ranges;
   }
 
   @Test

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.batchgen.spark.testing.FaultyLocalFileSystem;
+import io.batchgen.core.progress.ProgressSnapshot;
+import io.batchgen.spark.plugin.BatchGenDriverPlugin;
+import io.batchgen.spark.progress.ProgressBoard;
 import io.batchgen.spark.testing.FlakyBackend;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +15,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -165,13 +172,30 @@ class ReliabilityTest {
   @Test
   void aBackendFailureFailsTheTasksPromptlyAndSparkRetriesThemOnAFreshRuntime() {
     // local[2, 4]: two cores, a task may fail 3 times before the job fails.
-    SparkSession s = session("local[2,4]");
+    SparkSession s = session("local[2,4]", "spark.batchgen.rebalance.loadReportInterval",
+        "100ms");
     FlakyBackend.plan(3, 1);
     String out = dir.resolve("flaky").toString();
     long t0 = System.nanoTime();
-    sink(prompts(s, 0, 24)).option("backend", "flaky").mode("overwrite").save(out);
+    // The job's progress, watched while it runs: the retried rows never count twice.
+    ProgressBoard board = BatchGenDriverPlugin.active().orElseThrow().progress();
+    AtomicLong mostRowsDone = new AtomicLong();
+    ScheduledExecutorService watch = Executors.newSingleThreadScheduledExecutor();
+    watch.scheduleAtFixedRate(() -> board.running().forEach(p ->
+        mostRowsDone.accumulateAndGet(p.snapshot().rowsDone(), Math::max)), 0, 20,
+        TimeUnit.MILLISECONDS);
+    try {
+      sink(prompts(s, 0, 24)).option("backend", "flaky").mode("overwrite").save(out);
+    } finally {
+      watch.shutdownNow();
+    }
     assertThat(FlakyBackend.failed()).isEqualTo(1);
     assertThat((System.nanoTime() - t0) / 1e9).isLessThan(120);
+    ProgressSnapshot progress = board.lastEnded().orElseThrow().snapshot();
+    assertThat(progress.state()).isEqualTo(ProgressSnapshot.State.COMMITTED);
+    assertThat(progress.rowsDone()).isEqualTo(24);
+    assertThat(progress.rowsTotal()).isEqualTo(24);
+    assertThat(mostRowsDone.get()).isLessThanOrEqualTo(24);
 
     Map<String, Long> counts = countsById(out);
     assertThat(counts).hasSize(24);

@@ -1,6 +1,7 @@
 package io.batchgen.core.rebalance;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,17 +12,24 @@ import java.util.Map;
  * gather the last sequences so the executors that hold them run full batches.
  *
  * <p><b>Balancing.</b> Each executor's remaining time is its remaining work (positions to
- * prefill plus tokens expected) over its measured token rate. While the slowest and the fastest
- * executor of a model setting differ by more than {@link Settings#minImbalanceSeconds} and by a
- * factor of {@link Settings#imbalanceRatio}, the policy moves the work that equalises the two:
- * sequences not started yet first (only tokens travel), in-flight ones only when the queue is
- * short, with their KV when shipping it is cheaper than recomputing it at the destination
- * (KV bytes over the measured transport speed against cached positions over the measured
- * prefill speed).
+ * prefill plus tokens expected) over its capacity: the highest token rate it has reported for
+ * the setting (an executor holding few sequences runs below what it can, since a small batch
+ * costs nearly as much as a full one on a GPU, and would otherwise look slow exactly when it
+ * should take work; executors not measured yet count at the mean). Every executor free to move
+ * is brought towards the common finishing time {@code sum(work) / sum(capacity)}: the slowest
+ * first, each hands its excess to those below the target, least loaded first, in one round, as
+ * long as the pair differs by more than {@link Settings#minImbalanceSeconds} and by a factor of
+ * {@link Settings#imbalanceRatio}, and the room holds at least one sequence's worth of work.
+ * Sequences not started yet move first (only tokens travel), in-flight ones when the queue is
+ * short, with their KV when shipping it is cheaper than recomputing it at the destination (KV
+ * bytes over the measured transport speed against cached positions over the measured prefill
+ * speed).
  *
  * <p><b>Hysteresis.</b> An executor with moves in flight, or one that took part in a move less
- * than {@link Settings#cooldownNanos} ago, neither gives nor takes; the imbalance thresholds keep
- * it from moving work back and forth over noise.
+ * than {@link Settings#cooldownNanos} ago, neither gives nor takes; an executor gives (takes)
+ * only when it was above (below) the target in the previous round too, so a momentary picture
+ * (a task that has not submitted its rows yet) moves nothing; the imbalance thresholds keep it
+ * from moving work back and forth over noise.
  *
  * <p><b>Tail consolidation.</b> When no balancing move pays and the sequences left on several
  * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest hands
@@ -43,13 +51,27 @@ public final class BalancingPolicy implements RebalancePolicy {
       int tailSequences, int maxMovesPerRound) {
 
     public static Settings defaults() {
-      return new Settings(2.0, 1.3, 3_000_000_000L, 16, 8);
+      return new Settings(2.0, 1.3, 3_000_000_000L, 16, 256);
     }
   }
 
   private final Settings settings;
   /** Executor id → when it last took part in a move. */
   private final Map<String, Long> lastMove = new HashMap<>();
+  /**
+   * Executor id and setting → the highest token rate it reported: what it runs at when it has
+   * work enough. Its current rate is lower while it holds few sequences (a batch of few rows
+   * costs nearly as much as a full one on a GPU), and would make it look slow exactly when it
+   * should take work.
+   */
+  private final Map<String, Double> peakRate = new HashMap<>();
+  /**
+   * Executor id and setting → which side of the target it was on in the previous round (1 above,
+   * -1 below, 0 neither or not free to move): only an executor on the same side twice in a row
+   * gives or takes work. A task that has not submitted its rows yet makes its executor look idle
+   * for a moment; acting on that once moved work the wrong way at the start of a job.
+   */
+  private final Map<String, Integer> lastSide = new HashMap<>();
 
   public BalancingPolicy(Settings settings) {
     this.settings = settings;
@@ -76,18 +98,21 @@ public final class BalancingPolicy implements RebalancePolicy {
   /** The working state of one executor while a round is planned. */
   private static final class Slot {
     final ExecutorLoad load;
-    final double rate;
+    /** Tokens per second it runs at when it has work enough. */
+    final double capacity;
+    /** Work per sequence it holds, as the round started. */
+    final double perSequence;
     int queued;
     int inFlight;
     double work;
-    boolean used;
 
-    Slot(ExecutorLoad load, double rate) {
+    Slot(ExecutorLoad load, double capacity) {
       this.load = load;
-      this.rate = rate;
+      this.capacity = capacity;
       this.queued = load.queued();
       this.inFlight = load.running() + load.parked();
       this.work = load.work();
+      this.perSequence = load.sequences() == 0 ? 0 : (double) load.work() / load.sequences();
     }
 
     int sequences() {
@@ -95,65 +120,94 @@ public final class BalancingPolicy implements RebalancePolicy {
     }
 
     double seconds() {
-      return work / rate;
+      return work / capacity;
     }
   }
 
+  /**
+   * One model setting: every executor that may give or take is brought towards the common
+   * finishing time {@code T = sum(work) / sum(capacity)}; each executor above it hands its excess
+   * to the executors below it, most room first, as long as each pair passes the thresholds.
+   */
   private void planSpec(List<ExecutorLoad> group, double transport, long now, List<Move> out) {
+    for (ExecutorLoad l : group) {
+      if (l.tokensPerSecond() > 0) {
+        peakRate.merge(key(l), l.tokensPerSecond(), Math::max);
+      }
+    }
     double known = 0;
     int counted = 0;
     for (ExecutorLoad l : group) {
-      if (l.tokensPerSecond() > 0) {
-        known += l.tokensPerSecond();
+      Double peak = peakRate.get(key(l));
+      if (peak != null) {
+        known += peak;
         counted++;
       }
     }
     double fallbackRate = counted == 0 ? 1 : known / counted;
     List<Slot> slots = new ArrayList<>();
+    double work = 0;
+    double capacity = 0;
     for (ExecutorLoad l : group) {
       if (l.migrationsInFlight() > 0 || now - lastMove.getOrDefault(l.executorId(),
           Long.MIN_VALUE / 2) < settings.cooldownNanos()) {
         continue; // hysteresis: busy with a move, or moved recently
       }
-      slots.add(new Slot(l, l.tokensPerSecond() > 0 ? l.tokensPerSecond() : fallbackRate));
+      Slot s = new Slot(l, peakRate.getOrDefault(key(l), fallbackRate));
+      slots.add(s);
+      work += s.work;
+      capacity += s.capacity;
     }
+    double target = capacity == 0 ? 0 : work / capacity;
+    List<Slot> donors = new ArrayList<>();
+    List<Slot> receivers = new ArrayList<>();
+    Map<String, Integer> sides = new HashMap<>();
+    for (Slot s : slots) {
+      String key = key(s.load);
+      int side = s.seconds() > target && s.sequences() > 1 ? 1 : s.seconds() < target ? -1 : 0;
+      sides.put(key, side);
+      // Confirmation: only an imbalance seen in the previous round too moves work.
+      if (side != 0 && side == lastSide.getOrDefault(key, 0)) {
+        (side > 0 ? donors : receivers).add(s);
+      }
+    }
+    for (ExecutorLoad l : group) {
+      lastSide.remove(key(l)); // not free to move this round: confirm again afterwards
+    }
+    lastSide.putAll(sides);
+    donors.sort(Comparator.comparingDouble(Slot::seconds).reversed());
     int before = out.size();
-    while (out.size() - before < settings.maxMovesPerRound()) {
-      Slot donor = null;
-      Slot receiver = null;
-      for (Slot s : slots) {
-        if (s.used) {
-          continue;
+    for (Slot donor : donors) {
+      receivers.sort(Comparator.comparingDouble(Slot::seconds));
+      for (Slot receiver : receivers) {
+        if (out.size() - before >= settings.maxMovesPerRound() || donor.sequences() <= 1) {
+          break;
         }
-        if (s.sequences() > 1 && (donor == null || s.seconds() > donor.seconds())) {
-          donor = s;
+        double gap = donor.seconds() - receiver.seconds();
+        if (gap < settings.minImbalanceSeconds()
+            || donor.seconds() < settings.imbalanceRatio() * receiver.seconds()) {
+          break; // receivers are in order: none further passes either
         }
-      }
-      for (Slot s : slots) {
-        if (!s.used && s != donor && (receiver == null || s.seconds() < receiver.seconds())) {
-          receiver = s;
+        double x = Math.min(donor.work - target * donor.capacity,
+            target * receiver.capacity - receiver.work);
+        int n = (int) Math.min(donor.sequences() - 1, Math.round(x / donor.perSequence));
+        if (n < 1) {
+          continue; // less than a sequence's worth of room here
         }
+        out.add(move(donor, receiver, n, transport));
+        double moved = n * donor.perSequence;
+        donor.work -= moved;
+        receiver.work += moved;
+        receiver.queued += n;
       }
-      if (donor == null || receiver == null) {
-        break;
-      }
-      double gap = donor.seconds() - receiver.seconds();
-      if (gap < settings.minImbalanceSeconds()
-          || donor.seconds() < settings.imbalanceRatio() * receiver.seconds()) {
-        break;
-      }
-      // Work x that leaves both with the same time: (Wd - x) / rd = (Wr + x) / rr.
-      double x = (donor.work * receiver.rate - receiver.work * donor.rate)
-          / (donor.rate + receiver.rate);
-      double perSequence = donor.work / donor.sequences();
-      int n = (int) Math.max(1, Math.min(donor.sequences() - 1, Math.round(x / perSequence)));
-      out.add(move(donor, receiver, n, transport));
-      donor.used = true;
-      receiver.used = true;
     }
     if (out.size() == before) {
       consolidateTail(slots, transport, out);
     }
+  }
+
+  private static String key(ExecutorLoad l) {
+    return l.executorId() + '\n' + l.spec();
   }
 
   private void consolidateTail(List<Slot> slots, double transport, List<Move> out) {
@@ -184,7 +238,10 @@ public final class BalancingPolicy implements RebalancePolicy {
     Move.Kind kind;
     if (from.queued >= n) {
       kind = Move.Kind.QUEUED;
+      from.queued -= n;
     } else {
+      from.inFlight -= n - from.queued;
+      from.queued = 0;
       double bytes = from.load.kvBytesPerPosition() * from.load.meanCachedPositions();
       double prefill = to.load.prefillTokensPerSecond() > 0 ? to.load.prefillTokensPerSecond()
           : from.load.prefillTokensPerSecond();

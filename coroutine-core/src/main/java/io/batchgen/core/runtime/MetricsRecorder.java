@@ -22,7 +22,9 @@ final class MetricsRecorder {
   private static final int NEW_TOKENS_BOUND = 13;
   private static final int CACHED_POSITIONS = 14;
   private static final int LIVE_GENERATED = 15;
-  private static final int BATCHES = 16;
+  private static final int COMPLETED_GENERATED = 16;
+  private static final int COMPLETED_BOUND = 17;
+  private static final int BATCHES = 18;
   private static final int ROWS = BATCHES + KINDS;
   private static final int WAIT = ROWS + KINDS;
   private static final int NANOS = WAIT + KINDS;
@@ -54,6 +56,12 @@ final class MetricsRecorder {
 
   void finished() {
     v.incrementAndGet(FINISHED);
+  }
+
+  /** A sequence stopped by itself (stop or length) after {@code generated} of {@code bound}. */
+  void completed(int generated, int bound) {
+    v.addAndGet(COMPLETED_GENERATED, generated);
+    v.addAndGet(COMPLETED_BOUND, bound);
   }
 
   void parked() {
@@ -99,6 +107,7 @@ final class MetricsRecorder {
         RuntimeMetrics.perKind(n), (int) v.get(KV_USED), (int) v.get(KV_TOTAL),
         (int) v.get(KV_PEAK), v.get(PARKS), v.get(RECOMPUTES), v.get(HOST_BYTES),
         (int) v.get(QUEUED), (int) v.get(RUNNING), (int) v.get(PARKED), v.get(POSITIONS_LEFT),
-        v.get(NEW_TOKENS_BOUND), v.get(CACHED_POSITIONS), v.get(LIVE_GENERATED));
+        v.get(NEW_TOKENS_BOUND), v.get(CACHED_POSITIONS), v.get(LIVE_GENERATED),
+        v.get(COMPLETED_GENERATED), v.get(COMPLETED_BOUND));
   }
 }

@@ -31,6 +31,12 @@ import java.util.Map;
  * @param cachedPositions     positions the live sequences have in the KV cache (what migrating
  *                            them with their KV ships)
  * @param liveGenerated       tokens the live sequences have generated so far
+ * @param completedGenerated  tokens the sequences that stopped by themselves here (a stop or
+ *                            their length; not errors or cancels) generated, counting what they
+ *                            generated elsewhere before a migration
+ * @param completedBound      the same sequences' bounds on new tokens (max new tokens within the
+ *                            model's context): with {@code completedGenerated}, how much of its
+ *                            bound a sequence uses
  */
 public record RuntimeMetrics(
     long generatedTokens,
@@ -52,7 +58,9 @@ public record RuntimeMetrics(
     long positionsLeft,
     long newTokensBound,
     long cachedPositions,
-    long liveGenerated) {
+    long liveGenerated,
+    long completedGenerated,
+    long completedBound) {
 
   public RuntimeMetrics {
     batches = Map.copyOf(batches);

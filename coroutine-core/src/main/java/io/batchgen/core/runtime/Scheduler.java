@@ -49,6 +49,8 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   private final boolean offload;
   private final Map<String, SequenceSlot> live = new HashMap<>();
   private long nextOrder;
+  /** False when the owner publishes the work gauges itself, just before it reads them. */
+  private boolean eagerWorkGauges = true;
 
   private final KvAdmission.Steps steps = new KvAdmission.Steps() {
     @Override
@@ -388,6 +390,10 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
 
   private void deliver(SequenceSlot s) {
     metrics.finished();
+    SequenceCoroutine q = s.seq;
+    if (q.finishReason == FinishReason.STOP || q.finishReason == FinishReason.LENGTH) {
+      metrics.completed(q.generatedCount(), tokenBound(q));
+    }
     try {
       s.listener.onResult(s.result(System.nanoTime()));
     } catch (RuntimeException e) {
@@ -397,6 +403,23 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
 
   private void publishGauges() {
     admission.publishGauges();
+    if (eagerWorkGauges) {
+      publishWorkGauges();
+    }
+  }
+
+  /**
+   * Stops publishing the work gauges after every batch (they cost a pass over every live
+   * sequence, the largest cost of a simulated batch); the owner calls
+   * {@link #publishWorkGauges()} before it reads them. For owners that read metrics on the
+   * scheduler's own thread ({@link SteppedRuntime}).
+   */
+  void deferWorkGauges() {
+    eagerWorkGauges = false;
+  }
+
+  /** Publishes the live sequences' remaining work and cached positions (see RuntimeMetrics). */
+  void publishWorkGauges() {
     long positions = 0;
     long bound = 0;
     long cached = 0;
@@ -404,12 +427,16 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     for (SequenceSlot slot : live.values()) {
       SequenceCoroutine s = slot.seq;
       positions += s.numTokens() - s.position();
-      bound += Math.max(0, Math.min(s.params.maxNewTokens(),
-          shape.maxPositions() - s.promptLength) - s.generatedCount());
+      bound += Math.max(0, tokenBound(s) - s.generatedCount());
       cached += s.position();
       generated += s.generatedCount();
     }
     metrics.work(positions, bound, cached, generated);
+  }
+
+  /** Tokens {@code s} may generate in all: its max new tokens, within the model's context. */
+  private int tokenBound(SequenceCoroutine s) {
+    return Math.min(s.params.maxNewTokens(), shape.maxPositions() - s.promptLength);
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.batchgen.core.model.ModuleExecutor;
 import io.batchgen.core.sampling.Detokenizer;
 import io.batchgen.core.snapshot.SequenceSnapshot;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * The sequence runtime's scheduler driven step by step on the caller's thread, with no thread of
@@ -22,6 +23,7 @@ public final class SteppedRuntime implements AutoCloseable {
   /** See {@link SequenceRuntime#SequenceRuntime(ModuleExecutor, RuntimeConfig, Detokenizer)}. */
   public SteppedRuntime(ModuleExecutor executor, RuntimeConfig config, Detokenizer detokenizer) {
     this.scheduler = new Scheduler(executor, config, detokenizer, metrics);
+    scheduler.deferWorkGauges(); // published by metrics(), on this same thread
   }
 
   /** Queues {@code request}; problems with it finish it at once with an error result. */
@@ -48,12 +50,19 @@ public final class SteppedRuntime implements AutoCloseable {
     return scheduler.detachForMigration(max, startedToo, includeKv);
   }
 
+  /** See {@link SequenceRuntime#detachForMigration(int, boolean, boolean, Predicate)}. */
+  public List<SequenceSnapshot> detachForMigration(int max, boolean startedToo,
+      boolean includeKv, Predicate<String> movable) {
+    return scheduler.detachForMigration(max, startedToo, includeKv, movable);
+  }
+
   /** See {@link SequenceRuntime#restore}. */
   public void restore(SequenceSnapshot snapshot, ResultListener listener, long nowNanos) {
     scheduler.restore(snapshot, listener, nowNanos);
   }
 
   public RuntimeMetrics metrics() {
+    scheduler.publishWorkGauges();
     return metrics.snapshot();
   }
 

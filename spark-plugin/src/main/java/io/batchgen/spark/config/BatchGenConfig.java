@@ -53,6 +53,11 @@ public final class BatchGenConfig {
   public static final ConfigEntry<List<String>> STOP = entry("spark.batchgen.generate.stop",
       "stop", "list", "", "Comma-separated stop strings (generation ends once the output contains "
           + "one).", Parsers.list());
+  public static final ConfigEntry<Boolean> IGNORE_EOS = entry(
+      "spark.batchgen.generate.ignoreEos", "ignoreEos", "boolean", "false",
+      "Keep generating past the model's end-of-sequence token, up to max new tokens (stop "
+          + "strings still stop): output lengths set by max_new_tokens alone, for benchmarks.",
+      Parsers.bool());
 
   // ---- input and output ----
   public static final ConfigEntry<String> PROMPTS = entry("spark.batchgen.source.prompts",
@@ -91,6 +96,12 @@ public final class BatchGenConfig {
       "spark.batchgen.plan.numPartitions", "numPartitions", "int", "0",
       "Partitions to plan (source) or to write (sink); 0 means the session's default "
           + "parallelism.", Parsers.intAtLeast(0));
+  public static final ConfigEntry<io.batchgen.spark.sql.WritePartitioning> WRITE_PARTITIONING =
+      entry("spark.batchgen.plan.writePartitioning", "writePartitioning", "enum", "hash",
+      "Sink only: how rows are dealt to write tasks. hash: by a hash of the id, an even spread "
+          + "whatever the table's order; range: contiguous id ranges of about equal size, as an "
+          + "ordered table splits (neighbouring rows share a task).",
+      Parsers.writePartitioning());
 
   // ---- runtime ----
   public static final ConfigEntry<io.batchgen.core.runtime.SchedulingMode> SCHEDULING_MODE = entry(
@@ -116,7 +127,10 @@ public final class BatchGenConfig {
 
   public static final ConfigEntry<Long> PROGRESS_INTERVAL_MS = entry(
       "spark.batchgen.progress.interval", null, "duration", "10s",
-      "How often the driver logs the progress line (tokens, tokens/s, ETA) while work runs.",
+      "How often progress is shown as a plain line while a job runs: in the driver log (rows"
+      + " done of the total, failed rows, tokens/s, elapsed, ETA for the whole job) and on the"
+      + " command line when it is not a terminal; a terminal's live line redraws every second"
+      + " (docs/progress.md).",
       Parsers.durationMs());
 
   public static final ConfigEntry<Long> REGISTRATION_TIMEOUT_MS = entry(

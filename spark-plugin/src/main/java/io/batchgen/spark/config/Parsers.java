@@ -120,6 +120,12 @@ final class Parsers {
         : io.batchgen.core.runtime.SchedulingMode.COROUTINE;
   }
 
+  static Function<String, io.batchgen.spark.sql.WritePartitioning> writePartitioning() {
+    Function<String, String> names = oneOf("hash", "range");
+    return s -> names.apply(s).equals("range") ? io.batchgen.spark.sql.WritePartitioning.RANGE
+        : io.batchgen.spark.sql.WritePartitioning.HASH;
+  }
+
   /** One of {@code choices}, case-insensitive; returns the canonical lower-case spelling. */
   static Function<String, String> oneOf(String... choices) {
     List<String> list = Arrays.asList(choices);

@@ -10,7 +10,10 @@ import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
 import io.batchgen.spark.plugin.PluginMessages.StartFailed;
 import io.batchgen.spark.plugin.PluginMessages.StateChunk;
+import io.batchgen.spark.plugin.PluginMessages.TaskProgress;
+import io.batchgen.spark.plugin.PluginMessages.TaskReport;
 import io.batchgen.spark.plugin.PluginMessages.Welcome;
+import io.batchgen.spark.progress.ProgressBoard;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -22,7 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Driver side of the BatchGen plugin: keeps the registry of executors and their load reports,
+ * Driver side of the BatchGen plugin: keeps the registry of executors and their load reports and
+ * the {@link ProgressBoard} of running writes (fed by the executors' task reports),
  * runs the {@link Rebalancer} and the {@link MigrationCoordinator} that moves sequences between
  * executors (orders go out in the answers to load reports), drops executors Spark removed or that
  * stopped reporting, resolves startup-only configuration once and ships it to every executor
@@ -43,6 +47,7 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
 
   private final Map<String, ExecutorInfo> executors = new ConcurrentHashMap<>();
   private final long pid = ProcessHandle.current().pid();
+  private ProgressBoard board;
   private ProgressReporter progress;
   private PluginStartGuard startGuard;
   private MigrationCoordinator migrations;
@@ -56,7 +61,9 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
   @Override
   public Map<String, String> init(SparkContext sc, PluginContext ctx) {
     ExecutorPluginSettings settings = ExecutorPluginSettings.fromSparkConf(sc.getConf());
-    progress = new ProgressReporter(executors::values, settings.progressInterval().toMillis());
+    board = new ProgressBoard(settings.progressInterval());
+    progress = new ProgressReporter(executors::values, board,
+        settings.progressInterval().toMillis());
     startGuard = new PluginStartGuard(sc, settings);
     sc.addSparkListener(startGuard);
     Rebalancer.Settings rebalance = Rebalancer.Settings.fromSparkConf(sc.getConf());
@@ -102,6 +109,13 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
       }
       return migrations.onReport(report);
     }
+    if (message instanceof TaskProgress p) {
+      for (TaskReport t : p.tasks()) {
+        board.report(p.executorId(), t.jobId(), t.stageId(), t.partition(), t.attemptId(),
+            t.counts());
+      }
+      return null;
+    }
     if (message instanceof StateChunk chunk) {
       return migrations.onUpload(chunk);
     }
@@ -124,6 +138,11 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
     }
     throw new IllegalArgumentException("BatchGen driver plugin does not handle "
         + message.getClass().getSimpleName() + " messages");
+  }
+
+  /** The progress of this application's batchgen writes. */
+  public ProgressBoard progress() {
+    return board;
   }
 
   /** A snapshot of the registered executors by executor id. */

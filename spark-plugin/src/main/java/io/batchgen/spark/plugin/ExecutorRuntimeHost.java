@@ -6,6 +6,7 @@ import io.batchgen.spark.plugin.PluginMessages.Ping;
 import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
 import io.batchgen.spark.plugin.PluginMessages.Welcome;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -40,6 +41,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   private final AtomicLong reportSequence = new AtomicLong();
   private final ExecutorRuntime runtime;
   private final MigrationAgent migrations;
+  private final RunningTasks tasks = new RunningTasks();
 
   private ExecutorRuntimeHost(PluginContext ctx, DriverChannel driver,
       ExecutorPluginSettings settings) {
@@ -50,6 +52,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
         Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
     this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory());
     this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout());
+    registerMetrics(ctx.metricRegistry());
     this.reporter = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "batchgen-load-report");
       t.setDaemon(true);
@@ -57,6 +60,32 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     });
     long periodMs = settings.loadReportInterval().toMillis();
     reporter.scheduleAtFixedRate(this::sendLoadReport, 0, periodMs, TimeUnit.MILLISECONDS);
+    reporter.scheduleAtFixedRate(this::sendTaskProgress, periodMs, periodMs,
+        TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * The executor's figures in Spark's metrics system (sinks, the REST API's executor metrics),
+   * under {@code plugin.io.batchgen.spark.BatchGenPlugin.*}: its runtimes' load and its
+   * migrations.
+   */
+  private void registerMetrics(com.codahale.metrics.MetricRegistry registry) {
+    registry.register("runtime.queuedSequences",
+        (com.codahale.metrics.Gauge<Integer>) () -> runtime.load().queuedSequences());
+    registry.register("runtime.activeSequences",
+        (com.codahale.metrics.Gauge<Integer>) () -> runtime.load().activeSequences());
+    registry.register("runtime.tokensGenerated",
+        (com.codahale.metrics.Gauge<Long>) () -> runtime.load().tokensGenerated());
+    registry.register("migration.sequencesOut",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().movedOut());
+    registry.register("migration.sequencesIn",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().movedIn());
+    registry.register("migration.sequencesWithKv",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().withKv());
+    registry.register("migration.bytesOut",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().bytesOut());
+    registry.register("migration.sequencesTakenBack",
+        (com.codahale.metrics.Gauge<Long>) () -> migrations.counts().reclaimed());
   }
 
   /**
@@ -129,6 +158,24 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   /** The executor's runtime: models and the coroutine runtimes that run them. */
   public ExecutorRuntime runtime() {
     return runtime;
+  }
+
+  /** The batchgen write tasks running here, whose progress this host reports. */
+  public RunningTasks tasks() {
+    return tasks;
+  }
+
+  /** Sends what this executor's running write tasks have done, when any run. */
+  private void sendTaskProgress() {
+    try {
+      List<PluginMessages.TaskReport> reports = tasks.reports();
+      if (!reports.isEmpty()) {
+        driver.send(new PluginMessages.TaskProgress(executorId, reports));
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // Progress only: the next report supersedes this one.
+      LOG.debug("Task progress from executor {} not sent: {}", executorId, e.toString());
+    }
   }
 
   /**

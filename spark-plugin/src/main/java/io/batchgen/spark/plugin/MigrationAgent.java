@@ -1,6 +1,8 @@
 package io.batchgen.spark.plugin;
 
 import io.batchgen.core.model.ModelShape;
+import io.batchgen.core.rebalance.ExecutorLoad;
+import io.batchgen.core.rebalance.LoadEstimator;
 import io.batchgen.core.rebalance.Move;
 import io.batchgen.core.runtime.ResultListener;
 import io.batchgen.core.runtime.RuntimeMetrics;
@@ -21,16 +23,13 @@ import io.batchgen.spark.plugin.PluginMessages.StateChunk;
 import io.batchgen.spark.runtime.EngineSpec;
 import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.SequenceInputStream;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +83,7 @@ final class MigrationAgent implements AutoCloseable {
   private final ConcurrentLinkedQueue<MigratedResult> outbox = new ConcurrentLinkedQueue<>();
   /** Moves hosted here: their runtime and how many of their sequences still run. */
   private final Map<Long, Hosted> hosted = new ConcurrentHashMap<>();
-  private final Map<EngineSpec, Rate> rates = new HashMap<>();
+  private final Map<EngineSpec, LoadEstimator.Rate> rates = new HashMap<>();
 
   private final AtomicLong movedOut = new AtomicLong();
   private final AtomicLong movedIn = new AtomicLong();
@@ -164,61 +163,18 @@ final class MigrationAgent implements AutoCloseable {
   private RuntimeLoad runtimeLoad(ModelRuntime rt) {
     RuntimeMetrics m = rt.runtime().metrics();
     ModelShape shape = rt.runtime().shape();
-    Rate rate;
+    LoadEstimator.Rate rate;
     synchronized (rates) {
-      rate = rates.computeIfAbsent(rt.spec(), k -> new Rate());
+      rate = rates.computeIfAbsent(rt.spec(), k -> new LoadEstimator.Rate());
     }
-    rate.observe(m);
-    int live = m.queued() + m.running() + m.parked();
-    int running = m.running() + m.parked();
-    return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), m.queued(), m.running(),
-        m.parked(), m.positionsLeft(), expectedNewTokens(m, live), rate.tokensPerSecond,
-        rate.prefillPerSecond, 8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
-        running == 0 ? 0 : (double) m.cachedPositions() / running,
-        rt.spec().maxRunningSequences());
-  }
-
-  /**
-   * Tokens the live sequences are expected to generate: each is expected to stop around the mean
-   * completion length of the sequences this runtime finished (while none has, at its bound).
-   */
-  static long expectedNewTokens(RuntimeMetrics m, int live) {
-    long finished = m.finishedSequences();
-    if (finished == 0 || live == 0) {
-      return m.newTokensBound();
-    }
-    double meanCompletion = (double) Math.max(0, m.generatedTokens() - m.liveGenerated())
-        / finished;
-    long expected = Math.round(live * meanCompletion) - m.liveGenerated();
-    return Math.max(Math.min(m.newTokensBound(), live), Math.min(m.newTokensBound(), expected));
-  }
-
-  /** Tokens processed per second while busy: generated and prefilled. */
-  private static final class Rate {
-    private long lastNanos;
-    private long lastTokens;
-    private long lastPrefill;
-    double tokensPerSecond;
-    double prefillPerSecond;
-
-    synchronized void observe(RuntimeMetrics m) {
-      long now = System.nanoTime();
-      long tokens = m.generatedTokens() + m.prefillTokens();
-      if (lastNanos != 0) {
-        double seconds = (now - lastNanos) / 1e9;
-        if (tokens > lastTokens && seconds > 0) {
-          double r = (tokens - lastTokens) / seconds;
-          tokensPerSecond = tokensPerSecond == 0 ? r : 0.7 * tokensPerSecond + 0.3 * r;
-        }
-        if (m.prefillTokens() > lastPrefill && seconds > 0) {
-          double p = (m.prefillTokens() - lastPrefill) / seconds;
-          prefillPerSecond = prefillPerSecond == 0 ? p : 0.7 * prefillPerSecond + 0.3 * p;
-        }
-      }
-      lastNanos = now;
-      lastTokens = tokens;
-      lastPrefill = m.prefillTokens();
-    }
+    rate.observe(m, System.nanoTime());
+    ExecutorLoad l = LoadEstimator.estimate(executorId, rt.spec().toString(), m, rate,
+        8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
+        rt.spec().maxRunningSequences(), 0);
+    return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), l.queued(), l.running(),
+        l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
+        l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
+        l.maxRunning());
   }
 
   // ------------------------------------------------------------------ owner
@@ -413,19 +369,14 @@ final class MigrationAgent implements AutoCloseable {
   private void migrateIn(MigrateIn m) {
     ModelRuntime rt = null;
     try {
-      List<InputStream> parts = new ArrayList<>();
-      for (int i = 0; i < m.chunks(); i++) {
-        StateChunk c = driver.ask(new FetchChunk(m.moveId(), i), StateChunk.class);
-        parts.add(new ByteArrayInputStream(c.bytes()));
-      }
       rt = runtime.acquire(m.spec());
       if (!rt.provenance().modelHash().equals(m.fingerprint())) {
         throw new IllegalStateException("this executor's copy of model " + m.spec().modelPath()
             + " has fingerprint " + rt.provenance().modelHash() + " but executor " + m.from()
             + "'s has " + m.fingerprint() + "; every executor must see the same model files");
       }
-      DataInputStream in = new DataInputStream(new SequenceInputStream(
-          Collections.enumeration(parts)));
+      // Chunks are fetched as the decoder reads them: one chunk and one sequence in memory.
+      DataInputStream in = new DataInputStream(new FetchStream(m.moveId(), m.chunks()));
       int n = in.readInt();
       Hosted host = new Hosted(rt, m.from(), ConcurrentHashMap.newKeySet(), new AtomicInteger(1));
       hosted.put(m.moveId(), host);
@@ -462,11 +413,62 @@ final class MigrationAgent implements AutoCloseable {
     }
   }
 
+  /** A move's state as one stream, each chunk fetched from the driver when the reader needs it. */
+  private final class FetchStream extends InputStream {
+    private final long moveId;
+    private final int chunks;
+    private int next;
+    private byte[] current = new byte[0];
+    private int pos;
+
+    FetchStream(long moveId, int chunks) {
+      this.moveId = moveId;
+      this.chunks = chunks;
+    }
+
+    /** Makes bytes available; false at the end of the last chunk. */
+    private boolean fill() {
+      while (pos == current.length) {
+        if (next == chunks) {
+          return false;
+        }
+        current = driver.ask(new FetchChunk(moveId, next++), StateChunk.class).bytes();
+        pos = 0;
+      }
+      return true;
+    }
+
+    @Override
+    public int read() {
+      return fill() ? current[pos++] & 0xff : -1;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) {
+      if (len == 0) {
+        return 0;
+      }
+      if (!fill()) {
+        return -1;
+      }
+      int n = Math.min(len, current.length - pos);
+      System.arraycopy(current, pos, b, off, n);
+      pos += n;
+      return n;
+    }
+  }
+
   /** A hosted sequence finished (on the runtime's thread): its result goes to its owner. */
   private void hostedDone(long moveId, String owner, SequenceResult r) {
-    outbox.add(new MigratedResult(moveId, owner, r.id(), r.tokens(), r.reason(), r.error(),
-        r.promptTokens(), r.preemptions()));
     Hosted host = hosted.get(moveId);
+    io.batchgen.core.runtime.FinishReason reason = r.reason();
+    if (reason == io.batchgen.core.runtime.FinishReason.ERROR && host != null
+        && host.runtime().runtime().failure() != null) {
+      // The runtime here failed under it, not the row: its owner runs it again.
+      reason = io.batchgen.core.runtime.FinishReason.CANCELLED;
+    }
+    outbox.add(new MigratedResult(moveId, owner, r.id(), r.tokens(), reason, r.error(),
+        r.promptTokens(), r.preemptions()));
     if (host != null) {
       host.ids().remove(r.id());
       finishOne(moveId, host);

@@ -87,7 +87,12 @@ final class MigrationCoordinator {
     State state = State.ORDERED;
     final List<byte[]> chunks = new ArrayList<>();
     long bytes;
+    final long orderedNanos = System.nanoTime();
     long startNanos;
+    long readyNanos;
+    long fetchStartNanos;
+    long fetchedNanos;
+    long hostedNanos;
     int sequences;
 
     MoveRecord(long id, Move move, EngineSpec spec, String fingerprint) {
@@ -99,6 +104,16 @@ final class MigrationCoordinator {
 
     boolean settling() {
       return state.ordinal() < State.HOSTED.ordinal();
+    }
+
+    MoveStatus.Timing timing() {
+      return new MoveStatus.Timing(seconds(orderedNanos, startNanos),
+          seconds(startNanos, readyNanos), seconds(readyNanos, fetchStartNanos),
+          seconds(fetchStartNanos, fetchedNanos), seconds(orderedNanos, hostedNanos));
+    }
+
+    private static double seconds(long from, long to) {
+      return from == 0 || to == 0 ? Double.NaN : (to - from) / 1e9;
     }
   }
 
@@ -206,6 +221,7 @@ final class MigrationCoordinator {
     buffered += c.bytes().length;
     if (c.last()) {
       m.state = State.READY;
+      m.readyNanos = System.nanoTime();
       pendingFor(m.move.to()).in.add(new MigrateIn(m.id, m.move.from(), m.spec, m.fingerprint,
           m.chunks.size()));
     }
@@ -220,12 +236,17 @@ final class MigrationCoordinator {
       throw new IllegalArgumentException("move " + f.moveId() + " has no chunk " + f.index()
           + " to fetch");
     }
-    m.state = State.FETCHING;
+    if (m.state != State.FETCHING) {
+      m.state = State.FETCHING;
+      m.fetchStartNanos = System.nanoTime();
+    }
     byte[] bytes = m.chunks.get(f.index());
     boolean last = f.index() == m.chunks.size() - 1;
     if (last) {
       freeChunks(m);
-      double seconds = (System.nanoTime() - m.startNanos) / 1e9;
+      m.fetchedNanos = System.nanoTime();
+      // The speed of moving bytes: upload plus fetch, not the waits for load reports between.
+      double seconds = m.timing().transfer();
       if (seconds > 0) {
         movedBytes += m.bytes;
         movedSeconds += seconds;
@@ -249,6 +270,7 @@ final class MigrationCoordinator {
     } else if (d.executorId().equals(m.move.to())) {
       if (d.ok()) {
         m.state = State.HOSTED;
+        m.hostedNanos = System.nanoTime();
         totalMovedSequences += d.sequences();
       } else {
         LOG.warn("Executor {} refused move {}: {}; its source runs the sequences again",
@@ -313,7 +335,7 @@ final class MigrationCoordinator {
     List<MoveStatus> out = new ArrayList<>();
     for (MoveRecord m : moves.values()) {
       out.add(new MoveStatus(m.id, m.move.from(), m.move.to(), m.move.kind(), m.state.name(),
-          m.sequences, m.bytes));
+          m.sequences, m.bytes, m.timing()));
     }
     return out;
   }

@@ -1,5 +1,7 @@
 package io.batchgen.spark.plugin;
 
+import io.batchgen.core.progress.RowSample;
+import io.batchgen.core.progress.TaskCounts;
 import io.batchgen.core.rebalance.Move;
 import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.core.runtime.SchedulingMode;
@@ -27,7 +29,7 @@ public final class PluginMessages {
    * its fields are written by {@code write} and read back by the kind's static {@code read}.
    */
   public sealed interface Message permits Register, Welcome, LoadReport, Ping, Pong, StartFailed,
-      Orders, StateChunk, FetchChunk, Ack, MoveDone {
+      Orders, StateChunk, FetchChunk, Ack, MoveDone, TaskProgress {
     /** Writes the fields in the order the kind's {@code read} reads them. */
     void write(Out out);
   }
@@ -373,6 +375,62 @@ public final class PluginMessages {
 
     static StartFailed read(In in) {
       return new StartFailed(in.string("executorId"), in.string("host"), in.string("cause"));
+    }
+  }
+
+  /**
+   * Executor → driver, with each load report while the executor runs batchgen write tasks
+   * ({@code send}, no answer): what each running task attempt has done so far, for the job's
+   * progress. A task's final counts travel in its commit message instead.
+   */
+  public record TaskProgress(String executorId, List<TaskReport> tasks) implements Message {
+    public TaskProgress {
+      tasks = List.copyOf(tasks);
+    }
+
+    @Override
+    public void write(Out out) {
+      out.string(executorId);
+      out.list(tasks, (o, t) -> t.write(o));
+    }
+
+    static TaskProgress read(In in) {
+      return new TaskProgress(in.string("executorId"), in.list("tasks", TaskReport::read));
+    }
+  }
+
+  /**
+   * One running task attempt's counts.
+   *
+   * @param jobId     the batchgen write job (its output's job id)
+   * @param stageId   Spark's stage of the write
+   * @param partition the partition the attempt computes
+   * @param attemptId Spark's task id of the attempt (unique in the application)
+   */
+  public record TaskReport(String jobId, int stageId, int partition, long attemptId,
+      TaskCounts counts) {
+
+    void write(Out out) {
+      out.string(jobId).i32(stageId).i32(partition).i64(attemptId);
+      writeSample(out, counts.finished());
+      writeSample(out, counts.leading());
+      out.i64(counts.failedRows()).i64(counts.skippedRows()).i64(counts.inFlightRows());
+    }
+
+    static TaskReport read(In in) {
+      return new TaskReport(in.string("jobId"), in.i32("stageId"), in.count("partition"),
+          in.i64("attemptId"), new TaskCounts(readSample(in, "finished"),
+          readSample(in, "leading"), in.i64("failedRows"), in.i64("skippedRows"),
+          in.i64("inFlightRows")));
+    }
+
+    private static void writeSample(Out out, RowSample s) {
+      out.i64(s.rows()).i64(s.promptTokens()).i64(s.outputTokens());
+    }
+
+    private static RowSample readSample(In in, String name) {
+      return new RowSample(in.i64(name + ".rows"), in.i64(name + ".promptTokens"),
+          in.i64(name + ".outputTokens"));
     }
   }
 }

@@ -60,7 +60,9 @@ public final class PluginWire {
       new Kind(8, "StateChunk", PluginMessages.StateChunk.class, PluginMessages.StateChunk::read),
       new Kind(9, "FetchChunk", PluginMessages.FetchChunk.class, PluginMessages.FetchChunk::read),
       new Kind(10, "Ack", PluginMessages.Ack.class, PluginMessages.Ack::read),
-      new Kind(11, "MoveDone", PluginMessages.MoveDone.class, PluginMessages.MoveDone::read));
+      new Kind(11, "MoveDone", PluginMessages.MoveDone.class, PluginMessages.MoveDone::read),
+      new Kind(12, "TaskProgress", PluginMessages.TaskProgress.class,
+          PluginMessages.TaskProgress::read));
 
   private static Map<Integer, Kind> kinds(Kind... kinds) {
     Map<Integer, Kind> m = new LinkedHashMap<>();

@@ -3,6 +3,7 @@ package io.batchgen.spark.sql;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.batchgen.spark.progress.WriteProgress;
 import io.batchgen.spark.runtime.EngineVersion;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,16 +37,19 @@ final class BatchGenBatchWrite implements BatchWrite {
   private final SerializableConfiguration hadoopConf;
   private final List<ResultTable.Adopted> adopted;
   private final String modelFingerprint;
+  /** The job's progress; null when the driver plugin is not running (tests of the protocol). */
+  private final WriteProgress progress;
 
   BatchGenBatchWrite(WriteJob job, boolean overwrite, String queryId,
       SerializableConfiguration hadoopConf, List<ResultTable.Adopted> adopted,
-      String modelFingerprint) {
+      String modelFingerprint, WriteProgress progress) {
     this.job = job;
     this.overwrite = overwrite;
     this.queryId = queryId;
     this.hadoopConf = hadoopConf;
     this.adopted = List.copyOf(adopted);
     this.modelFingerprint = modelFingerprint;
+    this.progress = progress;
   }
 
   @Override
@@ -56,6 +60,15 @@ final class BatchGenBatchWrite implements BatchWrite {
   @Override
   public boolean useCommitCoordinator() {
     return true;
+  }
+
+  /** Spark calls this on the driver once per partition, for the attempt that committed. */
+  @Override
+  public void onDataWriterCommit(WriterCommitMessage message) {
+    if (progress != null) {
+      TaskCommit c = (TaskCommit) message;
+      progress.taskCommitted(c.partition(), c.progress());
+    }
   }
 
   @Override
@@ -113,6 +126,9 @@ final class BatchGenBatchWrite implements BatchWrite {
           + " {}{}", table.jobId(), rows, failed, generated, files.size(), table.out(),
           adopted.isEmpty() ? "" : ", keeping " + adoptedRows + " rows of " + adopted.size()
               + " files finished by earlier runs");
+      if (progress != null) {
+        progress.end(true); // 100%: the table is published
+      }
     } catch (IOException e) {
       throw new UncheckedIOException("Could not commit the batchgen write to [" + table.out()
           + "]: " + e.getMessage(), e);
@@ -127,6 +143,9 @@ final class BatchGenBatchWrite implements BatchWrite {
       job.table().abort(hadoopConf.value());
     } finally {
       release(job.done());
+      if (progress != null) {
+        progress.end(false);
+      }
     }
   }
 

@@ -8,6 +8,7 @@ import io.batchgen.io.PromptRequest;
 import io.batchgen.io.ResultSchema;
 import io.batchgen.io.RowError;
 import io.batchgen.spark.plugin.ExecutorRuntimeHost;
+import io.batchgen.spark.plugin.RunningTasks;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.function.Consumer;
@@ -15,6 +16,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
 import org.apache.spark.sql.connector.write.DataWriter;
@@ -48,12 +50,16 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private final ParquetResultWriter writer;
   private final Consumer<GenerationResult> sink;
   private final long startNanos = System.nanoTime();
+  private final int partitionId;
+  /** This attempt's entry in the executor's progress reports; closed when the task ends. */
+  private final RunningTasks.Registration progressRegistration;
   private long skippedDone;
 
   BatchGenDataWriter(WriteJob job, Configuration conf, int partitionId, long taskId) {
     this.job = job;
     this.conf = conf;
     this.file = job.table().attemptFile(partitionId, taskId);
+    this.partitionId = partitionId;
     String source = "the DataFrame being written (partition " + partitionId + ")";
     JobOptions options = job.options();
     this.allocator = new RootAllocator();
@@ -82,6 +88,10 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     this.generator = gen;
     this.reader = rowReader;
     this.writer = opened;
+    TaskContext task = TaskContext.get();
+    this.progressRegistration = ExecutorRuntimeHost.get().tasks().register(
+        new RunningTasks.Key(job.table().jobId(), task == null ? -1 : task.stageId(),
+            partitionId, taskId), generator.tally());
     this.sink = writer::write;
     this.guard = new DuplicateIdGuard(source, options.idColumn(), new PromptBatch.RowVisitor() {
       @Override
@@ -112,6 +122,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     DoneIds done = job.doneIds();
     if (done != null && done.contains(job.rows().idText(row))) {
       skippedDone++;
+      generator.tally().skipped();
       return;
     }
     reader.add(row);
@@ -137,12 +148,14 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     LOG.info("batchgen task wrote {} rows ({} failed, {} skipped as done), {} tokens generated,"
         + " to {}", writer.rowsWritten(), generator.failedRows(), skippedDone,
         generator.generatedTokens(), name);
-    return new TaskCommit(name, writer.rowsWritten(), generator.failedRows(), skippedDone,
-        generator.promptTokens(), generator.generatedTokens());
+    return new TaskCommit(name, partitionId, writer.rowsWritten(), generator.failedRows(),
+        skippedDone, generator.promptTokens(), generator.generatedTokens(),
+        generator.tally().counts());
   }
 
   @Override
   public void abort() throws IOException {
+    progressRegistration.close();
     generator.close();
     try {
       writer.close();
@@ -158,6 +171,7 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
 
   @Override
   public void close() {
+    progressRegistration.close();
     generator.close();
     reader.close();
     allocator.close();

@@ -2,6 +2,8 @@ package io.batchgen.spark.sql;
 
 import io.batchgen.io.ResultSchema;
 import io.batchgen.spark.metrics.BatchGenMetrics;
+import io.batchgen.spark.plugin.BatchGenDriverPlugin;
+import io.batchgen.spark.progress.WriteProgress;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -54,10 +56,18 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
     this.modelFingerprint = modelFingerprint;
   }
 
-  /** Rows clustered by id: an even spread over the partitions, and each id in one task. */
+  /**
+   * Each id in one task: clustered by id (Spark hashes it: an even spread over the partitions)
+   * or, with {@code writePartitioning=range}, ordered by id (Spark range-partitions it:
+   * contiguous id ranges).
+   */
   @Override
   public Distribution requiredDistribution() {
-    return Distributions.clustered(new Expression[] {Expressions.column(options.idColumn())});
+    return switch (options.writePartitioning()) {
+      case HASH -> Distributions.clustered(
+          new Expression[] {Expressions.column(options.idColumn())});
+      case RANGE -> Distributions.ordered(requiredOrdering());
+    };
   }
 
   @Override
@@ -78,7 +88,8 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
 
   /**
    * The job's commit protocol. With resume, this is where the driver finds what earlier runs
-   * finished (before any task starts) and ships those ids to the tasks.
+   * finished (before any task starts) and ships those ids to the tasks. The write's progress is
+   * tracked from here to its commit or abort ({@link WriteProgress}).
    */
   @Override
   public BatchWrite toBatch() {
@@ -108,8 +119,11 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
       throw new UncheckedIOException("Cannot read the output [" + table.out() + "] to resume: "
           + e.getMessage(), e);
     }
+    // Tracked from here (nothing above starts work): the write's tasks report to this progress.
+    WriteProgress progress = BatchGenDriverPlugin.active().map(p -> p.progress().begin(
+        spark.sparkContext(), table.jobId(), table.out().toString(), partitions)).orElse(null);
     return new BatchGenBatchWrite(new WriteJob(options, rows, table, done), overwrite, queryId,
-        new SerializableConfiguration(conf), adopted, modelFingerprint);
+        new SerializableConfiguration(conf), adopted, modelFingerprint, progress);
   }
 
   private static DoneIds doneIds(SparkSession spark, List<Path> files) {

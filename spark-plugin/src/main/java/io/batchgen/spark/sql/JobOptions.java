@@ -20,13 +20,14 @@ import java.io.Serializable;
  * @param resume             sink: keep what earlier failed runs finished, generate the rest
  * @param includeTokenIds    write completion token ids
  * @param numPartitions      partitions to plan or write; 0 = default parallelism
+ * @param writePartitioning  sink: how rows are dealt to write tasks
  * @param maxInflightRows    rows one task keeps in the runtime at once
  * @param chatTemplateName   the model's chat template for chat rows ("default": its main one)
  * @param chatTemplateKwargs extra chat-template variables as a JSON object; empty for none
  */
 public record JobOptions(EngineSpec engine, GenerationDefaults generation, String idColumn,
     String promptColumn, boolean recordErrors, boolean resume, boolean includeTokenIds,
-    int numPartitions, int maxInflightRows, String chatTemplateName, String chatTemplateKwargs)
+    int numPartitions, WritePartitioning writePartitioning, int maxInflightRows, String chatTemplateName, String chatTemplateKwargs)
     implements Serializable {
 
   public JobOptions {
@@ -41,11 +42,12 @@ public record JobOptions(EngineSpec engine, GenerationDefaults generation, Strin
     GenerationDefaults generation = new GenerationDefaults(c.get(BatchGenConfig.MAX_NEW_TOKENS),
         c.get(BatchGenConfig.TEMPERATURE), c.get(BatchGenConfig.TOP_P),
         c.get(BatchGenConfig.TOP_K), c.get(BatchGenConfig.MIN_P), c.get(BatchGenConfig.SEED),
-        c.get(BatchGenConfig.STOP));
+        c.get(BatchGenConfig.STOP), c.get(BatchGenConfig.IGNORE_EOS));
     return new JobOptions(engine, generation, c.get(BatchGenConfig.ID_COLUMN),
         c.get(BatchGenConfig.PROMPT_COLUMN), c.get(BatchGenConfig.ON_ERROR).equals("record"),
         c.get(BatchGenConfig.RESUME), c.get(BatchGenConfig.INCLUDE_TOKEN_IDS),
-        c.get(BatchGenConfig.NUM_PARTITIONS), c.get(BatchGenConfig.MAX_INFLIGHT_ROWS),
+        c.get(BatchGenConfig.NUM_PARTITIONS), c.get(BatchGenConfig.WRITE_PARTITIONING),
+        c.get(BatchGenConfig.MAX_INFLIGHT_ROWS),
         c.get(BatchGenConfig.CHAT_TEMPLATE_NAME), c.get(BatchGenConfig.CHAT_TEMPLATE_KWARGS));
   }
 

@@ -1,5 +1,6 @@
 package io.batchgen.spark.sql;
 
+import io.batchgen.core.progress.TaskTally;
 import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.ResultQueue;
 import io.batchgen.core.sampling.SamplingParams;
@@ -45,13 +46,15 @@ final class PartitionGenerator implements AutoCloseable {
   private final Map<String, Pending> pending = new HashMap<>();
   /** Results produced without the runtime (rejected rows), waiting to be handed out. */
   private final ArrayDeque<GenerationResult> local = new ArrayDeque<>();
+  /** Rows done and in flight, for the job's progress (the executor reports it to the driver). */
+  private final TaskTally tally = new TaskTally();
   private long generatedTokens;
   private long promptTokens;
   private long failedRows;
   private boolean released;
 
   private record Pending(String source, long rowNumber, String column, int promptTokens, Long seed,
-      List<String> stop, int maxNewTokens) {
+      List<String> stop, int maxNewTokens, long tallyIndex) {
   }
 
   /** A row failed under onError=fail; the message names the row and the fix. */
@@ -157,8 +160,10 @@ final class PartitionGenerator implements AutoCloseable {
       drain(sink);
       return;
     }
+    long index = tally.nextIndex();
     pending.put(request.id(), new Pending(rowSource, rowNumber, column, tokens.length, seed,
-        sampling.stopStrings(), sampling.maxNewTokens()));
+        sampling.stopStrings(), sampling.maxNewTokens(), index));
+    tally.submitted(index);
     promptTokens += tokens.length;
     queue.submit(new GenerationRequest(prefix + request.id(), tokens, sampling));
   }
@@ -204,6 +209,11 @@ final class PartitionGenerator implements AutoCloseable {
     return failedRows;
   }
 
+  /** This task's rows done and in flight, for the job's progress. */
+  TaskTally tally() {
+    return tally;
+  }
+
   /** This task's Spark UI metrics after {@code elapsedNanos} of running. */
   CustomTaskMetric[] metricsValues(long elapsedNanos) {
     double seconds = Math.max(1e-9, elapsedNanos / 1e9);
@@ -229,9 +239,12 @@ final class PartitionGenerator implements AutoCloseable {
     int[] tokens = r.tokens();
     generatedTokens += tokens.length;
     GenerationResult out = switch (r.reason()) {
-      case STOP, LENGTH -> new GenerationResult(id, completionText(tokens, p.stop()),
-          options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
-          r.reason(), null, p.seed(), runtime.provenance());
+      case STOP, LENGTH -> {
+        tally.finished(p.tallyIndex(), p.promptTokens(), tokens.length, false);
+        yield new GenerationResult(id, completionText(tokens, p.stop()),
+            options.includeTokenIds() ? tokens : null, p.promptTokens(), tokens.length,
+            r.reason(), null, p.seed(), runtime.provenance());
+      }
       case ERROR -> {
         // The runtime refused this row (e.g. it needs more KV than the budget allows).
         GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(),
@@ -241,6 +254,7 @@ final class PartitionGenerator implements AutoCloseable {
           throw new RowFailure(failed.error() + ". " + RECORD_HINT);
         }
         failedRows++;
+        tally.finished(p.tallyIndex(), p.promptTokens(), 0, true);
         yield failed;
       }
       case CANCELLED -> throw new io.batchgen.core.runtime.RuntimeFailedException(
@@ -258,6 +272,7 @@ final class PartitionGenerator implements AutoCloseable {
       throw new RowFailure(failed.error() + " " + RECORD_HINT);
     }
     failedRows++;
+    tally.finished(tally.nextIndex(), 0, 0, true);
     local.add(failed);
   }
 

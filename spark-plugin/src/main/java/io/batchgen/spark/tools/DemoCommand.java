@@ -3,6 +3,7 @@ package io.batchgen.spark.tools;
 import io.batchgen.engine.model.TinyModels;
 import io.batchgen.engine.tools.CommandArgs;
 import io.batchgen.spark.BatchGenJob;
+import io.batchgen.spark.progress.ProgressDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
@@ -18,6 +19,7 @@ import org.apache.spark.sql.SparkSession;
 public final class DemoCommand {
   static final String USAGE = """
       Usage: bin/batchgen demo [--work DIR] [--rows N] [--maxNewTokens N] [--master local[2]]
+                               [--progress auto|live|plain|off]
 
       Makes a tiny generated MoE model and N sample prompts (default 2000) under DIR
       (default ./batchgen-work), generates completions with Spark, and prints what it did.
@@ -27,7 +29,7 @@ public final class DemoCommand {
   }
 
   public static void main(String[] args) throws Exception {
-    CommandArgs a = ToolArgs.parseOrExit(args, Set.of("work", "rows", "maxNewTokens", "master"), "batchgen demo", USAGE);
+    CommandArgs a = ToolArgs.parseOrExit(args, Set.of("work", "rows", "maxNewTokens", "master", "progress"), "batchgen demo", USAGE);
     if (a == null) {
       return;
     }
@@ -54,7 +56,8 @@ public final class DemoCommand {
       BatchGenJob.Summary s = BatchGenJob.run(spark, CommandArgs.parse(new String[] {
           "--model", model.toString(), "--input", prompts.toString(),
           "--output", output.toString(), "--maxNewTokens", maxNew, "--mode", "overwrite"},
-          BatchGenJob.options(), Set.of()));
+          BatchGenJob.options(), Set.of()), BatchGenJob.display(a, ProgressDisplay.Mode.PLAIN,
+          System.out));
       BatchGenJob.print(s, System.out);
       System.out.println("demo: a few rows:");
       for (Row r : spark.read().parquet(output.toString())

@@ -122,7 +122,8 @@ public final class FaultsBench {
         .save(out.toString());
   }
 
-  private static void awaitExecutors(BatchGenDriverPlugin driver, int n)
+  /** Waits (2 minutes at most) until {@code n} live executors registered with the plugin. */
+  static void awaitExecutors(BatchGenDriverPlugin driver, int n)
       throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
     while (live(driver).size() < n) {
@@ -197,10 +198,12 @@ public final class FaultsBench {
     return null;
   }
 
-  private record Count(long exactlyOnce, long lost, long duplicated, long errors) {
+  /** How the ids 0..rows-1 came out in a committed table. */
+  record Count(long exactlyOnce, long lost, long duplicated, long errors) {
   }
 
-  private static Count count(SparkSession spark, String out, long rows) {
+  /** Reads the table at {@code out} back and counts its ids against {@code rows} inputs. */
+  static Count count(SparkSession spark, String out, long rows) {
     Dataset<Row> r = spark.read().parquet(out);
     Row agg = r.groupBy("id").count().selectExpr(
         "sum(case when count = 1 then 1 else 0 end)", "sum(case when count > 1 then count - 1"

@@ -94,18 +94,18 @@ public final class StateBench {
         max(decode), mib, runs);
   }
 
-  private static double median(List<Double> xs) {
+  static double median(List<Double> xs) {
     List<Double> s = new ArrayList<>(xs);
     s.sort(null);
     int n = s.size();
     return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
   }
 
-  private static double min(List<Double> xs) {
+  static double min(List<Double> xs) {
     return xs.stream().mapToDouble(Double::doubleValue).min().orElse(0);
   }
 
-  private static double max(List<Double> xs) {
+  static double max(List<Double> xs) {
     return xs.stream().mapToDouble(Double::doubleValue).max().orElse(0);
   }
 }

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.stream.Collectors;
+import io.batchgen.core.progress.RowSample;
+import io.batchgen.core.progress.TaskCounts;
 import io.batchgen.core.rebalance.Move;
 import io.batchgen.core.runtime.FinishReason;
 import io.batchgen.core.runtime.SchedulingMode;
@@ -37,6 +39,8 @@ import io.batchgen.spark.plugin.PluginMessages.MoveDone;
 import io.batchgen.spark.plugin.PluginMessages.Orders;
 import io.batchgen.spark.plugin.PluginMessages.RuntimeLoad;
 import io.batchgen.spark.plugin.PluginMessages.StateChunk;
+import io.batchgen.spark.plugin.PluginMessages.TaskProgress;
+import io.batchgen.spark.plugin.PluginMessages.TaskReport;
 import io.batchgen.spark.runtime.EngineSpec;
 import org.junit.jupiter.api.Test;
 
@@ -68,7 +72,10 @@ class PluginWireTest {
       new FetchChunk(11, 2),
       new Ack(false, "full"),
       new Ack(true, null),
-      new MoveDone(12, "3", false, 0, "refused"));
+      new MoveDone(12, "3", false, 0, "refused"),
+      new TaskProgress("2", List.of(new TaskReport("0123456789ab", 3, 7, Long.MAX_VALUE,
+          new TaskCounts(new RowSample(10, 200, 300), new RowSample(8, 160, 200), 1, 2, 64)),
+          new TaskReport("job-ünïcödé", -1, 0, 0, TaskCounts.NONE))));
 
   @Test
   void everyMessageKindRoundTrips() {

@@ -1,0 +1,406 @@
+package io.batchgen.spark.tools;
+
+import io.batchgen.core.rebalance.Move;
+import io.batchgen.core.sim.ClusterSimulation;
+import io.batchgen.core.sim.ClusterSimulation.Result;
+import io.batchgen.core.sim.ClusterSimulation.Strategy;
+import io.batchgen.core.sim.CostModel;
+import io.batchgen.core.sim.LowerBound;
+import io.batchgen.core.sim.Workload;
+import io.batchgen.engine.run.CostCalibration;
+import io.batchgen.engine.tools.CommandArgs;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+/**
+ * {@code bin/batchgen bench rebalance}: completion time of a skewed batch job under static, hash
+ * and fine-grained partitioning and under the rebalancer, in two parts and one summary line.
+ *
+ * <p>The <b>scale part</b> is the discrete-event cluster simulation of {@link ClusterSimulation}:
+ * 8, 32 and 128 simulated executors with 1,000 rows each of the pinned workload
+ * ({@link Workload#pinned}), the real scheduler on every executor and the real policy on the
+ * driver, once per cost model: {@code gpu-like} ({@link CostModel#gpuLike}, the headline) and
+ * {@code cpu-measured} (fitted in this run to the cpu backend's module calls on the generated
+ * {@code bench} model, {@link CostCalibration}), against the {@link LowerBound}. Simulations run
+ * in parallel, one per thread, after the calibration.
+ *
+ * <p>The <b>real part</b> ({@link RebalanceClusterRuns}) runs the same workload, its lengths
+ * scaled down, as sink jobs on {@code local-cluster[2,1,1024]}: each placement several times,
+ * the median counts, every id checked exactly once and migrations counted.
+ */
+public final class RebalanceBench {
+  static final String USAGE = """
+      Usage: bin/batchgen bench rebalance [OPTIONS]
+
+      Two parts over the pinned skewed workload (one seed; prompts uniform 16-512 tokens; rows
+      ordered by source: the first third short answers of 1-8 tokens, the middle third chat,
+      Pareto alpha 1.5 from 32 capped at 2048, the last third long-form, 512-2048) under four
+      placements: static (contiguous equal row ranges), hash (by row id, the sink's default),
+      fine (8 partitions per executor, pulled as tasks finish) and rebalanced (static, then the
+      rebalancer moves sequences).
+
+      Scale part: a discrete-event simulation of a cluster (the real scheduler on every
+      simulated executor, the real rebalancing policy on the driver, module costs from a cost
+      model) against the lower bound max(work / executors at full-batch efficiency, longest
+      row's serial time).
+        --executors 8,32,128       simulated cluster sizes (default 8,32,128)
+        --rowsPerExecutor N        rows per executor (default 1000)
+        --costs gpu-like,cpu-measured  cost models (default both; the headline is gpu-like)
+        --seed N                   workload seed (default 42)
+        --threads N                simulations run at once (default: available processors)
+        --calibrationPreset NAME   generated model the cpu-measured costs are fitted on
+                                   (default bench)
+        --calibrationThreads N     cpu backend threads while calibrating (default 1: one
+                                   executor core, as in the real part)
+        --transportGbps X          state transport of the cpu-measured cluster, each way
+                                   through the driver (default 10)
+        --layers N                 simulated layers (default 1; each stands for the modeled
+                                   model's layers / N)
+        --reportMs N               executors' load-report interval, virtual ms (default 1000)
+        --rebalanceMs N            driver's policy interval, virtual ms (default 2000)
+
+      Real part: sink jobs on local-cluster[E,1,1024] with the tiny generated model.
+        --real on|off              run it (default on; off prints real_ratio=n/a)
+        --realRows N               rows (default 2400)
+        --realScale N              prompt and output lengths divided by N (default 8, so the
+                                   tiny model's 512 positions hold every row)
+        --realRuns N               runs per placement; the median counts (default 3)
+        --realExecutors N          executor JVMs, one core each (default 2)
+        --work DIR                 model and result tables (default batchgen-work/rebalance)
+
+      The last line is
+        bench rebalance: ratio=<static/rebalanced> hash_ratio=<hash/rebalanced>
+          of_bound=<bound/rebalanced> real_ratio=<static/rebalanced, real> migrations=<real
+          sequences moved> lost=0 duplicated=0 ...
+      with the simulated figures at the largest cluster with the gpu-like costs.
+      """;
+
+  private static final Set<String> OPTIONS = Set.of("executors", "rowsPerExecutor", "costs",
+      "seed", "threads", "calibrationPreset", "calibrationThreads", "transportGbps", "layers",
+      "reportMs", "rebalanceMs", "real", "realRows", "realScale", "realRuns", "realExecutors",
+      "work");
+  static final String GPU_LIKE = "gpu-like";
+  static final String CPU_MEASURED = "cpu-measured";
+
+  /** One simulated cluster: a cost model and a size, with its workload and bound. */
+  private record Cell(CostModel costs, int executors, Workload workload,
+      ClusterSimulation.Settings settings, LowerBound bound) {
+  }
+
+  private RebalanceBench() {
+  }
+
+  public static void main(String[] args) throws Exception {
+    int code = run(args, System.out, System.err);
+    if (code != 0) {
+      System.exit(code);
+    }
+  }
+
+  /** The command line, parsed and checked. */
+  private record Options(List<Integer> sizes, List<String> costNames, int rowsPerExecutor,
+      int threads, int layers, double reportNanos, double rebalanceNanos, double transport,
+      int calibrationThreads, String calibrationPreset, long seed, boolean real,
+      RebalanceClusterRuns.Settings realSettings) {
+
+    static Options parse(CommandArgs a) {
+      List<Integer> sizes = new ArrayList<>();
+      for (String s : a.get("executors", "8,32,128").split(",")) {
+        sizes.add(positive("executors", s.trim(), 2));
+      }
+      List<String> costNames = List.of(a.get("costs", GPU_LIKE + "," + CPU_MEASURED).split(","));
+      for (String c : costNames) {
+        if (!c.equals(GPU_LIKE) && !c.equals(CPU_MEASURED)) {
+          throw new CommandArgs.UsageException("--costs takes " + GPU_LIKE + " and/or "
+              + CPU_MEASURED + ", got [" + c + "]");
+        }
+      }
+      double transport = Double.parseDouble(a.get("transportGbps", "10")) * 1e9 / 8;
+      if (!(transport > 0)) {
+        throw new CommandArgs.UsageException("--transportGbps must be positive");
+      }
+      long seed = a.longValue("seed", 42);
+      boolean real = a.oneOf("real", "on", Set.of("on", "off")).equals("on");
+      RebalanceClusterRuns.Settings realSettings = new RebalanceClusterRuns.Settings(
+          positive("realRows", a.get("realRows", "2400"), 3),
+          positive("realScale", a.get("realScale", "8"), 1),
+          positive("realRuns", a.get("realRuns", "3"), 1), seed,
+          positive("realExecutors", a.get("realExecutors", "2"), 2),
+          Path.of(a.get("work", "batchgen-work/rebalance")));
+      return new Options(sizes, costNames,
+          positive("rowsPerExecutor", a.get("rowsPerExecutor", "1000"), 3),
+          positive("threads", a.get("threads",
+              Integer.toString(Runtime.getRuntime().availableProcessors())), 1),
+          positive("layers", a.get("layers", "1"), 1),
+          positive("reportMs", a.get("reportMs", "1000"), 1) * 1e6,
+          positive("rebalanceMs", a.get("rebalanceMs", "2000"), 1) * 1e6, transport,
+          positive("calibrationThreads", a.get("calibrationThreads", "1"), 1),
+          a.get("calibrationPreset", "bench"), seed, real, realSettings);
+    }
+  }
+
+  /** Runs the benchmark; returns the exit code (0 ok, 2 usage). */
+  public static int run(String[] args, PrintStream out, PrintStream err) throws Exception {
+    Options o;
+    try {
+      CommandArgs a = CommandArgs.parse(args, OPTIONS, Set.of());
+      if (a.help()) {
+        out.print(USAGE);
+        return 0;
+      }
+      o = Options.parse(a);
+    } catch (CommandArgs.UsageException | NumberFormatException e) {
+      err.println("batchgen bench rebalance: " + e.getMessage());
+      err.print(USAGE);
+      return 2;
+    }
+
+    Map<String, CostModel> models = new LinkedHashMap<>();
+    for (String name : o.costNames()) {
+      if (name.equals(GPU_LIKE)) {
+        models.put(name, CostModel.gpuLike());
+      } else {
+        out.println("bench rebalance: calibrating the cpu backend ...");
+        CostCalibration.Calibration cal = CostCalibration.measure(o.calibrationPreset(), "cpu",
+            o.calibrationThreads(), o.transport(), Duration.ofSeconds(3));
+        out.println(CostCalibration.describe(cal));
+        models.put(name, cal.model());
+      }
+    }
+    for (CostModel m : models.values()) {
+      out.println(m.describeCosts());
+    }
+    out.printf(Locale.ROOT, "workload: pinned, seed %d, %d rows per executor: prompts uniform"
+        + " 16-512, outputs by source (first third 1-8, middle third Pareto 1.5 from 32 capped"
+        + " at 2048, last third 512-2048)%n", o.seed(), o.rowsPerExecutor());
+
+    List<Cell> cells = new ArrayList<>();
+    for (CostModel m : models.values()) {
+      for (int e : o.sizes()) {
+        Workload w = Workload.pinned(e * o.rowsPerExecutor(), o.seed());
+        ClusterSimulation.Settings s = ClusterSimulation.Settings.defaults(e, m, w, o.layers())
+            .withIntervals(o.reportNanos(), o.rebalanceNanos());
+        cells.add(new Cell(m, e, w, s, LowerBound.of(w, m, s.runtime(), e)));
+      }
+    }
+    long wall0 = System.nanoTime();
+    Map<Cell, Map<Strategy, Result>> results = simulate(cells, o.threads(), out);
+    double wallSeconds = (System.nanoTime() - wall0) / 1e9;
+    printTable(cells, results, out);
+
+    RebalanceClusterRuns.Result real = null;
+    if (o.real()) {
+      real = RebalanceClusterRuns.run(o.realSettings(), out);
+      printReal(real, out);
+    }
+    out.println(summary(cells, results, real, o.rowsPerExecutor(), o.seed(), wallSeconds));
+    return 0;
+  }
+
+  private static int positive(String option, String value, int least) {
+    int v;
+    try {
+      v = Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new CommandArgs.UsageException("--" + option + " must be an integer, got [" + value
+          + "]");
+    }
+    if (v < least) {
+      throw new CommandArgs.UsageException("--" + option + " must be at least " + least
+          + ", got " + v);
+    }
+    return v;
+  }
+
+  /** Runs every (cell, strategy) simulation, {@code threads} at a time, largest first. */
+  private static Map<Cell, Map<Strategy, Result>> simulate(List<Cell> cells, int threads,
+      PrintStream out) {
+    record Job(Cell cell, Strategy strategy) {
+    }
+    List<Job> jobs = new ArrayList<>();
+    for (Cell c : cells) {
+      for (Strategy s : Strategy.values()) {
+        jobs.add(new Job(c, s));
+      }
+    }
+    jobs.sort((x, y) -> Integer.compare(y.cell().executors(), x.cell().executors()));
+    ExecutorService pool = Executors.newFixedThreadPool(threads, r -> {
+      Thread t = new Thread(r, "bench-rebalance");
+      t.setDaemon(true);
+      return t;
+    });
+    try {
+      List<Future<Result>> futures = new ArrayList<>();
+      for (Job j : jobs) {
+        futures.add(pool.submit(() -> {
+          Result r = ClusterSimulation.run(j.cell().workload(), j.cell().settings(),
+              j.strategy());
+          synchronized (out) {
+            out.printf(Locale.ROOT, "  simulated %-12s %4d executors %-10s %8.1f s in %.1f s"
+                + " of wall time%n", j.cell().costs().name(), j.cell().executors(),
+                j.strategy().label(), r.makespanNanos() / 1e9, r.wallNanos() / 1e9);
+          }
+          return r;
+        }));
+      }
+      Map<Cell, Map<Strategy, Result>> results = new LinkedHashMap<>();
+      for (int i = 0; i < jobs.size(); i++) {
+        Result r = futures.get(i).get();
+        results.computeIfAbsent(jobs.get(i).cell(), k -> new LinkedHashMap<>())
+            .put(jobs.get(i).strategy(), r);
+      }
+      return results;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("bench rebalance was interrupted", e);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException re ? re
+          : new IllegalStateException(e.getCause());
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  private static void printTable(List<Cell> cells, Map<Cell, Map<Strategy, Result>> results,
+      PrintStream out) {
+    out.println();
+    out.println("completion time (virtual seconds) and ratios to the rebalancer's:");
+    out.printf(Locale.ROOT, "%-12s %5s %7s %9s %9s %9s %11s %9s %7s %7s %7s %9s %15s %19s %9s"
+        + " %7s%n", "costs", "execs", "rows", "static", "hash", "fine", "rebalanced", "bound",
+        "st/reb", "hs/reb", "fn/reb", "bound/reb", "moves q/kv/rc", "seqs moved q/kv/rc",
+        "GB moved", "busy");
+    for (Cell c : cells) {
+      Map<Strategy, Result> r = results.get(c);
+      Result reb = r.get(Strategy.REBALANCED);
+      double rb = reb.makespanNanos();
+      out.printf(Locale.ROOT, "%-12s %5d %7d %9.1f %9.1f %9.1f %11.1f %9.1f %7.2f %7.2f %7.2f"
+          + " %9.2f %15s %19s %9.2f %7.2f%n", c.costs().name(), c.executors(),
+          c.workload().rows(), seconds(r.get(Strategy.STATIC)), seconds(r.get(Strategy.HASH)),
+          seconds(r.get(Strategy.FINE)), rb / 1e9, c.bound().nanos() / 1e9,
+          r.get(Strategy.STATIC).makespanNanos() / rb, r.get(Strategy.HASH).makespanNanos() / rb,
+          r.get(Strategy.FINE).makespanNanos() / rb, c.bound().nanos() / rb,
+          kinds(reb.moves()), kinds(reb.sequencesMoved()), reb.bytesMoved() / 1e9,
+          reb.busyFraction());
+    }
+    out.println("(bound = max(work at full-batch efficiency / executors, longest row alone);"
+        + " busy = the rebalanced run's busy fraction)");
+  }
+
+  private static double seconds(Result r) {
+    return r.makespanNanos() / 1e9;
+  }
+
+  private static String kinds(Map<Move.Kind, Long> m) {
+    return m.get(Move.Kind.QUEUED) + "/" + m.get(Move.Kind.IN_FLIGHT_WITH_KV) + "/"
+        + m.get(Move.Kind.IN_FLIGHT_RECOMPUTE);
+  }
+
+  /** The real part's table: median and every run per placement, ratios to the rebalancer. */
+  private static void printReal(RebalanceClusterRuns.Result real, PrintStream out) {
+    out.println();
+    out.println("real part: completion time (wall seconds, median of the runs), ratio to the"
+        + " rebalancer's:");
+    double rb = real.get("rebalanced").median();
+    for (RebalanceClusterRuns.Placement p : RebalanceClusterRuns.PLACEMENTS) {
+      RebalanceClusterRuns.Outcome o = real.get(p.label());
+      StringBuilder runs = new StringBuilder();
+      for (double s : o.seconds()) {
+        runs.append(runs.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", s));
+      }
+      out.printf(Locale.ROOT, "  %-10s %7.1f s  (runs %s)  x%.2f  migrated %d, lost %d,"
+          + " duplicated %d, errors %d%n", p.label(), o.median(), runs, o.median() / rb,
+          o.migrations(), o.lost(), o.duplicated(), o.errors());
+    }
+  }
+
+  /**
+   * The summary line: the simulated headline at the largest cluster (gpu-like costs when run),
+   * the real part's ratio; lost and duplicated over both parts; {@code migrations} the real
+   * part's sequences moved (all rebalanced runs), {@code sim_migrations} the simulation's.
+   */
+  static String summary(List<Cell> cells, Map<Cell, Map<Strategy, Result>> results,
+      RebalanceClusterRuns.Result real, int rowsPerExecutor, long seed, double wallSeconds) {
+    Cell head = headline(cells, GPU_LIKE);
+    Cell cpu = headline(cells, CPU_MEASURED);
+    long lost = 0;
+    long duplicated = 0;
+    for (Map<Strategy, Result> r : results.values()) {
+      for (Result x : r.values()) {
+        lost += x.lost();
+        duplicated += x.duplicated();
+      }
+    }
+    String realRatio = "n/a";
+    String migrations = "n/a";
+    String realTail = "";
+    if (real != null) {
+      for (RebalanceClusterRuns.Outcome o : real.outcomes().values()) {
+        lost += o.lost();
+        duplicated += o.duplicated();
+      }
+      double rb = real.get("rebalanced").median();
+      realRatio = String.format(Locale.ROOT, "%.3f", real.get("static").median() / rb);
+      migrations = Long.toString(real.get("rebalanced").migrations());
+      realTail = String.format(Locale.ROOT, " real_hash_ratio=%.3f real_fine_ratio=%.3f"
+          + " real_rebalanced_s=%.1f real_errors=%d", real.get("hash").median() / rb,
+          real.get("fine").median() / rb, rb, real.outcomes().values().stream()
+              .mapToLong(RebalanceClusterRuns.Outcome::errors).sum());
+    }
+    Map<Strategy, Result> h = results.get(head);
+    Result reb = h.get(Strategy.REBALANCED);
+    double rb = reb.makespanNanos();
+    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+        "bench rebalance: ratio=%.3f hash_ratio=%.3f of_bound=%.3f real_ratio=%s migrations=%s"
+        + " lost=%d duplicated=%d fine_ratio=%.3f sim_migrations=%d sim_moves=%d"
+        + " kv_sequences=%d recompute_sequences=%d gb_moved=%.2f costs=%s executors=%d",
+        h.get(Strategy.STATIC).makespanNanos() / rb, h.get(Strategy.HASH).makespanNanos() / rb,
+        head.bound().nanos() / rb, realRatio, migrations, lost, duplicated,
+        h.get(Strategy.FINE).makespanNanos() / rb, reb.totalSequencesMoved(), reb.totalMoves(),
+        reb.sequencesMoved().get(Move.Kind.IN_FLIGHT_WITH_KV),
+        reb.sequencesMoved().get(Move.Kind.IN_FLIGHT_RECOMPUTE), reb.bytesMoved() / 1e9,
+        head.costs().name(), head.executors()));
+    if (cpu != null && cpu != head) {
+      Map<Strategy, Result> c = results.get(cpu);
+      double cr = c.get(Strategy.REBALANCED).makespanNanos();
+      sb.append(String.format(Locale.ROOT, " cpu_ratio=%.3f cpu_hash_ratio=%.3f"
+          + " cpu_of_bound=%.3f", c.get(Strategy.STATIC).makespanNanos() / cr,
+          c.get(Strategy.HASH).makespanNanos() / cr, cpu.bound().nanos() / cr));
+    }
+    sb.append(realTail);
+    sb.append(String.format(Locale.ROOT, " rows_per_executor=%d seed=%d sim_wall_s=%.0f",
+        rowsPerExecutor, seed, wallSeconds));
+    return sb.toString();
+  }
+
+  /** The largest cluster run with {@code costs}; with other costs only, the first model's. */
+  private static Cell headline(List<Cell> cells, String costs) {
+    Cell best = null;
+    for (Cell c : cells) {
+      if (c.costs().name().equals(costs)
+          && (best == null || c.executors() > best.executors())) {
+        best = c;
+      }
+    }
+    if (best != null || !costs.equals(GPU_LIKE)) {
+      return best;
+    }
+    for (Cell c : cells) {
+      if (c.costs().name().equals(cells.get(0).costs().name())
+          && (best == null || c.executors() > best.executors())) {
+        best = c;
+      }
+    }
+    return best;
+  }
+}
