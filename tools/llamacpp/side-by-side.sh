@@ -8,6 +8,9 @@
 # QUIET_IDLE percent idle (default 85), and prints that window's idle share and the load average
 # with the run: llama.cpp's threads spin at every barrier, so a busy neighbour costs it far more
 # than it costs the JVM's parked workers, and only runs on a quiet machine compare the engines.
+# Tenants of the host outside this VM do not show in its idle share (a shared physical core just
+# runs slower), so each run also prints the 2-thread FMA ceiling measured right before it
+# (`bin/batchgen bench kernels ceilings`): fma2 near twice fma1 means both cores were whole.
 #
 # Usage: tools/llamacpp/side-by-side.sh [RUNS] [WORK_DIR]     (defaults: 3, /tmp/batchgen-sbs)
 # Needs what batched-bench.sh needs; bin/batchgen builds the project on first use.
@@ -34,13 +37,18 @@ idle5() {
   b=$(awk '/^cpu /{print $5 + $6, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9}' /proc/stat)
   echo "$a $b" | awk '{printf "%d", 100 * ($3 - $1) / ($4 - $2)}'
 }
-# waits for a quiet window; prints "idle=P% load=L" of the last window measured
+# the FMA ceilings of 1 and 2 threads right now, as "fma1=G fma2=G" (GFLOP/s)
+ceilings() {
+  "$root/bin/batchgen" bench kernels ceilings 2>/dev/null | grep '^bench kernels ceilings:' \
+    | tr ' ' '\n' | awk -F= '/^fma_t1_gflops=/{a=$2} /^fma_t2_gflops=/{b=$2} END {print "fma1=" a " fma2=" b}'
+}
+# waits for a quiet window; prints "idle=P% load=L fma1=G fma2=G" of the last window measured
 quiet() {
   local deadline=$((SECONDS + ${QUIET_WAIT:-900})) i
   while true; do
     i=$(idle5)
     if [[ "$i" -ge "${QUIET_IDLE:-85}" || $SECONDS -ge $deadline ]]; then
-      echo "idle=$i% load=$(load)"
+      echo "idle=$i% load=$(load) $(ceilings)"
       return
     fi
   done
