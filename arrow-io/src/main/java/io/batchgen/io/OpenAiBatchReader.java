@@ -28,12 +28,18 @@ import java.util.List;
  * Unsupported requests ({@code n} other than 1, {@code stream: true}, non-text content, prompt
  * arrays) are bad rows, never silently changed.
  *
- * <p>Row numbers in errors are 0-based line indexes; messages also say the 1-based line. Blank
- * lines are skipped. Not thread-safe; the caller closes the stream.
+ * <p>Row numbers in errors are 0-based line indexes ({@link RowError#line()} is set, so messages
+ * say the 1-based line). Blank lines are skipped. A reader can start in the middle of a file
+ * ({@code firstLine}: the index of the stream's first line), and lines held elsewhere, such as a
+ * DataFrame column of request lines, are read with {@link #forLines}. Not thread-safe; the
+ * caller closes the stream.
  */
 public final class OpenAiBatchReader {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** The id field; JSONL has no column options. */
+  public static final String CUSTOM_ID = "custom_id";
 
   private final InputStream in;
   private final RowAssembler assembler;
@@ -41,39 +47,93 @@ public final class OpenAiBatchReader {
   private boolean eof;
 
   /**
+   * A reader of a whole file whose ids must be unique within it.
+   *
    * @param source a name for error messages (the file's path)
    */
   public OpenAiBatchReader(InputStream in, String source, BadRowPolicy policy) {
-    this.in = new BufferedInputStream(in, 1 << 16);
-    // JSONL has no column options: ids are custom_id and must be unique.
-    this.assembler = new RowAssembler(source,
-        new PromptSchema("custom_id", "body.prompt", "body.messages", true), policy);
+    this(in, source, policy, 0, true);
+  }
+
+  /**
+   * @param in                the lines, from line {@code firstLine} of the file on
+   * @param source            a name for error messages (the file's path)
+   * @param firstLine         0-based index of the stream's first line in the file
+   * @param checkDuplicateIds whether a repeated custom_id is a bad line (one hash-set entry a
+   *                          line; a caller that checks the whole dataset turns it off)
+   */
+  public OpenAiBatchReader(InputStream in, String source, BadRowPolicy policy, long firstLine,
+      boolean checkDuplicateIds) {
+    this.in = in == null ? null : new BufferedInputStream(in, 1 << 16);
+    this.assembler = new RowAssembler(source, new PromptSchema(CUSTOM_ID, "body.prompt",
+        "body.messages", checkDuplicateIds), policy, true);
+    this.line = firstLine;
+  }
+
+  /**
+   * A reader for request lines the caller holds: {@link #add} each line with its index, then
+   * {@link #drain} the batch.
+   */
+  public static OpenAiBatchReader forLines(String source, BadRowPolicy policy,
+      boolean checkDuplicateIds) {
+    return new OpenAiBatchReader(null, source, policy, 0, checkDuplicateIds);
+  }
+
+  /**
+   * Reads one request line (UTF-8 bytes, without its line break) into the current batch: a
+   * request, or a bad line (thrown under {@link BadRowPolicy#FAIL}); a blank line is a bad line
+   * here (a stream reader skips blank lines before they get here).
+   *
+   * @param lineIndex the line's 0-based index in its file, for messages
+   */
+  public void add(long lineIndex, byte[] utf8) {
+    String id = null;
+    try {
+      String text = RowAssembler.utf8(utf8, "line");
+      JsonNode request = parse(text, lineIndex);
+      id = customId(request);
+      assembler.accept(lineIndex, toRow(id, request));
+    } catch (RowProblem p) {
+      assembler.reject(lineIndex, id, p);
+    }
+  }
+
+  /** The lines read since the last drain, as one batch; starts a new one. */
+  public PromptBatch drain() {
+    return assembler.drain();
   }
 
   /** The next batch of up to {@code maxRows} non-blank lines, or null at the end. */
   public PromptBatch next(int maxRows) {
+    return next(maxRows, Long.MAX_VALUE);
+  }
+
+  /**
+   * The next batch of up to {@code maxRows} non-blank lines before line {@code endLine}
+   * (exclusive), or null when no such line is left: for reading one slice of a file.
+   */
+  public PromptBatch next(int maxRows, long endLine) {
+    if (in == null) {
+      throw new IllegalStateException("A reader made by forLines has no stream; use add/drain");
+    }
     int rows = 0;
-    while (rows < maxRows && !eof) {
+    while (rows < maxRows && !eof && line < endLine) {
       byte[] bytes = readLine();
       if (bytes == null) {
         break;
       }
       long rowNumber = line++;
-      if (isBlank(bytes)) {
-        continue;
-      }
-      rows++;
-      String id = null;
-      try {
-        String text = RowAssembler.utf8(bytes, "line");
-        JsonNode request = parse(text, rowNumber);
-        id = customId(request);
-        assembler.accept(rowNumber, toRow(id, request));
-      } catch (RowProblem p) {
-        assembler.reject(rowNumber, id, p);
+      if (!isBlank(bytes)) {
+        rows++;
+        add(rowNumber, bytes);
       }
     }
     return rows == 0 ? null : assembler.drain();
+  }
+
+  /** Index of the next line to read. */
+  public long nextLine() {
+    return line;
   }
 
   /** Reads every remaining line into one batch (for small files and tests). */
@@ -122,18 +182,18 @@ public final class OpenAiBatchReader {
     try {
       JsonNode node = JSON.readTree(text);
       if (node == null || !node.isObject()) {
-        throw new RowProblem("line", "line " + (rowNumber + 1) + " is not a JSON object."
+        throw new RowProblem("line", "the line is not a JSON object."
             + " Each line must be one request object.");
       }
       return node;
     } catch (JsonProcessingException e) {
-      throw new RowProblem("line", "line " + (rowNumber + 1) + " is not valid JSON ("
+      throw new RowProblem("line", "the line is not valid JSON ("
           + e.getOriginalMessage() + "). Each line must be one complete JSON object.");
     }
   }
 
   private static String customId(JsonNode request) {
-    JsonNode id = request.get("custom_id");
+    JsonNode id = request.get(CUSTOM_ID);
     if (id == null || id.isNull()) {
       return null; // the assembler reports the null id
     }

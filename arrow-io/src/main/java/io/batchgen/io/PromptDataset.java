@@ -46,6 +46,17 @@ public final class PromptDataset {
    * @throws IllegalArgumentException when nothing matches
    */
   public static PromptDataset open(String location, Configuration conf) {
+    return new PromptDataset(location, conf, dataFiles(location, conf, "Parquet"));
+  }
+
+  /**
+   * The data files at {@code location} (a file, a folder searched recursively skipping names
+   * that start with {@code _} or {@code .}, or a glob), sorted by path.
+   *
+   * @param kind names the files in the error ("Parquet")
+   * @throws IllegalArgumentException when nothing matches
+   */
+  static List<Path> dataFiles(String location, Configuration conf, String kind) {
     Path pattern = new Path(location);
     try {
       FileSystem fs = pattern.getFileSystem(conf);
@@ -57,13 +68,13 @@ public final class PromptDataset {
         }
       }
       if (files.isEmpty()) {
-        throw new IllegalArgumentException("No Parquet files at [" + location + "]: the path"
+        throw new IllegalArgumentException("No " + kind + " files at [" + location + "]: the path"
             + (matches == null || matches.length == 0 ? " does not exist or the glob matches"
             + " nothing" : " holds no data files (names starting with _ or . are skipped)")
             + ". Check the prompts path.");
       }
       files.sort(null);
-      return new PromptDataset(location, conf, List.copyOf(files));
+      return List.copyOf(files);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list prompt files at [" + location + "]: "
           + e.getMessage(), e);

@@ -57,15 +57,23 @@ final class RowAssembler {
   private final PromptSchema schema;
   private final BadRowPolicy policy;
   private final Set<String> seenIds;
+  /** Whether rows are lines of a JSON Lines input (errors then name lines and fields). */
+  private final boolean lines;
   private List<PromptRequest> requests = new ArrayList<>();
   private long[] requestRows = new long[16];
   private List<RowError> errors = new ArrayList<>();
 
   RowAssembler(String source, PromptSchema schema, BadRowPolicy policy) {
+    this(source, schema, policy, false);
+  }
+
+  /** @param lines whether rows are lines of a JSON Lines input (see {@link RowError#line()}) */
+  RowAssembler(String source, PromptSchema schema, BadRowPolicy policy, boolean lines) {
     this.source = source;
     this.schema = schema;
     this.policy = policy;
     this.seenIds = schema.checkDuplicateIds() ? new HashSet<>() : null;
+    this.lines = lines;
   }
 
   String source() {
@@ -141,7 +149,8 @@ final class RowAssembler {
 
   /** Records a bad row, or throws under {@link BadRowPolicy#FAIL}. */
   void reject(long rowNumber, String id, RowProblem problem) {
-    RowError error = new RowError(source, rowNumber, id, problem.column, problem.getMessage());
+    RowError error = new RowError(source, rowNumber, id, problem.column, problem.getMessage(),
+        lines);
     if (policy == BadRowPolicy.FAIL) {
       throw BadInputException.row(error);
     }

@@ -71,7 +71,7 @@ class OpenAiBatchTest {
 
     assertThatThrownBy(() -> read(jsonl, BadRowPolicy.FAIL))
         .isInstanceOf(BadInputException.class)
-        .hasMessageContaining("Bad prompt row in [batch.jsonl] at row 1, column 'line': line 2"
+        .hasMessageContaining("Bad request in [batch.jsonl] at line 2, field 'line': the line"
             + " is not valid JSON");
 
     PromptBatch batch = read(jsonl, BadRowPolicy.ERROR_RECORD);
@@ -87,11 +87,54 @@ class OpenAiBatchTest {
             org.assertj.core.groups.Tuple.tuple(7L, "emb", "url"));
     assertThat(batch.errors().get(2).message())
         .isEqualTo("body.temperature must be a number, got \"hot\".");
+    assertThat(batch.errors().get(2).describe()).isEqualTo("Bad request in [batch.jsonl] at line 4"
+        + " (custom_id hot), field 'body.temperature': body.temperature must be a number, got"
+        + " \"hot\".");
     assertThat(batch.errors().get(3).message()).contains("one completion per request");
     assertThat(batch.errors().get(4).message()).contains("only text parts are supported");
     assertThat(batch.errors().get(6).message())
         .contains("url is [/v1/embeddings]; supported are /v1/chat/completions and"
             + " /v1/completions");
+  }
+
+  @Test
+  void aSliceOfAFileAndHeldLinesReadAsTheWholeFileDoes() {
+    List<String> lines = List.of(
+        "{\"custom_id\": \"a\", \"body\": {\"prompt\": \"one\"}}",
+        "",
+        "{\"custom_id\": \"b\", \"body\": {\"prompt\": 7}}",
+        "{\"custom_id\": \"c\", \"body\": {\"messages\": [{\"role\": \"user\","
+            + " \"content\": \"hi\"}]}}",
+        "{\"custom_id\": \"d\", \"body\": {\"prompt\": \"four\"}}");
+    PromptBatch whole = read(String.join("\n", lines), BadRowPolicy.ERROR_RECORD);
+
+    // lines 2..3 (0-based) of the file, read from a stream that starts at line 2
+    String tail = String.join("\n", lines.subList(2, lines.size()));
+    OpenAiBatchReader slice = new OpenAiBatchReader(new ByteArrayInputStream(
+        tail.getBytes(StandardCharsets.UTF_8)), "batch.jsonl", BadRowPolicy.ERROR_RECORD, 2, false);
+    PromptBatch part = slice.next(100, 4);
+    assertThat(slice.next(100, 4)).isNull();
+    assertThat(part.requests()).containsExactly(whole.requests().get(1));
+    assertThat(part.errors()).containsExactlyElementsOf(whole.errors());
+    assertThat(part.requestRows()).containsExactly(3);
+
+    OpenAiBatchReader held = OpenAiBatchReader.forLines("batch.jsonl", BadRowPolicy.ERROR_RECORD,
+        true);
+    for (int i = 0; i < lines.size(); i++) {
+      if (!lines.get(i).isBlank()) { // as a file's reader skips them
+        held.add(i, lines.get(i).getBytes(StandardCharsets.UTF_8));
+      }
+    }
+    PromptBatch all = held.drain();
+    assertThat(all.requests()).containsExactlyElementsOf(whole.requests());
+    assertThat(all.errors()).containsExactlyElementsOf(whole.errors());
+    assertThat(all.errors()).singleElement().satisfies(e -> assertThat(e.describe())
+        .startsWith("Bad request in [batch.jsonl] at line 3 (custom_id b), field 'body.prompt'"));
+    // a blank line handed over is a bad line: every row given gets its result
+    held.add(7, new byte[0]);
+    assertThat(held.drain().errors()).singleElement().satisfies(e -> assertThat(e.describe())
+        .isEqualTo("Bad request in [batch.jsonl] at line 8, field 'line': the line is not a"
+            + " JSON object. Each line must be one request object."));
   }
 
   @Test

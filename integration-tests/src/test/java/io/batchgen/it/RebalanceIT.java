@@ -102,14 +102,20 @@ class RebalanceIT {
   }
 
   @Test
-  void sequencesMoveToTheIdleExecutorAndTheOutputIsTheSameAsWithoutMoving() {
+  void sequencesMoveToTheIdleExecutorAndTheOutputIsTheSameAsWithoutMoving() throws Exception {
     spark = cluster("rebalance-on", true).getOrCreate();
     LocalCluster.awaitExecutors(2);
-    Map<Long, String> got = completions(spark, run(spark, "rebalanced"));
+    String out = run(spark, "rebalanced");
+    Map<Long, String> got = completions(spark, out);
     BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow();
     System.out.printf("moves: %s%n", driver.moves());
     assertThat(driver.migratedSequences()).as("sequences that moved").isPositive();
     assertThat(got).isEqualTo(reference);
+    // the job's report shows the moves: listed, and drawn per executor
+    String report = java.nio.file.Files.readString(java.nio.file.Path.of(out,
+        "_batchgen_report.html"));
+    assertThat(report).contains("<th>move</th>").containsPattern(
+        "data-name=\"moved out\" data-label=\"[0-9]+\" data-value=\"[1-9]");
   }
 
   @Test

@@ -37,6 +37,8 @@ public final class BatchGenCli {
         "GFLOP/s of a full expert FFN at several token batches, dtypes and thread counts");
     add(BENCHES, "runtime", "io.batchgen.engine.run.RuntimeBench",
         "tokens/s and expert-batch size, coroutine scheduler vs lock-step baseline");
+    add(BENCHES, "offload", "io.batchgen.engine.run.OffloadBench",
+        "weights larger than the budget: module-batched streaming vs layer-wise baseline");
     add(BENCHES, "spark", "io.batchgen.spark.tools.SparkBench",
         "Spark job tokens/s vs engine-only tokens/s on the same prompts");
     add(BENCHES, "faults", "io.batchgen.spark.tools.FaultsBench",

@@ -3,6 +3,7 @@ package io.batchgen.spark;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.batchgen.core.progress.JobProgress;
+import io.batchgen.core.progress.JobSize;
 import io.batchgen.engine.tools.CommandArgs;
 import io.batchgen.spark.config.BatchGenConfig;
 import io.batchgen.spark.config.ConfigEntry;
@@ -42,22 +43,37 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class BatchGenJob {
   static final String USAGE = """
-      Usage: BatchGenJob --model PATH --input PROMPTS --output DIR [--mode append|overwrite]
-                         [--progress auto|live|plain|off] [--OPTION VALUE ...]
+      Usage: BatchGenJob --model PATH --input PROMPTS --output OUT [--mode append|overwrite]
+                         [--inputFormat auto|parquet|openai] [--outputFormat auto|parquet|openai]
+                         [--table DIR] [--progress auto|live|plain|off] [--OPTION VALUE ...]
 
-      Reads Parquet prompts (columns id, prompt; see docs/schemas.md), generates a completion
-      for every row with the batchgen sink, and writes the result table to DIR (Parquet, with
-      _SUCCESS and _batchgen_manifest.json). Every batchgen option of docs/configs.md is
-      accepted as --OPTION VALUE, e.g. --maxNewTokens 64 --temperature 0.7 --onError record.
+      Reads prompts, generates a completion for every row with the batchgen sink, and writes the
+      result table (Parquet, with _SUCCESS and _batchgen_manifest.json; docs/schemas.md).
+        input:  a Parquet prompt table (columns id, prompt or messages, ...), or one OpenAI batch
+                input file (JSONL: custom_id, url, body with messages or prompt and per-request
+                max_tokens, temperature, ...); auto picks openai for a .jsonl name.
+        output: the result table's folder, or an OpenAI batch output file (JSONL, one line per
+                custom_id, errors in the error field) when OUT ends in .jsonl or with
+                --outputFormat openai; the result table then goes to --table (default OUT.table).
+      Every batchgen option of docs/configs.md is accepted as --OPTION VALUE, e.g.
+      --maxNewTokens 64 --temperature 0.7 --onError record (bad rows and bad input lines become
+      error results instead of failing the job).
 
       Progress (rows done of the total, failed rows, tokens/s, elapsed, ETA) is in the driver
       log every spark.batchgen.progress.interval; --progress auto (default) also redraws it on
       standard output when that is a terminal, plain prints it there as lines, off does not.
       """;
 
-  /** What a finished job reports. */
+  /**
+   * What a finished job reports.
+   *
+   * @param output       the result table's folder
+   * @param openAiOutput the OpenAI batch output file, or null when none was asked for
+   * @param openAiLines  lines written to it
+   * @param report       the job's HTML report, or null when it has none
+   */
   public record Summary(long rows, long failedRows, long promptTokens, long generatedTokens,
-      double seconds, String output) {
+      double seconds, String output, String openAiOutput, long openAiLines, String report) {
 
     public double tokensPerSecond() {
       return generatedTokens / Math.max(seconds, 1e-9);
@@ -88,7 +104,8 @@ public final class BatchGenJob {
 
   /** The accepted options: the job's own and every DataFrame option of the registry. */
   public static Set<String> options(String... extra) {
-    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode", "progress"));
+    Set<String> names = new LinkedHashSet<>(Set.of("input", "output", "mode", "inputFormat",
+        "outputFormat", "table", "progress"));
     names.addAll(Set.of(extra));
     for (ConfigEntry<?> e : BatchGenConfig.all()) {
       if (e.option() != null && !e.equals(BatchGenConfig.PROMPTS)) {
@@ -158,6 +175,22 @@ public final class BatchGenJob {
     String input = a.required("input");
     String output = a.required("output");
     String mode = a.oneOf("mode", "overwrite", Set.of("append", "overwrite"));
+    Set<String> formats = Set.of("auto", "parquet", "openai");
+    boolean requestLines = switch (a.oneOf("inputFormat", "auto", formats)) {
+      case "openai" -> true;
+      case "parquet" -> false;
+      default -> OpenAiBatchFiles.isJsonl(input);
+    };
+    boolean openAiOutput = switch (a.oneOf("outputFormat", "auto", formats)) {
+      case "openai" -> true;
+      case "parquet" -> false;
+      default -> OpenAiBatchFiles.isJsonl(output);
+    };
+    String table = openAiOutput ? a.get("table", output + ".table") : output;
+    if (!openAiOutput && a.get("table", null) != null) {
+      throw new CommandArgs.UsageException("--table is for OpenAI batch output (--output"
+          + " FILE.jsonl); the result table goes to --output here");
+    }
     Map<String, String> options = new LinkedHashMap<>();
     for (ConfigEntry<?> e : BatchGenConfig.all()) {
       if (e.option() != null && a.get(e.option(), null) != null) {
@@ -171,23 +204,31 @@ public final class BatchGenJob {
     // means the driver's, as a relative --input does for Spark.
     options.put("model", java.nio.file.Path.of(options.get("model")).toAbsolutePath().normalize()
         .toString());
+    Dataset<Row> prompts;
+    if (requestLines) {
+      prompts = OpenAiBatchFiles.requests(spark, input);
+      options.put(BatchGenConfig.REQUEST_COLUMN.option(), OpenAiBatchFiles.REQUEST);
+      options.put(BatchGenConfig.ID_COLUMN.option(), OpenAiBatchFiles.CUSTOM_ID);
+    } else {
+      prompts = spark.read().parquet(input);
+    }
     long start = System.nanoTime();
-    Dataset<Row> prompts = spark.read().parquet(input);
     DataFrameWriter<Row> writer = prompts.write().format("batchgen").options(options).mode(mode);
     ProgressBoard board = BatchGenDriverPlugin.active().map(BatchGenDriverPlugin::progress)
         .orElse(null);
     if (board == null) {
-      writer.save(output); // the write fails, naming spark.plugins
+      writer.save(table); // the write fails, naming spark.plugins
     } else {
       String key = UUID.randomUUID().toString();
-      JobProgress progress = board.plan(key, "batchgen " + output,
-          InputSize.ofParquet(spark, input, options, prompts.schema()));
+      // A batch file's rows are counted from the write's input shuffle once it runs.
+      JobProgress progress = board.plan(key, "batchgen " + table, requestLines ? JobSize.UNKNOWN
+          : InputSize.ofParquet(spark, input, options, prompts.schema()));
       SparkContext sc = spark.sparkContext();
       String previousKey = sc.getLocalProperty(ProgressBoard.PLAN_PROPERTY);
       sc.setLocalProperty(ProgressBoard.PLAN_PROPERTY, key);
       Runnable ended = watch.apply(progress);
       try {
-        writer.save(output);
+        writer.save(table);
       } catch (RuntimeException e) {
         progress.failed(); // also when the write failed before it started
         throw e;
@@ -197,12 +238,20 @@ public final class BatchGenJob {
         ended.run();
       }
     }
+    long lines = 0;
+    if (openAiOutput) {
+      lines = OpenAiBatchFiles.export(spark, table, OpenAiBatchFiles.endpoints(prompts,
+          requestLines, options.getOrDefault(BatchGenConfig.ID_COLUMN.option(), "id")), output,
+          java.time.Instant.now().getEpochSecond());
+    }
     double seconds = (System.nanoTime() - start) / 1e9;
     // The manifest lists every job that made the table; this job is the last one.
-    JsonNode jobs = readManifest(spark, output).path("jobs");
+    JsonNode jobs = readManifest(spark, table).path("jobs");
     JsonNode m = jobs.get(jobs.size() - 1);
     return new Summary(m.path("rows").asLong(), m.path("failedRows").asLong(),
-        m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, output);
+        m.path("promptTokens").asLong(), m.path("generatedTokens").asLong(), seconds, table,
+        openAiOutput ? output : null, lines, m.hasNonNull("report")
+            ? new Path(table, m.get("report").asText()).toString() : null);
   }
 
   private static JsonNode readManifest(SparkSession spark, String output) {
@@ -223,5 +272,12 @@ public final class BatchGenJob {
         + "(%.0f tokens/s)%n", s.rows(), s.failedRows(), s.promptTokens(), s.generatedTokens(),
         s.seconds(), s.tokensPerSecond());
     out.println("batchgen: results in " + s.output());
+    if (s.openAiOutput() != null) {
+      out.println("batchgen: OpenAI batch output in " + s.openAiOutput() + " (" + s.openAiLines()
+          + " lines)");
+    }
+    if (s.report() != null) {
+      out.println("batchgen: job report in " + s.report());
+    }
   }
 }

@@ -22,8 +22,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The spark-submit job's summary counts what this job did, also when it appends; its progress
- * knows the input's size from the Parquet footers and, off a terminal, prints plain lines.
+ * The spark-submit job's summary counts what this job did, also when it appends; each job leaves
+ * its report beside the table (the last job's), which Spark's readers skip and an overwrite
+ * replaces with the rest; its progress knows the input's size from the Parquet footers and, off
+ * a terminal, prints plain lines.
  */
 class BatchGenJobTest {
   @TempDir
@@ -50,7 +52,7 @@ class BatchGenJobTest {
   }
 
   @Test
-  void theSummaryCountsThisJobsRowsAndTokens() {
+  void theSummaryCountsThisJobsRowsAndTokens() throws Exception {
     String first = dir.resolve("first.parquet").toString();
     String second = dir.resolve("second.parquet").toString();
     TestData.prompts(spark, 12).write().parquet(first);
@@ -60,10 +62,34 @@ class BatchGenJobTest {
     BatchGenJob.Summary a = run(first, out, "overwrite");
     assertThat(a.rows()).isEqualTo(12);
     assertThat(a.generatedTokens()).isEqualTo(24);
+    assertThat(a.report()).isEqualTo(new org.apache.hadoop.fs.Path(out,
+        "_batchgen_report.html").toString());
+    String reportA = report(a);
+    assertThat(reportA).startsWith("<!DOCTYPE html>").contains("<h2>Slowest partitions</h2>")
+        .contains("id=\"finish-reasons\"").doesNotContain("<script");
     BatchGenJob.Summary b = run(second, out, "append");
     assertThat(b.rows()).isEqualTo(5);
     assertThat(b.generatedTokens()).isEqualTo(10);
     assertThat(spark.read().parquet(out).count()).isEqualTo(17);
+    // the report is the last job's; the manifest keeps every job
+    String reportB = report(b);
+    assertThat(reportB).isNotEqualTo(reportA).contains("data-label=\"length\"");
+
+    BatchGenJob.Summary c = run(second, out, "overwrite");
+    assertThat(spark.read().parquet(out).count()).isEqualTo(5);
+    assertThat(report(c)).isNotEqualTo(reportB);
+    try (var files = java.nio.file.Files.list(Path.of(out))) {
+      assertThat(files.map(f -> f.getFileName().toString())
+          .filter(n -> n.endsWith(".html"))).containsExactly("_batchgen_report.html");
+    }
+  }
+
+  private static String report(BatchGenJob.Summary s) {
+    try {
+      return java.nio.file.Files.readString(Path.of(java.net.URI.create(s.report()).getPath()));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   @Test

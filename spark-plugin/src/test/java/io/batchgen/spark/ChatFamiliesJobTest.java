@@ -99,7 +99,17 @@ class ChatFamiliesJobTest {
         model.toString()}, new PrintStream(log, true, StandardCharsets.UTF_8), System.err);
     assertThat(code).as(log.toString(StandardCharsets.UTF_8)).isZero();
 
-    String out = dir.resolve(family + "-out").toString();
+    completesChatsExceptWhereTheTemplateRefuses(model, family, refusal);
+  }
+
+  /**
+   * A chat job on {@code model}: every row completes, with exactly the tokens the encoder gives,
+   * except the last conversation when {@code refusal} is set, which fails with the template's
+   * words.
+   */
+  static void completesChatsExceptWhereTheTemplateRefuses(Path model, String label,
+      String refusal) throws Exception {
+    String out = dir.resolve(label + "-out").toString();
     spark.createDataFrame(chatRows(), chatSchema()).write().format("batchgen")
         .option("model", model.toString()).option("maxNewTokens", "2")
         .option("onError", "record").mode("append").save(out);
@@ -113,15 +123,29 @@ class ChatFamiliesJobTest {
         Row r = byId.get((long) i);
         String error = r.getAs("error");
         if (refusal != null && i == CHATS.size() - 1) {
-          assertThat(error).as(family + " row " + i).contains(refusal);
+          assertThat(error).as(label + " row " + i).contains(refusal);
           continue;
         }
-        assertThat(error).as(family + " row " + i).isNull();
+        assertThat(error).as(label + " row " + i).isNull();
         assertThat((String) r.getAs("finish_reason")).isIn("stop", "length");
         int promptTokens = r.getAs("prompt_tokens");
-        assertThat(promptTokens).as(family + " row " + i)
+        assertThat(promptTokens).as(label + " row " + i)
             .isEqualTo(encoder.encodeChat(CHATS.get(i), true).ids().length);
       }
+    }
+  }
+
+  /** The demo's default model (generated, no tokenizer given) carries Mixtral's chat layout. */
+  @Test
+  void theDemoModelCompletesChatPrompts() throws Exception {
+    Path model = io.batchgen.engine.model.TinyModels.write("tiny", "mixtral", "bf16", 1,
+        dir.resolve("demo-model"));
+    // two user turns in a row: Mixtral's layout cannot express it, and says so
+    completesChatsExceptWhereTheTemplateRefuses(model, "demo",
+        "Conversation roles must alternate");
+    try (LoadedTokenizer t = ModelLoader.loadTokenizer(model)) {
+      assertThat(PromptEncoder.of(t.tokenizer(), model, Optional.empty(), null, "")
+          .encodeChat(CHATS.get(1), true).text()).startsWith("<s>[INST] Be brief.\n\n");
     }
   }
 

@@ -65,6 +65,44 @@ public interface ModuleExecutor extends AutoCloseable {
   default void prefetch(ModuleKey key) {
   }
 
+  /**
+   * Whether this executor streams weights (its weight budget is smaller than the model), so the
+   * scheduler should tell it what comes next ({@link #prefetch(List)}) and may prefer modules whose
+   * weights are {@link #resident}. Constant for the executor's lifetime. Default: false.
+   */
+  default boolean streamsWeights() {
+    return false;
+  }
+
+  /**
+   * The modules with rows waiting, most waiting rows first; replaces the previous call's list.
+   * Called by the scheduler thread after it plans each module batch, only when
+   * {@link #streamsWeights()}; must return quickly (loading happens on the executor's own
+   * threads). What it loads or keeps must never change a result. Default: {@link
+   * #prefetch(ModuleKey)} for each.
+   */
+  default void prefetch(java.util.List<ModuleKey> next) {
+    for (ModuleKey k : next) {
+      prefetch(k);
+    }
+  }
+
+  /**
+   * Whether {@code key}'s weights are in memory now, so running it needs no load. Scheduler
+   * thread; a hint that may change at any time. Default: true.
+   */
+  default boolean resident(ModuleKey key) {
+    return true;
+  }
+
+  /**
+   * What the backend's weight store brought in so far; {@link WeightTraffic#NONE} for a backend
+   * that holds every weight resident. Any thread may call it.
+   */
+  default WeightTraffic weightTraffic() {
+    return WeightTraffic.NONE;
+  }
+
   @Override
   void close();
 }

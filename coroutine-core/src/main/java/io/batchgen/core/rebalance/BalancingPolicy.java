@@ -12,24 +12,25 @@ import java.util.Map;
  * gather the last sequences so the executors that hold them run full batches.
  *
  * <p><b>Balancing.</b> Each executor's remaining time is its remaining work (positions to
- * prefill plus tokens expected) over its capacity: the highest token rate it has reported for
- * the setting (an executor holding few sequences runs below what it can, since a small batch
- * costs nearly as much as a full one on a GPU, and would otherwise look slow exactly when it
- * should take work; executors not measured yet count at the mean). Every executor free to move
- * is brought towards the common finishing time {@code sum(work) / sum(capacity)}: the slowest
- * first, each hands its excess to those below the target, least loaded first, in one round, as
- * long as the pair differs by more than {@link Settings#minImbalanceSeconds} and by a factor of
- * {@link Settings#imbalanceRatio}, and the room holds at least one sequence's worth of work.
- * Sequences not started yet move first (only tokens travel), in-flight ones when the queue is
- * short, with their KV when shipping it is cheaper than recomputing it at the destination (KV
- * bytes over the measured transport speed against cached positions over the measured prefill
- * speed).
+ * prefill plus tokens expected) over the setting's rate: the mean of its executors' measured
+ * token rates, one capacity for all, since Spark gives an application's executors the same
+ * resources and one executor's own rate swings with what it happens to run (an executor that
+ * holds few sequences, or prefills, or shares its core with a task's tokenizer, would look slow
+ * or fast for a while). Every executor free to move is brought towards the common finishing
+ * time, the mean work: the slowest first, each hands half its excess ({@link #STEP}) to those
+ * below the target, least loaded first, in one round, as long as the pair differs by more than
+ * {@link Settings#minImbalanceSeconds} and by a factor of {@link Settings#imbalanceRatio}, and the
+ * room holds at least one sequence's worth of work. Sequences not started yet move first (only
+ * tokens travel), in-flight ones when the queue is short, with their KV when shipping it is
+ * cheaper than recomputing it at the destination (KV bytes over the measured transport speed
+ * against cached positions over the measured prefill speed).
  *
  * <p><b>Hysteresis.</b> An executor with moves in flight, or one that took part in a move less
  * than {@link Settings#cooldownNanos} ago, neither gives nor takes; an executor gives (takes)
- * only when it was above (below) the target in the previous round too, so a momentary picture
- * (a task that has not submitted its rows yet) moves nothing; the imbalance thresholds keep it
- * from moving work back and forth over noise.
+ * only when it was above (below) the target in the previous round too, and takes none while it
+ * holds more sequences than in the previous round, so a momentary picture (tasks that have not
+ * submitted all their rows yet) moves nothing; the imbalance thresholds keep it from moving work
+ * back and forth over noise.
  *
  * <p><b>Tail consolidation.</b> When no balancing move pays and the sequences left on several
  * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest hands
@@ -55,16 +56,18 @@ public final class BalancingPolicy implements RebalancePolicy {
     }
   }
 
+  /**
+   * The share of an executor's excess moved in one round. The source picks which sequences go
+   * (its newest queued ones first), and they can carry more work than the mean the policy counts
+   * per sequence: moving the whole excess at once overshot and sent work back the next round, on
+   * a real cluster and in the simulation; half converges without that (the next rounds move the
+   * rest), and the simulated completion times came out lower too.
+   */
+  static final double STEP = 0.5;
+
   private final Settings settings;
   /** Executor id → when it last took part in a move. */
   private final Map<String, Long> lastMove = new HashMap<>();
-  /**
-   * Executor id and setting → the highest token rate it reported: what it runs at when it has
-   * work enough. Its current rate is lower while it holds few sequences (a batch of few rows
-   * costs nearly as much as a full one on a GPU), and would make it look slow exactly when it
-   * should take work.
-   */
-  private final Map<String, Double> peakRate = new HashMap<>();
   /**
    * Executor id and setting → which side of the target it was on in the previous round (1 above,
    * -1 below, 0 neither or not free to move): only an executor on the same side twice in a row
@@ -72,6 +75,8 @@ public final class BalancingPolicy implements RebalancePolicy {
    * for a moment; acting on that once moved work the wrong way at the start of a job.
    */
   private final Map<String, Integer> lastSide = new HashMap<>();
+  /** Executor id and setting → the sequences it held in the previous round. */
+  private final Map<String, Integer> lastSequences = new HashMap<>();
 
   public BalancingPolicy(Settings settings) {
     this.settings = settings;
@@ -127,24 +132,22 @@ public final class BalancingPolicy implements RebalancePolicy {
   /**
    * One model setting: every executor that may give or take is brought towards the common
    * finishing time {@code T = sum(work) / sum(capacity)}; each executor above it hands its excess
-   * to the executors below it, most room first, as long as each pair passes the thresholds.
+   * to the executors below it, least loaded first, as long as each pair passes the thresholds.
    */
   private void planSpec(List<ExecutorLoad> group, double transport, long now, List<Move> out) {
-    for (ExecutorLoad l : group) {
-      if (l.tokensPerSecond() > 0) {
-        peakRate.merge(key(l), l.tokensPerSecond(), Math::max);
-      }
-    }
+    // Executors of one setting count as alike (Spark gives an application's executors the same
+    // resources): one capacity for all, the mean of their measured rates. A single executor's
+    // rate swings with what it runs (a burst of cheap prefill positions, a CPU shared with a
+    // task tokenizing its rows), and using it moved work back and forth on a real cluster.
     double known = 0;
     int counted = 0;
     for (ExecutorLoad l : group) {
-      Double peak = peakRate.get(key(l));
-      if (peak != null) {
-        known += peak;
+      if (l.tokensPerSecond() > 0) {
+        known += l.tokensPerSecond();
         counted++;
       }
     }
-    double fallbackRate = counted == 0 ? 1 : known / counted;
+    double rate = counted == 0 ? 1 : known / counted;
     List<Slot> slots = new ArrayList<>();
     double work = 0;
     double capacity = 0;
@@ -153,7 +156,7 @@ public final class BalancingPolicy implements RebalancePolicy {
           Long.MIN_VALUE / 2) < settings.cooldownNanos()) {
         continue; // hysteresis: busy with a move, or moved recently
       }
-      Slot s = new Slot(l, peakRate.getOrDefault(key(l), fallbackRate));
+      Slot s = new Slot(l, rate);
       slots.add(s);
       work += s.work;
       capacity += s.capacity;
@@ -166,13 +169,16 @@ public final class BalancingPolicy implements RebalancePolicy {
       String key = key(s.load);
       int side = s.seconds() > target && s.sequences() > 1 ? 1 : s.seconds() < target ? -1 : 0;
       sides.put(key, side);
-      // Confirmation: only an imbalance seen in the previous round too moves work.
-      if (side != 0 && side == lastSide.getOrDefault(key, 0)) {
+      // Confirmation: only an imbalance seen in the previous round too moves work, and an
+      // executor whose sequences grew since then (its tasks are still submitting rows) takes none.
+      boolean growing = s.load.sequences() > lastSequences.getOrDefault(key, Integer.MAX_VALUE);
+      if (side != 0 && side == lastSide.getOrDefault(key, 0) && !(side < 0 && growing)) {
         (side > 0 ? donors : receivers).add(s);
       }
     }
     for (ExecutorLoad l : group) {
       lastSide.remove(key(l)); // not free to move this round: confirm again afterwards
+      lastSequences.put(key(l), l.sequences());
     }
     lastSide.putAll(sides);
     donors.sort(Comparator.comparingDouble(Slot::seconds).reversed());
@@ -188,7 +194,7 @@ public final class BalancingPolicy implements RebalancePolicy {
             || donor.seconds() < settings.imbalanceRatio() * receiver.seconds()) {
           break; // receivers are in order: none further passes either
         }
-        double x = Math.min(donor.work - target * donor.capacity,
+        double x = STEP * Math.min(donor.work - target * donor.capacity,
             target * receiver.capacity - receiver.work);
         int n = (int) Math.min(donor.sequences() - 1, Math.round(x / donor.perSequence));
         if (n < 1) {

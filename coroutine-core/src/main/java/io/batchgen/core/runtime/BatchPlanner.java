@@ -22,11 +22,19 @@ final class BatchPlanner {
   private final SchedulingPolicy policy;
   private final KvBlockPool pool;
   private final boolean offload;
+  private final java.util.function.Predicate<ModuleKey> resident;
   private final View view = new View();
   private long tick;
 
   BatchPlanner(RuntimeConfig config, ModuleKeys keys, WaitQueue[] queues, SchedulingPolicy policy,
       KvBlockPool pool) {
+    this(config, keys, queues, policy, pool, k -> true);
+  }
+
+  /** {@code resident} says whether a module's weights are in memory (the executor's hint). */
+  BatchPlanner(RuntimeConfig config, ModuleKeys keys, WaitQueue[] queues, SchedulingPolicy policy,
+      KvBlockPool pool, java.util.function.Predicate<ModuleKey> resident) {
+    this.resident = resident;
     this.config = config;
     this.keys = keys;
     this.queues = queues;
@@ -182,5 +190,30 @@ final class BatchPlanner {
     public int modelOrder(int i) {
       return queue[i].order;
     }
+
+    @Override
+    public boolean resident(int i) {
+      return resident.test(key(i));
+    }
+  }
+
+  /**
+   * The modules with rows waiting, most rows first (model order on ties), at most {@code max}:
+   * what a weight-streaming executor should have in memory next.
+   */
+  java.util.List<ModuleKey> waitingByRows(int max) {
+    java.util.List<WaitQueue> waiting = new java.util.ArrayList<>();
+    for (WaitQueue q : queues) {
+      if (!q.isEmpty()) {
+        waiting.add(q);
+      }
+    }
+    waiting.sort((a, b) -> a.size() != b.size() ? Integer.compare(b.size(), a.size())
+        : Integer.compare(a.order, b.order));
+    java.util.List<ModuleKey> out = new java.util.ArrayList<>(Math.min(max, waiting.size()));
+    for (int i = 0; i < waiting.size() && i < max; i++) {
+      out.add(keys.byOrder(waiting.get(i).order));
+    }
+    return out;
   }
 }

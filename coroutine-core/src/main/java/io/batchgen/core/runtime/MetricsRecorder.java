@@ -29,9 +29,14 @@ final class MetricsRecorder {
   private static final int WAIT = ROWS + KINDS;
   private static final int NANOS = WAIT + KINDS;
   private final AtomicLongArray v = new AtomicLongArray(NANOS + KINDS);
+  private final AtomicLongArray expertSizes =
+      new AtomicLongArray(RuntimeMetrics.EXPERT_BATCH_BUCKETS);
 
   void batch(ModuleKind kind, int rows, long waitNanos, long moduleNanos) {
     int k = kind.ordinal();
+    if (kind == ModuleKind.EXPERT && rows > 0) {
+      expertSizes.incrementAndGet(RuntimeMetrics.expertBatchBucket(rows));
+    }
     v.incrementAndGet(BATCHES + k);
     v.addAndGet(ROWS + k, rows);
     v.addAndGet(WAIT + k, waitNanos);
@@ -102,12 +107,16 @@ final class MetricsRecorder {
       w[k] = v.get(WAIT + k);
       n[k] = v.get(NANOS + k);
     }
+    long[] sizes = new long[expertSizes.length()];
+    for (int i = 0; i < sizes.length; i++) {
+      sizes[i] = expertSizes.get(i);
+    }
     return new RuntimeMetrics(v.get(GENERATED), v.get(PREFILL), v.get(FINISHED),
         RuntimeMetrics.perKind(b), RuntimeMetrics.perKind(r), RuntimeMetrics.perKind(w),
         RuntimeMetrics.perKind(n), (int) v.get(KV_USED), (int) v.get(KV_TOTAL),
         (int) v.get(KV_PEAK), v.get(PARKS), v.get(RECOMPUTES), v.get(HOST_BYTES),
         (int) v.get(QUEUED), (int) v.get(RUNNING), (int) v.get(PARKED), v.get(POSITIONS_LEFT),
         v.get(NEW_TOKENS_BOUND), v.get(CACHED_POSITIONS), v.get(LIVE_GENERATED),
-        v.get(COMPLETED_GENERATED), v.get(COMPLETED_BOUND));
+        v.get(COMPLETED_GENERATED), v.get(COMPLETED_BOUND), sizes);
   }
 }

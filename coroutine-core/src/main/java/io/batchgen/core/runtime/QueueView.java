@@ -28,4 +28,12 @@ public interface QueueView {
 
   /** Position of the queue's module in one forward pass: 0 for attention of layer 0, ... */
   int modelOrder(int i);
+
+  /**
+   * Whether queue {@code i}'s module has its weights in memory now (always true unless the
+   * backend streams weights).
+   */
+  default boolean resident(int i) {
+    return true;
+  }
 }

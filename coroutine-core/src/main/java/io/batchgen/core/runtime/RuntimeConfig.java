@@ -76,11 +76,13 @@ public record RuntimeConfig(
   }
 
   /**
-   * Defaults for a CPU run: coroutine mode, sweep policy, 16-token blocks, 1 GiB of KV,
+   * Defaults for a CPU run: coroutine mode, the weight-aware sweep policy (the sweep itself unless
+   * weights stream), 16-token blocks, 1 GiB of KV,
    * 4 GiB of host tier, cost-chosen preemption, 64-token prefill chunks.
    */
   public static RuntimeConfig defaults() {
-    return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.sweep(), 16, 1L << 30,
+    return new RuntimeConfig(SchedulingMode.COROUTINE, SchedulingPolicy.weightAware(), 16,
+        1L << 30,
         4L << 30, PreemptionMode.AUTO, false, 4e9, 64, 512, 64 * 1024, 1024, 256, 256, 64);
   }
 

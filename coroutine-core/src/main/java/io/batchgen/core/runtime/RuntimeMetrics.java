@@ -37,6 +37,9 @@ import java.util.Map;
  * @param completedBound      the same sequences' bounds on new tokens (max new tokens within the
  *                            model's context): with {@code completedGenerated}, how much of its
  *                            bound a sequence uses
+ * @param expertBatchSizes    routed-expert module batches by size: bucket {@code b} counts
+ *                            batches of {@code 2^b} to {@code 2^(b+1) - 1} rows, the last bucket
+ *                            everything from {@code 2^(EXPERT_BATCH_BUCKETS - 1)} rows up
  */
 public record RuntimeMetrics(
     long generatedTokens,
@@ -60,13 +63,49 @@ public record RuntimeMetrics(
     long cachedPositions,
     long liveGenerated,
     long completedGenerated,
-    long completedBound) {
+    long completedBound,
+    long[] expertBatchSizes) {
+
+  /** Buckets of {@link #expertBatchSizes}: 1, 2-3, 4-7, ..., 2048 and more rows. */
+  public static final int EXPERT_BATCH_BUCKETS = 12;
 
   public RuntimeMetrics {
+    expertBatchSizes = expertBatchSizes.clone();
     batches = Map.copyOf(batches);
     rows = Map.copyOf(rows);
     queueWaitNanos = Map.copyOf(queueWaitNanos);
     moduleNanos = Map.copyOf(moduleNanos);
+  }
+
+  /** A snapshot without expert-batch sizes (simulations and tests that do not count them). */
+  public RuntimeMetrics(long generatedTokens, long prefillTokens, long finishedSequences,
+      Map<ModuleKind, Long> batches, Map<ModuleKind, Long> rows,
+      Map<ModuleKind, Long> queueWaitNanos, Map<ModuleKind, Long> moduleNanos, int kvBlocksUsed,
+      int kvBlocksTotal, int kvBlocksPeak, long parkPreemptions, long recomputePreemptions,
+      long hostKvBytesUsed, int queued, int running, int parked, long positionsLeft,
+      long newTokensBound, long cachedPositions, long liveGenerated, long completedGenerated,
+      long completedBound) {
+    this(generatedTokens, prefillTokens, finishedSequences, batches, rows, queueWaitNanos,
+        moduleNanos, kvBlocksUsed, kvBlocksTotal, kvBlocksPeak, parkPreemptions,
+        recomputePreemptions, hostKvBytesUsed, queued, running, parked, positionsLeft,
+        newTokensBound, cachedPositions, liveGenerated, completedGenerated, completedBound,
+        new long[EXPERT_BATCH_BUCKETS]);
+  }
+
+  @Override
+  public long[] expertBatchSizes() {
+    return expertBatchSizes.clone();
+  }
+
+  /** The bucket of {@link #expertBatchSizes} a batch of {@code rows} (at least 1) counts in. */
+  public static int expertBatchBucket(int rows) {
+    return Math.min(EXPERT_BATCH_BUCKETS - 1, 31 - Integer.numberOfLeadingZeros(rows));
+  }
+
+  /** The rows of bucket {@code b}, as text: {@code 1}, {@code 2-3}, ..., {@code 2048+}. */
+  public static String expertBatchBucketLabel(int b) {
+    int lo = 1 << b;
+    return b == EXPERT_BATCH_BUCKETS - 1 ? lo + "+" : lo == 1 ? "1" : lo + "-" + (2 * lo - 1);
   }
 
   /** Mean rows per batch of {@code kind}; 0 when none ran. */

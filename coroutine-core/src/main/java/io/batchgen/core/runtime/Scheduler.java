@@ -4,6 +4,7 @@ import io.batchgen.core.kv.HostKvTier;
 import io.batchgen.core.kv.KvBlockPool;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.model.ModuleKey;
 import io.batchgen.core.sampling.Detokenizer;
 import io.batchgen.core.snapshot.SequenceSnapshot;
 import java.util.ArrayList;
@@ -47,6 +48,8 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   private final BatchPlan plan = new BatchPlan();
   private final int kvDim;
   private final boolean offload;
+  /** The executor streams weights: tell it what waits after every plan. */
+  private final boolean streams;
   private final Map<String, SequenceSlot> live = new HashMap<>();
   private long nextOrder;
   /** False when the owner publishes the work gauges itself, just before it reads them. */
@@ -102,7 +105,9 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
         config.kvBlockSize()), shape.numLayers(), kvDim);
     HostKvTier host = new HostKvTier(config.hostKvBudgetBytes());
     this.admission = new KvAdmission(config, shape, pool, host, metrics);
-    this.planner = new BatchPlanner(config, keys, queues, policy, pool);
+    this.streams = executor.streamsWeights();
+    this.planner = new BatchPlanner(config, keys, queues, policy, pool,
+        streams ? executor::resident : k -> true);
     this.dispatcher = new Dispatcher(executor, keys, pool, admission, metrics, detokenizer,
         offload);
     this.hostTier = host;
@@ -148,10 +153,28 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     return true;
   }
 
-  /** Admission, then the next plan; false when no module has rows waiting. */
+  /** Modules named to a weight-streaming executor after each plan. */
+  private static final int PREFETCH_HINTS = 32;
+
+  /**
+   * Admission, then the next plan; false when no module has rows waiting. A weight-streaming
+   * executor then hears the planned module, then those with the most rows still waiting, so it
+   * keeps the first and loads the others while this batch runs.
+   */
   private boolean planNext() {
     admission.startSteps(steps);
-    return planner.plan(plan, System.nanoTime());
+    boolean planned = planner.plan(plan, System.nanoTime());
+    if (planned && streams) {
+      List<ModuleKey> next = new ArrayList<>(PREFETCH_HINTS + 1);
+      next.add(plan.key);
+      for (ModuleKey k : planner.waitingByRows(PREFETCH_HINTS)) {
+        if (!k.equals(plan.key)) {
+          next.add(k);
+        }
+      }
+      executor.prefetch(next);
+    }
+    return planned;
   }
 
   /**

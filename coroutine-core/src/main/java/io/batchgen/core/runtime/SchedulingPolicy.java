@@ -62,6 +62,47 @@ public interface SchedulingPolicy {
     }
   }
 
+  /**
+   * {@link #sweep()} aware of streamed weights: when the sweep's next module is an expert whose
+   * weights are not in memory, a resident expert of the same layer with rows waiting runs first
+   * (most rows first), so tokens keep accumulating for the absent one while the backend brings it
+   * in; the absent expert runs when no resident one of its layer is left. With every weight
+   * resident it is exactly the sweep.
+   */
+  static SchedulingPolicy weightAware() {
+    return new WeightAware();
+  }
+
+  /** See {@link #weightAware()}. */
+  final class WeightAware implements SchedulingPolicy {
+    private final Sweep sweep = new Sweep();
+
+    @Override
+    public SchedulingPolicy fresh() {
+      return new WeightAware();
+    }
+
+    @Override
+    public int choose(QueueView view) {
+      int next = sweep.choose(view);
+      io.batchgen.core.model.ModuleKey key = view.key(next);
+      if (key.kind() != io.batchgen.core.model.ModuleKind.EXPERT || view.resident(next)) {
+        return next;
+      }
+      int best = -1;
+      for (int i = 0; i < view.size(); i++) {
+        io.batchgen.core.model.ModuleKey k = view.key(i);
+        if (k.kind() == io.batchgen.core.model.ModuleKind.EXPERT && k.layer() == key.layer()
+            && view.resident(i) && (best < 0 || view.rows(i) > view.rows(best))) {
+          best = i;
+        }
+      }
+      // the sweep's cursor stays on the absent expert, so it runs once its layer's resident
+      // experts are done
+      return best >= 0 ? best : next;
+    }
+  }
+
   /** The queue with the most waiting rows; ties go to the module furthest along the model. */
   static SchedulingPolicy largestBatch() {
     return view -> {

@@ -108,7 +108,7 @@ public final class ClusterSimulation {
 
     /**
      * Defaults: {@code simulatedLayers} simulated layers; runtimes holding 256 sequences
-     * ({@link #runtimeFor}); load reports every second and a policy round every two (the live
+     * ({@link ClusterSimulation#runtimeFor}); load reports every second and a policy round every two (the live
      * defaults of {@code spark.batchgen.rebalance.loadReportInterval} and {@code .interval});
      * {@link BalancingPolicy} with its default settings; 8 fine partitions per executor.
      */

@@ -31,9 +31,6 @@ final class SimNode implements AutoCloseable {
   double busy;
   /** Moves into or out of this executor still travelling. */
   int migrationsInFlight;
-  /** When this executor's link is free again, each way. */
-  double sendFree;
-  double receiveFree;
   /** Whether it sits in the cluster's run queue. */
   boolean queued;
   /** Tasks (fine partitions) it runs now. */

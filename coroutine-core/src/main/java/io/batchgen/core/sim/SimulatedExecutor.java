@@ -14,9 +14,10 @@ import java.util.Arrays;
  * <p>The residual stream of a row is two numbers, {@code (token, position)}: embedding writes the
  * token, attention the position, the experts add nothing. Routing is a hash of the sequence (its
  * first KV block), the position and the layer onto {@code topK} distinct experts, so expert
- * batches form as they would with a real router; routing decides batching only, never tokens. The LM head puts all the mass on {@link #nextToken}, never on
- * EOS, so each row generates exactly its {@code maxNewTokens} tokens, and a row's tokens are a
- * function of its prompt alone: wherever it ran, migrated or not, they are the same.
+ * batches form as they would with a real router; routing decides batching only, never tokens.
+ * The LM head puts all the mass on {@link #nextToken}, never on EOS, so each row generates
+ * exactly its {@code maxNewTokens} tokens, and a row's tokens are a function of its prompt alone:
+ * wherever it ran, migrated or not, they are the same.
  *
  * <p>Every call adds its {@link CostModel} cost to {@link #takeCharged()}; each simulated layer
  * stands for {@code costs.layers() / shape.numLayers()} real ones. KV is not stored (attention

@@ -8,7 +8,6 @@ import java.util.SplittableRandom;
  * generates (its max new tokens; the simulated model never emits EOS). Prompt tokens are a pure
  * function of {@code (seed, row, position)}, made when the row is submitted, so a workload of
  * 128,000 rows holds two ints per row.
- *
  */
 public final class Workload {
 

@@ -31,7 +31,7 @@ public final class Backends {
    * @throws IllegalArgumentException for an unknown name or a non-positive thread count
    */
   public static ModuleExecutor create(String name, LoadedModel model, int threads) {
-    return create(name, model, threads, VectorWidth.preferred());
+    return create(name, model, threads, VectorWidth.preferred(), WeightSettings.defaults());
   }
 
   /**
@@ -41,6 +41,23 @@ public final class Backends {
    */
   public static ModuleExecutor create(String name, LoadedModel model, int threads,
       VectorWidth width) {
+    return create(name, model, threads, width, WeightSettings.defaults());
+  }
+
+  /**
+   * Creates an executor for {@code model} whose weights are held as {@code weights} says
+   * ({@code cpu}; {@code reference} and providers read the mapped weights and ignore it).
+   *
+   * @throws IllegalArgumentException as above, or when the weight budget cannot hold one module
+   */
+  public static ModuleExecutor create(String name, LoadedModel model, int threads,
+      WeightSettings weights) {
+    return create(name, model, threads, VectorWidth.preferred(), weights);
+  }
+
+  /** The cpu kernels at {@code width} with weights held as {@code weights} says. */
+  public static ModuleExecutor create(String name, LoadedModel model, int threads,
+      VectorWidth width, WeightSettings weights) {
     if (threads <= 0) {
       throw new IllegalArgumentException("Backend threads must be positive, got " + threads);
     }
@@ -50,11 +67,11 @@ public final class Backends {
     }
     return switch (name) {
       case "reference" -> new ReferenceExecutor(model);
-      case "cpu" -> new CpuExecutor(model, threads, width);
+      case "cpu" -> new CpuExecutor(model, threads, width, weights);
       case "auto" -> {
         LOG.info("Backend auto: using cpu with {} threads, {} vectors (this build has no CUDA"
             + " backend)", threads, width);
-        yield new CpuExecutor(model, threads, width);
+        yield new CpuExecutor(model, threads, width, weights);
       }
       default -> throw new IllegalArgumentException("Unknown backend [" + name + "]; supported: "
           + String.join(", ", names()));

@@ -4,14 +4,21 @@ import io.batchgen.core.model.AttentionBatch;
 import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
+import io.batchgen.core.model.ModuleKey;
+import io.batchgen.core.model.ModuleKind;
 import io.batchgen.core.model.RowBatch;
+import io.batchgen.core.model.WeightTraffic;
 import io.batchgen.engine.model.ExpertWeights;
 import io.batchgen.engine.model.LayerWeights;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelConfig;
 import io.batchgen.engine.model.RopeFrequencies;
 import io.batchgen.engine.model.WeightTensor;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The Java Vector API backend: every projection is one GEMM on packed weights over all rows of
@@ -21,10 +28,15 @@ import java.util.Locale;
  * unless forced. Each output element is computed by one fixed sequence of operations, so a row's
  * result never depends on the other rows, the batch size, the thread count or the width.
  *
+ * <p>Weight matrices are read in compute-ready form from a {@link WeightStore} whose budget
+ * ({@link WeightSettings}) may be smaller than the model: then they stream from the checkpoint
+ * file module by module.
+ *
  * <p>Called from one runtime thread at a time (per the SPI); the per-call buffers below are
  * therefore plain fields.
  */
 final class CpuExecutor implements ModuleExecutor {
+  private static final Logger LOG = LoggerFactory.getLogger(CpuExecutor.class);
   private final LoadedModel model;
   private final ModelConfig c;
   private final ModelShape shape;
@@ -38,18 +50,45 @@ final class CpuExecutor implements ModuleExecutor {
   private float[] attnOut = new float[0];
   private float[] proj = new float[0];
   private final CpuFfn ffn;
+  private final WeightStore store;
+  /** Set when weights stream module by module; null otherwise. */
+  private final WeightLoader loader;
+  /** Layer-wise baseline: every expert of a layer is brought in when the layer runs. */
+  private final boolean wholeLayers;
   private float[] router = new float[0];
   private float[] normed = new float[0];
 
   CpuExecutor(LoadedModel model, int threads, VectorWidth width) {
+    this(model, threads, width, WeightSettings.defaults());
+  }
+
+  /**
+   * @throws IllegalArgumentException when the weight budget cannot hold the matrices of one
+   *     module, with the numbers
+   */
+  CpuExecutor(LoadedModel model, int threads, VectorWidth width, WeightSettings weights) {
     this.model = model;
     this.c = model.config();
     this.shape = model.shape();
     this.rope = new RopeFrequencies(c);
+    SimdKernels simd = SimdKernels.of(width);
+    PanelGemm gemm = new PanelGemm(simd);
+    long budget = weights.resolve(Runtime.getRuntime().maxMemory());
+    WeightPlan plan = WeightPlan.of(model, gemm);
+    plan.check(budget);
     this.pool = new WorkerPool(threads);
-    this.ffn = new CpuFfn(pool, SimdKernels.of(width));
-    this.attention = new CpuAttention(SimdKernels.of(width), c.numHeads(), c.numKvHeads(),
-        c.headDim());
+    this.store = new WeightStore(pool, gemm, budget, plan.totalBytes());
+    plan.register(store);
+    this.ffn = new CpuFfn(pool, store, CpuFfn.PACK_MIN_ROWS);
+    this.attention = new CpuAttention(simd, c.numHeads(), c.numKvHeads(), c.headDim());
+    boolean byModule = weights.streaming() == WeightSettings.Streaming.MODULE;
+    this.loader = store.streaming() && byModule ? new WeightLoader(store) : null;
+    this.wholeLayers = store.streaming() && !byModule;
+    if (store.streaming()) {
+      LOG.info("Weights stream: budget {} MiB holds {}% of the model's {} MiB compute-ready"
+          + " weights ({} streaming)", budget >> 20, 100 * budget / plan.totalBytes(),
+          plan.totalBytes() >> 20, weights.streaming().name().toLowerCase(Locale.ROOT));
+    }
   }
 
   private int lanes() {
@@ -162,6 +201,9 @@ final class CpuExecutor implements ModuleExecutor {
       rmsNorm(hidden, r * h, h, lw.ffnNorm(), ffnIn, r * h);
     }
     route(lw, b, rows);
+    if (wholeLayers && lw.router() != null) {
+      bringInUnroutedExperts(b.layer(), b);
+    }
   }
 
   /** Bias, clip, QK norm and RoPE of one row's q and k, in place. */
@@ -333,7 +375,97 @@ final class CpuExecutor implements ModuleExecutor {
   }
 
   @Override
+  public WeightTraffic weightTraffic() {
+    return store.traffic();
+  }
+
+  // ---- weight streaming ----
+
+  @Override
+  public boolean streamsWeights() {
+    return loader != null;
+  }
+
+  @Override
+  public void prefetch(List<ModuleKey> next) {
+    if (loader == null) {
+      return;
+    }
+    List<List<WeightTensor>> modules = new ArrayList<>(next.size());
+    for (ModuleKey k : next) {
+      modules.add(matrices(k));
+    }
+    loader.hint(modules);
+  }
+
+  @Override
+  public void prefetch(ModuleKey key) {
+    prefetch(List.of(key));
+  }
+
+  @Override
+  public boolean resident(ModuleKey key) {
+    for (WeightTensor w : matrices(key)) {
+      if (!store.holds(w)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** The weight matrices module {@code key} reads. */
+  private List<WeightTensor> matrices(ModuleKey key) {
+    if (key.kind() == ModuleKind.LM_HEAD) {
+      return List.of(model.weights().lmHead());
+    }
+    LayerWeights lw = model.weights().layers().get(key.layer());
+    return switch (key.kind()) {
+      case ATTENTION -> lw.router() == null ? List.of(lw.wq(), lw.wk(), lw.wv(), lw.wo())
+          : List.of(lw.wq(), lw.wk(), lw.wv(), lw.wo(), lw.router());
+      case EXPERT -> expertMatrices(lw.experts().get(key.expert()));
+      case SHARED_EXPERT -> expertMatrices(lw.shared());
+      default -> List.of();
+    };
+  }
+
+  private static List<WeightTensor> expertMatrices(ExpertWeights w) {
+    return List.of(w.gate(), w.up(), w.down());
+  }
+
+  /**
+   * Layer-wise baseline: brings in every expert of {@code layer} that no row of this attention
+   * batch routed to (those with rows are brought in when they run), as a layer-wise offloading
+   * system streams whole layers.
+   */
+  private void bringInUnroutedExperts(int layer, AttentionBatch b) {
+    int experts = c.numExperts();
+    boolean[] routed = new boolean[experts];
+    for (int i = 0; i < b.rows() * c.topK(); i++) {
+      routed[b.topExperts()[i]] = true;
+    }
+    List<ExpertWeights> all = model.weights().layers().get(layer).experts();
+    for (int e = 0; e < experts; e++) {
+      if (!routed[e]) {
+        for (WeightTensor w : expertMatrices(all.get(e))) {
+          store.acquire(w);
+          store.release(w);
+        }
+      }
+    }
+  }
+
+  @Override
   public void close() {
-    pool.close();
+    try {
+      if (loader != null) {
+        loader.close();
+      }
+    } finally {
+      try {
+        pool.close();
+      } finally {
+        store.close();
+      }
+    }
   }
 }

@@ -13,41 +13,46 @@ import io.batchgen.engine.model.WeightTensor;
  * the down projection.
  *
  * <p>Batches of at least {@link #PACK_MIN_ROWS} rows pack a weight matrix once into the
- * {@link PackCache}; smaller ones use it if it is cached already, else pack each panel on the fly
- * into the worker's scratch, which costs less than packing a whole matrix for a few rows. Both
+ * {@link WeightStore}; smaller ones use it if it is resident already, else pack each panel on the
+ * fly into the worker's scratch, which costs less than packing a whole matrix for a few rows. When
+ * the model's weights stream (they exceed the store's budget) every matrix goes through the store,
+ * so every byte read is counted. A matrix from the store is pinned while a call uses it. Both
  * compute every element with the same FMA chain, so the choice never changes a result bit. Not
  * thread-safe (one caller at a time).
  */
 final class CpuFfn {
-  /** Smallest batch that packs a weight matrix into the cache. */
+  /** Smallest batch that packs a weight matrix into the store. */
   static final int PACK_MIN_ROWS = 16;
 
   private final WorkerPool pool;
   private final PanelGemm gemm;
   private final Workspace[] ws;
-  private final PackCache cache;
+  private final WeightStore store;
   private final int packMinRows;
   private float[] rowsA = new float[0];
   private float[] rowsG = new float[0];
 
-  CpuFfn(WorkerPool pool, SimdKernels simd) {
-    this(pool, simd, PackCache.defaultBudget(), PACK_MIN_ROWS);
+  /**
+   * A store of {@code storeBytes} for weights of unknown total (they never count as streaming);
+   * {@code packMinRows} = Integer.MAX_VALUE never packs into the store.
+   */
+  CpuFfn(WorkerPool pool, SimdKernels simd, long storeBytes, int packMinRows) {
+    this(pool, new WeightStore(pool, new PanelGemm(simd), storeBytes, 0), packMinRows);
   }
 
-  /** {@code packMinRows} = Integer.MAX_VALUE never packs into the cache. */
-  CpuFfn(WorkerPool pool, SimdKernels simd, long cacheBytes, int packMinRows) {
+  CpuFfn(WorkerPool pool, WeightStore store, int packMinRows) {
     this.pool = pool;
-    this.gemm = new PanelGemm(simd);
+    this.gemm = store.gemm();
     this.ws = new Workspace[pool.threads()];
     for (int i = 0; i < ws.length; i++) {
       ws[i] = new Workspace(gemm);
     }
-    this.cache = new PackCache(pool, gemm, ws, cacheBytes);
+    this.store = store;
     this.packMinRows = packMinRows;
   }
 
-  PackCache cache() {
-    return cache;
+  WeightStore store() {
+    return store;
   }
 
   PanelGemm gemm() {
@@ -66,12 +71,39 @@ final class CpuFfn {
     return a.length >= n ? a : new float[Math.max(n, a.length + (a.length >> 1))];
   }
 
-  /** The cached panels of {@code w}, packing them now if the batch pays for it; else null. */
-  private PanelGemm.Packed packed(WeightTensor w, int rows) {
-    return rows >= packMinRows || cache.holds(w) ? cache.get(w) : null;
+  /**
+   * The panels of each of {@code ws} from the store, pinned (release with {@link #release}),
+   * brought in now if the batch pays for it or the weights stream; null for a matrix that packs
+   * on the fly.
+   */
+  private PanelGemm.Packed[] acquire(WeightTensor[] ws, int rows) {
+    PanelGemm.Packed[] out = new PanelGemm.Packed[ws.length];
+    boolean done = false;
+    try {
+      for (int i = 0; i < ws.length; i++) {
+        if (rows >= packMinRows || store.streaming() || store.holds(ws[i])) {
+          out[i] = store.acquire(ws[i]);
+        }
+      }
+      done = true;
+      return out;
+    } finally {
+      if (!done) {
+        release(ws, out);
+      }
+    }
   }
 
-  /** Panel {@code p} of {@code w}: from the cache, or packed now into the worker's scratch. */
+  /** Unpins what {@link #acquire} pinned. */
+  private void release(WeightTensor[] ws, PanelGemm.Packed[] packed) {
+    for (int i = 0; i < ws.length; i++) {
+      if (packed[i] != null) {
+        store.release(ws[i]);
+      }
+    }
+  }
+
+  /** Panel {@code p} of {@code w}: from the store, or packed now into the worker's scratch. */
   private PanelGemm.Packed panelOf(WeightTensor w, PanelGemm.Packed cached, int p, Workspace wk) {
     if (cached != null) {
       return cached;
@@ -92,16 +124,25 @@ final class CpuFfn {
     }
     int f = w.ffnSize();
     int h = w.gate().cols();
-    int nr = gemm.panelWidth();
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
     rowsA = grow(rowsA, gemm.packedRowsLength(tiles, h));
     rowsG = grow(rowsG, gemm.packedRowsLength(tiles, f));
     float[] a = rowsA;
     float[] g = rowsG;
     gemm.packRows(x, 0, h, h, tiles, a);
-    PanelGemm.Packed gp = packed(w.gate(), rows);
-    PanelGemm.Packed upk = packed(w.up(), rows);
-    PanelGemm.Packed dp = packed(w.down(), rows);
+    WeightTensor[] mats = {w.gate(), w.up(), w.down()};
+    PanelGemm.Packed[] held = acquire(mats, rows);
+    try {
+      run(w, held[0], held[1], held[2], tiles, a, g, out);
+    } finally {
+      release(mats, held);
+    }
+  }
+
+  private void run(ExpertWeights w, PanelGemm.Packed gp, PanelGemm.Packed upk,
+      PanelGemm.Packed dp, PanelGemm.RowTiles tiles, float[] a, float[] g, float[] out) {
+    int f = w.ffnSize();
+    int nr = gemm.panelWidth();
     pool.run(gemm.panels(f), (worker, from, to) -> {
       Workspace wk = ws[worker];
       float[] acc = wk.acc(tiles.computed(), nr);
@@ -210,10 +251,11 @@ final class CpuFfn {
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, ws);
     rowsA = grow(rowsA, gemm.packedRowsLength(tiles, k));
     gemm.packRows(x, 0, k, k, tiles, rowsA);
-    PanelGemm.Packed[] cached = new PanelGemm.Packed[ws.length];
-    for (int i = 0; i < ws.length; i++) {
-      cached[i] = packed(ws[i], rows);
+    PanelGemm.Packed[] held = acquire(ws, rows);
+    try {
+      project(ws, held, rowsA, tiles, outs, 0, ldos);
+    } finally {
+      release(ws, held);
     }
-    project(ws, cached, rowsA, tiles, outs, 0, ldos);
   }
 }

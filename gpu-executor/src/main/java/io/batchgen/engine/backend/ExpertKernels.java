@@ -27,7 +27,9 @@ public final class ExpertKernels {
   /** The Vector API kernel of the {@code cpu} backend on {@code threads} threads. */
   public static Ffn cpu(int threads, VectorWidth width) {
     WorkerPool pool = new WorkerPool(threads);
-    CpuFfn ffn = new CpuFfn(pool, SimdKernels.of(width));
+    // as the backend's default: a quarter of the heap for packed weights
+    CpuFfn ffn = new CpuFfn(pool, SimdKernels.of(width), WeightSettings.defaults().resolve(
+        Runtime.getRuntime().maxMemory()), CpuFfn.PACK_MIN_ROWS);
     return new Ffn() {
       @Override
       public void run(ExpertWeights w, float[] x, int rows, float[] out) {

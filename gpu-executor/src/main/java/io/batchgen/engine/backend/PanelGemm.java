@@ -70,6 +70,24 @@ final class PanelGemm {
       }
       return bf16 != null ? 2L * bf16.length : q8.length + 4L * scales.length;
     }
+
+    /** The same storage under another matrix's name (storage reused for a same-shape matrix). */
+    Packed renamed(String other) {
+      return new Packed(other, n, k, nr, f32, bf16, q8, scales);
+    }
+  }
+
+  /**
+   * Bytes of {@code w} packed (as {@link Packed#bytes()} of {@link #allocate(WeightTensor)}):
+   * what the weight store counts against its budget.
+   */
+  long packedBytes(WeightTensor w) {
+    long elements = (long) panels(w.rows()) * nr * w.cols();
+    return switch (w.dtype()) {
+      case BF16 -> 2 * elements;
+      case Q8_0 -> elements + 64 + 4 * (elements / 32);
+      default -> 4 * elements;
+    };
   }
 
   /**

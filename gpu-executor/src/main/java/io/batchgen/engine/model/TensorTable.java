@@ -53,7 +53,7 @@ final class TensorTable {
       throw ModelFormatException.of(files.get(name), "tensor [" + name + "] row length " + cols
           + " is not a multiple of the " + t.dtype() + " block size");
     }
-    return new WeightTensor(name, t.dtype(), rows, cols, t.data());
+    return new WeightTensor(name, t.dtype(), rows, cols, t.data(), t.origin());
   }
 
   /** A vector of {@code n} elements (any dtype, decoded), or a {@code (1, n)} matrix. */

@@ -1,6 +1,7 @@
 package io.batchgen.engine.model;
 
 import io.batchgen.engine.format.DType;
+import io.batchgen.engine.format.FileRegion;
 import io.batchgen.engine.format.Half;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -10,7 +11,8 @@ import java.nio.ShortBuffer;
 /**
  * A 2-D weight matrix {@code (rows, cols)} in its stored element type, viewed in place in the
  * memory-mapped checkpoint (one row = one output feature, {@code cols} = the input width). Row
- * decoding is thread-safe (absolute reads only).
+ * decoding is thread-safe (absolute reads only). {@link #origin()} says where the bytes lie in the
+ * file, so the weight store can read them explicitly; null for a tensor built in memory.
  */
 public final class WeightTensor {
   private final String name;
@@ -21,8 +23,16 @@ public final class WeightTensor {
   private final ByteBuffer data;
   private final FloatBuffer f32;
   private final ShortBuffer u16;
+  private final FileRegion origin;
 
   public WeightTensor(String name, DType dtype, int rows, int cols, ByteBuffer data) {
+    this(name, dtype, rows, cols, data, null);
+  }
+
+  /** A tensor whose bytes {@code data} were mapped from {@code origin} (may be null). */
+  public WeightTensor(String name, DType dtype, int rows, int cols, ByteBuffer data,
+      FileRegion origin) {
+    this.origin = origin;
     this.name = name;
     this.dtype = dtype;
     this.rows = rows;
@@ -60,6 +70,16 @@ public final class WeightTensor {
 
   public long rowBytes() {
     return rowBytes;
+  }
+
+  /** Where the bytes lie in the checkpoint file, or null for a tensor built in memory. */
+  public FileRegion origin() {
+    return origin;
+  }
+
+  /** Bytes of the stored tensor: {@code rows * rowBytes()}. */
+  public long bytes() {
+    return rows * rowBytes;
   }
 
   /** Float view for F32 tensors, else null. */
@@ -113,7 +133,8 @@ public final class WeightTensor {
   /** A view of rows {@code [first, first + count)}: for slicing fused GGUF expert tensors. */
   public WeightTensor rowSlice(String sliceName, int first, int count) {
     ByteBuffer view = data.slice((int) (first * rowBytes), (int) (count * rowBytes));
-    return new WeightTensor(sliceName, dtype, count, cols, view);
+    return new WeightTensor(sliceName, dtype, count, cols, view,
+        origin == null ? null : origin.plus(first * rowBytes));
   }
 
   @Override

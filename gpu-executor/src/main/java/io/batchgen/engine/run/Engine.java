@@ -12,6 +12,7 @@ import io.batchgen.core.runtime.SequenceRuntime;
 import io.batchgen.core.sampling.Detokenizer;
 import io.batchgen.core.sampling.SamplingParams;
 import io.batchgen.engine.backend.Backends;
+import io.batchgen.engine.backend.WeightSettings;
 import io.batchgen.engine.model.LoadedModel;
 import io.batchgen.engine.model.ModelLoader;
 import io.batchgen.engine.tokenizer.TextTokenizer;
@@ -53,9 +54,15 @@ public final class Engine implements AutoCloseable {
    * @throws IllegalArgumentException for an unknown backend or an invalid config
    */
   public static Engine open(Path modelPath, String backend, int threads, RuntimeConfig config) {
+    return open(modelPath, backend, threads, config, WeightSettings.defaults());
+  }
+
+  /** As {@link #open(Path, String, int, RuntimeConfig)} with the weights held as {@code weights}. */
+  public static Engine open(Path modelPath, String backend, int threads, RuntimeConfig config,
+      WeightSettings weights) {
     LoadedModel model = ModelLoader.load(modelPath);
     try {
-      return start(model, backend, threads, config, true);
+      return start(model, backend, threads, config, weights, true);
     } catch (RuntimeException e) {
       model.close();
       throw e;
@@ -69,14 +76,20 @@ public final class Engine implements AutoCloseable {
    */
   public static Engine start(LoadedModel model, String backend, int threads,
       RuntimeConfig config) {
-    return start(model, backend, threads, config, false);
+    return start(model, backend, threads, config, WeightSettings.defaults(), false);
+  }
+
+  /** As {@link #start(LoadedModel, String, int, RuntimeConfig)} with the weights as {@code weights}. */
+  public static Engine start(LoadedModel model, String backend, int threads,
+      RuntimeConfig config, WeightSettings weights) {
+    return start(model, backend, threads, config, weights, false);
   }
 
   private static Engine start(LoadedModel model, String backend, int threads,
-      RuntimeConfig config, boolean ownsModel) {
+      RuntimeConfig config, WeightSettings weights, boolean ownsModel) {
     ModuleExecutor executor = null;
     try {
-      executor = Backends.create(backend, model, threads);
+      executor = Backends.create(backend, model, threads, weights);
       return new Engine(model, executor, config, ownsModel);
     } catch (RuntimeException e) {
       if (executor != null) {
@@ -183,6 +196,11 @@ public final class Engine implements AutoCloseable {
 
   public RuntimeMetrics metrics() {
     return runtime.metrics();
+  }
+
+  /** What the backend's weight store brought in so far (bytes read, time, loads, hits). */
+  public io.batchgen.core.model.WeightTraffic weightTraffic() {
+    return executor.weightTraffic();
   }
 
   @Override

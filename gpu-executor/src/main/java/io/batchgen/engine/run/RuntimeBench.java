@@ -114,26 +114,7 @@ public final class RuntimeBench {
     opts.put("budgets", "ample,tight");
     opts.put("modes", "lock-step,coroutine");
     opts.put("species", "preferred");
-    for (int i = 0; i < args.length; i++) {
-      String a = args[i];
-      if (!a.startsWith("--")) {
-        throw new IllegalArgumentException("Unexpected argument [" + a + "]; options are --"
-            + String.join(", --", opts.keySet()));
-      }
-      String key = a.substring(2);
-      if (!opts.containsKey(key)) {
-        throw new IllegalArgumentException("Unknown option [--" + key + "]; options are --"
-            + String.join(", --", opts.keySet()));
-      }
-      if (key.equals("bar")) {
-        opts.put(key, "true");
-      } else if (i + 1 < args.length) {
-        opts.put(key, args[++i]);
-      } else {
-        throw new IllegalArgumentException("Option --" + key + " needs a value");
-      }
-    }
-    return opts;
+    return BenchArgs.parse(args, opts, java.util.Set.of("bar"));
   }
 
   private int intOpt(String k) {
@@ -472,7 +453,7 @@ public final class RuntimeBench {
     return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
   }
 
-  private static String fmt(List<Double> xs) {
+  static String fmt(List<Double> xs) {
     StringBuilder b = new StringBuilder("[");
     for (int i = 0; i < xs.size(); i++) {
       b.append(i == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", xs.get(i)));
@@ -480,7 +461,7 @@ public final class RuntimeBench {
     return b.append(']').toString();
   }
 
-  private static void deleteTree(Path dir) throws IOException {
+  static void deleteTree(Path dir) throws IOException {
     try (var paths = Files.walk(dir)) {
       for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);

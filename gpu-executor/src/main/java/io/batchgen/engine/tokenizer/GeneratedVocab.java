@@ -8,13 +8,13 @@ import java.util.List;
 
 /**
  * The vocabulary of generated models: a real byte-level BPE learned from a fixed English text,
- * padded with reserved tokens to the requested size, with one special end-of-text token as the
- * last id. Deterministic.
+ * padded with reserved tokens to the requested size, ending with the model's special tokens (its
+ * chat format's turn markers), the end-of-sequence token as the last id. Deterministic.
  *
  * @param tokens     byte-level token strings by id
  * @param merges     merges by rank ({@code "left right"})
  * @param tokenTypes llama.cpp token types by id (1 normal, 3 control)
- * @param eosId      id of the end-of-text token
+ * @param eosId      id of the end-of-sequence token (the last)
  */
 public record GeneratedVocab(List<String> tokens, List<String> merges, int[] tokenTypes,
     int eosId) {
@@ -37,20 +37,42 @@ public record GeneratedVocab(List<String> tokens, List<String> merges, int[] tok
 
   /** Builds the vocabulary of {@code vocabSize} tokens, the last being {@code eos}. */
   public static GeneratedVocab build(int vocabSize, String eos) {
-    if (vocabSize < 258) {
-      throw new IllegalArgumentException("A byte-level vocabulary needs at least 258 tokens, got "
+    return build(vocabSize, List.of(eos));
+  }
+
+  /**
+   * Builds the vocabulary of {@code vocabSize} tokens ending with {@code specials} (control
+   * tokens), whose last is the end-of-sequence token and takes the last id.
+   */
+  public static GeneratedVocab build(int vocabSize, List<String> specials) {
+    if (vocabSize < 257 + specials.size()) {
+      throw new IllegalArgumentException("A byte-level vocabulary with " + specials.size()
+          + " special tokens needs at least " + (257 + specials.size()) + " tokens, got "
           + vocabSize);
     }
-    BpeTrainer.Vocabulary v = BpeTrainer.train(CORPUS, Math.min(vocabSize - 257, 4000));
+    BpeTrainer.Vocabulary v = BpeTrainer.train(CORPUS,
+        Math.min(vocabSize - 256 - specials.size(), 4000));
     List<String> tokens = new ArrayList<>(v.tokens());
-    for (int i = 0; tokens.size() < vocabSize - 1; i++) {
+    for (int i = 0; tokens.size() < vocabSize - specials.size(); i++) {
       tokens.add("<|reserved_" + i + "|>");
     }
-    tokens.add(eos);
+    tokens.addAll(specials);
     int[] types = new int[vocabSize];
     java.util.Arrays.fill(types, 1);
-    types[vocabSize - 1] = ByteLevelBpeTokenizer.TYPE_CONTROL;
+    java.util.Arrays.fill(types, vocabSize - specials.size(), vocabSize,
+        ByteLevelBpeTokenizer.TYPE_CONTROL);
     return new GeneratedVocab(List.copyOf(tokens), v.merges(), types, vocabSize - 1);
+  }
+
+  /** The id of special token {@code text}, or -1. */
+  public int specialId(String text) {
+    for (int i = tokens.size() - 1; i >= 0 && tokenTypes[i] == ByteLevelBpeTokenizer.TYPE_CONTROL;
+        i--) {
+      if (tokens.get(i).equals(text)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   /** A Hugging Face {@code tokenizer.json} for this vocabulary (ByteLevel pre-tokenizer/decoder). */
@@ -60,15 +82,19 @@ public record GeneratedVocab(List<String> tokens, List<String> merges, int[] tok
     root.add("truncation", JsonNull.INSTANCE);
     root.add("padding", JsonNull.INSTANCE);
     JsonArray added = new JsonArray();
-    JsonObject eos = new JsonObject();
-    eos.addProperty("id", eosId);
-    eos.addProperty("content", tokens.get(eosId));
-    eos.addProperty("single_word", false);
-    eos.addProperty("lstrip", false);
-    eos.addProperty("rstrip", false);
-    eos.addProperty("normalized", false);
-    eos.addProperty("special", true);
-    added.add(eos);
+    for (int i = 0; i < tokens.size(); i++) {
+      if (tokenTypes[i] == ByteLevelBpeTokenizer.TYPE_CONTROL) {
+        JsonObject special = new JsonObject();
+        special.addProperty("id", i);
+        special.addProperty("content", tokens.get(i));
+        special.addProperty("single_word", false);
+        special.addProperty("lstrip", false);
+        special.addProperty("rstrip", false);
+        special.addProperty("normalized", false);
+        special.addProperty("special", true);
+        added.add(special);
+      }
+    }
     root.add("added_tokens", added);
     root.add("normalizer", JsonNull.INSTANCE);
     root.add("pre_tokenizer", byteLevel(false));
@@ -84,7 +110,7 @@ public record GeneratedVocab(List<String> tokens, List<String> merges, int[] tok
     model.addProperty("byte_fallback", false);
     JsonObject vocab = new JsonObject();
     for (int i = 0; i < tokens.size(); i++) {
-      if (i != eosId) {
+      if (tokenTypes[i] != ByteLevelBpeTokenizer.TYPE_CONTROL) {
         vocab.addProperty(tokens.get(i), i);
       }
     }

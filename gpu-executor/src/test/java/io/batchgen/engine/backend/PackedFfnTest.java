@@ -137,8 +137,8 @@ class PackedFfnTest {
         assertThat(got).as("%s %s, %d rows, packed on the fly", width, dtype, rows)
             .containsExactly(want);
       }
-      assertThat(packed.cache().holds(w)).isTrue();
-      assertThat(onTheFly.cache().holds(w)).isFalse();
+      assertThat(packed.store().holds(w)).isTrue();
+      assertThat(onTheFly.store().holds(w)).isFalse();
     }
   }
 
@@ -220,13 +220,13 @@ class PackedFfnTest {
         ExpertWeights bf16 = expert(DType.BF16, 1);
         run(ffn, bf16, input(2, H, 1), 2);
         // two bytes per element of the padded panels, as mapped
-        assertThat(ffn.cache().bytes()).as("bf16 at %s", width)
+        assertThat(ffn.store().bytes()).as("bf16 at %s", width)
             .isEqualTo(2L * (2 * panelsF * nr * H + ((H + nr - 1) / nr) * nr * F));
         CpuFfn q8 = cached(pool, width);
         WeightTensor m = matrix(DType.Q8_0, F, H, new SplittableRandom(1));
         q8.matmul(m, input(2, H, 1), 2, new float[2 * F], F);
         // one byte per weight (plus the vector read's padding) and an f32 scale per 32
-        assertThat(q8.cache().bytes()).as("q8_0 at %s", width)
+        assertThat(q8.store().bytes()).as("q8_0 at %s", width)
             .isEqualTo(panelsF * nr * H + 64 + 4L * panelsF * nr * H / 32);
       }
     }
@@ -290,6 +290,10 @@ class PackedFfnTest {
     assertThat(shifted[3 + n]).isEqualTo(g[3 + n]);
   }
 
+  private static boolean holdsAll(WeightStore s, ExpertWeights w) {
+    return s.holds(w.gate()) && s.holds(w.up()) && s.holds(w.down());
+  }
+
   @Test
   void cacheStaysWithinBudgetAndKeepsRecentExperts() {
     ExpertWeights a = expert(DType.F32, 1);
@@ -299,12 +303,12 @@ class PackedFfnTest {
     try (WorkerPool pool = new WorkerPool(1)) {
       CpuFfn ffn = new CpuFfn(pool, SimdKernels.of(VectorWidth.preferred()), perExpert, 1);
       run(ffn, a, input(2, H, 1), 2);
-      assertThat(ffn.cache().holds(a)).isTrue();
-      assertThat(ffn.cache().bytes()).isEqualTo(perExpert);
+      assertThat(holdsAll(ffn.store(), a)).isTrue();
+      assertThat(ffn.store().bytes()).isEqualTo(perExpert);
       run(ffn, b, input(2, H, 1), 2);
-      assertThat(ffn.cache().holds(b)).isTrue();
-      assertThat(ffn.cache().holds(a)).isFalse();
-      assertThat(ffn.cache().bytes()).isLessThanOrEqualTo(perExpert);
+      assertThat(holdsAll(ffn.store(), b)).isTrue();
+      assertThat(holdsAll(ffn.store(), a)).isFalse();
+      assertThat(ffn.store().bytes()).isLessThanOrEqualTo(perExpert);
     }
   }
 }

@@ -51,10 +51,13 @@ class GgufChatTemplateTest {
   }
 
   @Test
-  void aGgufWithoutTemplatesHasNone() throws IOException {
+  void aGeneratedGgufCarriesItsArchitecturesTemplateAndTurnTokens() throws IOException {
     Path f = TinyModels.writeGguf("tiny", "qwen3", "f32", 1, tmp.resolve("plain.gguf"));
     try (LoadedModel m = ModelLoader.load(f)) {
-      assertThat(m.embeddedChatTemplates().orElseThrow().templates()).isEmpty();
+      EmbeddedChatTemplates e = m.embeddedChatTemplates().orElseThrow();
+      assertThat(e.templates()).containsExactly(
+          Map.entry("default", GeneratedChatFormat.CHATML.template()));
+      assertThat(e.specialTokens()).containsEntry("eos_token", "<|im_end|>");
     }
   }
 }

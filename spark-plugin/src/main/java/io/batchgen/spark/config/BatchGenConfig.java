@@ -61,8 +61,19 @@ public final class BatchGenConfig {
 
   // ---- input and output ----
   public static final ConfigEntry<String> PROMPTS = entry("spark.batchgen.source.prompts",
-      "prompts", "path", null, "Source only: the prompt dataset to complete (Parquet file, folder "
-          + "or glob).", Parsers.nonEmpty());
+      "prompts", "path", null, "Source only: the prompt dataset to complete (Parquet, or OpenAI "
+          + "batch JSONL: a file, folder or glob; see promptsFormat).", Parsers.nonEmpty());
+  public static final ConfigEntry<String> PROMPTS_FORMAT = entry(
+      "spark.batchgen.source.promptsFormat", "promptsFormat", "enum", "auto",
+      "Source only: parquet (a prompt table), openai (OpenAI batch API input: one request a "
+          + "line, custom_id and body; docs/schemas.md) or auto (openai when the path ends in "
+          + ".jsonl, else parquet).", Parsers.oneOf("auto", "parquet", "openai"));
+  public static final ConfigEntry<String> REQUEST_COLUMN = entry(
+      "spark.batchgen.input.requestColumn", "requestColumn", "string", "",
+      "Sink only: a string column holding one OpenAI batch request line per row (custom_id, "
+          + "url, body); rows are then read as requests, with idColumn holding the custom_id, and "
+          + "an optional long column 'line' numbers them in errors. bin/batchgen generate sets it "
+          + "for .jsonl input. Empty: rows are prompt-table rows.", Parsers.anyString());
   public static final ConfigEntry<String> ID_COLUMN = entry("spark.batchgen.input.idColumn",
       "idColumn", "string", "id", "Input column holding the row id (integer or string, unique).",
       Parsers.nonEmpty());
@@ -112,6 +123,21 @@ public final class BatchGenConfig {
       "kvCacheBudget", "size", "auto", "Device memory for the KV cache of each executor runtime. "
           + "auto: on CPU backends a quarter of the executor's max heap (the KV cache lives on "
           + "the heap there).", Parsers.bytesOrAuto());
+  public static final ConfigEntry<Boolean> KV_OFFLOAD = entry("spark.batchgen.runtime.kvOffload",
+      "kvOffload", "boolean", "false", "Keep every sequence's KV cache in host memory and page one "
+          + "layer of one attention batch at a time into the KV cache budget, so expert batches "
+          + "gather rows from many more sequences than the budget holds at full length (with "
+          + "streamed weights, fewer weight loads per generated token).", Parsers.bool());
+  public static final ConfigEntry<io.batchgen.engine.backend.WeightSettings> WEIGHTS_BUDGET =
+      entry("spark.batchgen.memory.weights.budget", "weightsBudget", "size|fraction", "auto",
+          "Memory for the model's compute-ready weights in each executor runtime: a size (2g), "
+          + "a fraction of the executor's max heap (0.5), or auto (0.25 of the heap). "
+          + "Compute-ready means as the kernels read them: BF16 weights take about their "
+          + "checkpoint size, F16 twice it, Q8_0 about 3.8 times (they become f32 panels); the "
+          + "token embedding is not counted. A model larger than the budget still runs: its "
+          + "weights stream from the checkpoint file module by module (docs/offload.md). Too "
+          + "small for one module's weights fails at startup, naming the least that works.",
+          Parsers.weightBudget());
   public static final ConfigEntry<Integer> MAX_RUNNING = entry(
       "spark.batchgen.runtime.maxRunningSequences", "maxRunningSequences", "int", "256",
       "Sequences holding KV at once in each executor runtime.", Parsers.intAtLeast(1));

@@ -20,6 +20,11 @@ final class Parsers {
     };
   }
 
+  /** Any text, empty included (an empty value turns the setting off). */
+  static Function<String, String> anyString() {
+    return s -> s;
+  }
+
   static Function<String, Integer> intAtLeast(int min) {
     return s -> {
       int v;
@@ -88,6 +93,33 @@ final class Parsers {
         throw new IllegalArgumentException("must be positive");
       }
       return v;
+    };
+  }
+
+  /**
+   * A weight budget: {@code auto} (a quarter of the heap), a fraction of the heap written with a
+   * decimal point ({@code 0.5}), or a size as {@link #bytes()} ({@code 2g}).
+   */
+  static Function<String, io.batchgen.engine.backend.WeightSettings> weightBudget() {
+    Function<String, Long> sized = bytes();
+    return s -> {
+      if (s.equalsIgnoreCase("auto")) {
+        return io.batchgen.engine.backend.WeightSettings.defaults();
+      }
+      if (s.contains(".")) {
+        double f;
+        try {
+          f = Double.parseDouble(s);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("expected a size such as 2g or a heap fraction such"
+              + " as 0.5", e);
+        }
+        if (!(f > 0 && f <= 1)) {
+          throw new IllegalArgumentException("a fraction of the heap must be in (0, 1]");
+        }
+        return io.batchgen.engine.backend.WeightSettings.ofHeapFraction(f);
+      }
+      return io.batchgen.engine.backend.WeightSettings.ofBytes(sized.apply(s));
     };
   }
 

@@ -47,6 +47,8 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
 
   private final Map<String, ExecutorInfo> executors = new ConcurrentHashMap<>();
   private final long pid = ProcessHandle.current().pid();
+  /** Executors' loads over time, for the job reports (2048 samples an executor at most). */
+  private final JobTelemetry telemetry = new JobTelemetry(2048);
   private ProgressBoard board;
   private ProgressReporter progress;
   private PluginStartGuard startGuard;
@@ -107,6 +109,7 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
           (id, info) -> info.withReport(report)) == null) {
         return Orders.NONE; // lost (or never registered): nothing is routed to it
       }
+      telemetry.record(report, System.currentTimeMillis());
       return migrations.onReport(report);
     }
     if (message instanceof TaskProgress p) {
@@ -161,6 +164,11 @@ public final class BatchGenDriverPlugin implements DriverPlugin {
   /** Sequences that moved to another executor and started there so far. */
   public long migratedSequences() {
     return migrations == null ? 0 : migrations.movedSequences();
+  }
+
+  /** The executors' loads over time (job reports). */
+  public JobTelemetry telemetry() {
+    return telemetry;
   }
 
   /** Every move so far and where it stands (diagnostics, tests, benchmarks). */

@@ -174,7 +174,8 @@ final class MigrationAgent implements AutoCloseable {
     return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), l.queued(), l.running(),
         l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
         l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
-        l.maxRunning());
+        l.maxRunning(), m.kvBlocksUsed(), m.kvBlocksTotal(),
+        java.util.Arrays.stream(m.expertBatchSizes()).boxed().toList());
   }
 
   // ------------------------------------------------------------------ owner

@@ -365,6 +365,8 @@ final class MigrationCoordinator {
   /** A model setting as a policy key: equal specs, equal keys. */
   static String specKey(EngineSpec spec) {
     return spec.modelPath() + "|" + spec.backend() + "|" + spec.threads() + "|"
-        + spec.schedulingMode() + "|" + spec.kvCacheBytes() + "|" + spec.maxRunningSequences();
+        + spec.schedulingMode() + "|" + spec.kvCacheBytes() + "|" + spec.maxRunningSequences()
+        + "|" + spec.kvOffload() + "|" + spec.weightBudgetBytes() + "|"
+        + spec.weightBudgetHeapFraction();
   }
 }

@@ -137,18 +137,35 @@ public final class PluginMessages {
 
   /**
    * One runtime of an executor: the engine spec it runs, its model's fingerprint, and its load as
-   * the rebalancer needs it (see {@code io.batchgen.core.rebalance.ExecutorLoad}).
+   * the rebalancer needs it (see {@code io.batchgen.core.rebalance.ExecutorLoad}); with the
+   * gauges the job report draws: KV cache blocks in use and in the pool, and the routed-expert
+   * batch sizes so far ({@code RuntimeMetrics.expertBatchSizes}, power-of-two buckets).
    */
   public record RuntimeLoad(EngineSpec spec, String fingerprint, int queued, int running,
       int parked, long positionsLeft, long expectedNewTokens, double tokensPerSecond,
       double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
-      int maxRunning) {
+      int maxRunning, int kvBlocksUsed, int kvBlocksTotal, List<Long> expertBatchSizes) {
+
+    public RuntimeLoad {
+      expertBatchSizes = List.copyOf(expertBatchSizes);
+    }
+
+    /** A load without the report's gauges (tests, simulations). */
+    public RuntimeLoad(EngineSpec spec, String fingerprint, int queued, int running, int parked,
+        long positionsLeft, long expectedNewTokens, double tokensPerSecond,
+        double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
+        int maxRunning) {
+      this(spec, fingerprint, queued, running, parked, positionsLeft, expectedNewTokens,
+          tokensPerSecond, prefillTokensPerSecond, kvBytesPerPosition, meanCachedPositions,
+          maxRunning, 0, 0, List.of());
+    }
 
     void write(Out out) {
       writeSpec(out, spec);
       out.string(fingerprint).i32(queued).i32(running).i32(parked).i64(positionsLeft)
           .i64(expectedNewTokens).f64(tokensPerSecond).f64(prefillTokensPerSecond)
-          .i64(kvBytesPerPosition).f64(meanCachedPositions).i32(maxRunning);
+          .i64(kvBytesPerPosition).f64(meanCachedPositions).i32(maxRunning).i32(kvBlocksUsed)
+          .i32(kvBlocksTotal).list(expertBatchSizes, Out::i64);
     }
 
     static RuntimeLoad read(In in) {
@@ -156,20 +173,24 @@ public final class PluginMessages {
           in.count("running"), in.count("parked"), in.i64("positionsLeft"),
           in.i64("expectedNewTokens"), in.f64("tokensPerSecond"),
           in.f64("prefillTokensPerSecond"), in.i64("kvBytesPerPosition"),
-          in.f64("meanCachedPositions"), in.count("maxRunning"));
+          in.f64("meanCachedPositions"), in.count("maxRunning"), in.count("kvBlocksUsed"),
+          in.count("kvBlocksTotal"), in.list("expertBatchSizes", i -> i.i64("bucket")));
     }
   }
 
   static void writeSpec(Out out, EngineSpec spec) {
     out.string(spec.modelPath()).string(spec.backend()).i32(spec.threads())
         .i32(spec.schedulingMode().ordinal()).i64(spec.kvCacheBytes())
-        .i32(spec.maxRunningSequences());
+        .i32(spec.maxRunningSequences()).bool(spec.kvOffload()).i64(spec.weightBudgetBytes())
+        .f64(spec.weightBudgetHeapFraction());
   }
 
   static EngineSpec readSpec(In in) {
     return new EngineSpec(in.string("spec.modelPath"), in.string("spec.backend"),
         in.i32("spec.threads"), in.enumValue("spec.schedulingMode", SchedulingMode.values()),
-        in.i64("spec.kvCacheBytes"), in.count("spec.maxRunningSequences"));
+        in.i64("spec.kvCacheBytes"), in.count("spec.maxRunningSequences"),
+        in.bool("spec.kvOffload"), in.i64("spec.weightBudgetBytes"),
+        in.f64("spec.weightBudgetHeapFraction"));
   }
 
   /**

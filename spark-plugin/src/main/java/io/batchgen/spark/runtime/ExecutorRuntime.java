@@ -147,7 +147,7 @@ public final class ExecutorRuntime implements AutoCloseable {
         : Math.max(MIN_AUTO_KV_BYTES, heapQuarter);
     return defaults.withMode(spec.schedulingMode())
         .withKv(defaults.kvBlockSize(), kv, Math.max(kv, heapQuarter))
-        .withMaxRunningSequences(spec.maxRunningSequences());
+        .withMaxRunningSequences(spec.maxRunningSequences()).withKvOffload(spec.kvOffload());
   }
 
   /** Which task owns each sequence (results of migrated sequences come back through it). */

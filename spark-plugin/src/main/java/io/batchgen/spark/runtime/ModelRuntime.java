@@ -33,7 +33,8 @@ public final class ModelRuntime implements AutoCloseable {
   /** Starts the runtime of {@code spec} on {@code bundle}'s model. */
   static ModelRuntime start(EngineSpec spec, ModelBundle bundle, int threads,
       RuntimeConfig config) {
-    Engine engine = Engine.start(bundle.model(), spec.backend(), threads, config);
+    Engine engine = Engine.start(bundle.model(), spec.backend(), threads, config,
+        spec.weights());
     LOG.info("Runtime for model {} started: backend {}, mode {}, {} threads",
         bundle.provenance().modelId(), engine.describeBackend(), spec.schedulingMode(), threads);
     return new ModelRuntime(spec, bundle, engine);

@@ -1,6 +1,5 @@
 package io.batchgen.spark.sql;
 
-import io.batchgen.io.PromptDataset;
 import io.batchgen.io.IdType;
 import java.util.List;
 import org.apache.spark.sql.connector.read.Batch;
@@ -12,26 +11,21 @@ import org.apache.spark.util.SerializableConfiguration;
 final class BatchGenBatch implements Batch {
   private final JobOptions options;
   private final IdType idType;
-  private final PromptDataset dataset;
+  private final List<PromptPartition> planned;
   private final SerializableConfiguration hadoopConf;
-  private final int partitions;
   private final RepeatedIds repeated;
 
-  BatchGenBatch(JobOptions options, IdType idType, PromptDataset dataset,
-      SerializableConfiguration hadoopConf, int partitions, RepeatedIds repeated) {
+  BatchGenBatch(JobOptions options, IdType idType, List<PromptPartition> planned,
+      SerializableConfiguration hadoopConf, RepeatedIds repeated) {
     this.options = options;
     this.idType = idType;
-    this.dataset = dataset;
+    this.planned = List.copyOf(planned);
     this.hadoopConf = hadoopConf;
-    this.partitions = partitions;
     this.repeated = repeated;
   }
 
   @Override
   public InputPartition[] planInputPartitions() {
-    List<PromptPartition> planned = CostPlanner.plan(
-        dataset.rowGroupCosts(options.promptSchema()), partitions,
-        options.generation().maxNewTokens());
     return planned.toArray(new InputPartition[0]);
   }
 

@@ -37,18 +37,20 @@ final class BatchGenBatchWrite implements BatchWrite {
   private final SerializableConfiguration hadoopConf;
   private final List<ResultTable.Adopted> adopted;
   private final String modelFingerprint;
+  private final JobReports.Start start;
   /** The job's progress; null when the driver plugin is not running (tests of the protocol). */
   private final WriteProgress progress;
 
   BatchGenBatchWrite(WriteJob job, boolean overwrite, String queryId,
       SerializableConfiguration hadoopConf, List<ResultTable.Adopted> adopted,
-      String modelFingerprint, WriteProgress progress) {
+      String modelFingerprint, JobReports.Start start, WriteProgress progress) {
     this.job = job;
     this.overwrite = overwrite;
     this.queryId = queryId;
     this.hadoopConf = hadoopConf;
     this.adopted = List.copyOf(adopted);
     this.modelFingerprint = modelFingerprint;
+    this.start = start;
     this.progress = progress;
   }
 
@@ -83,8 +85,10 @@ final class BatchGenBatchWrite implements BatchWrite {
       long skipped = 0;
       long promptTokens = 0;
       long generated = 0;
+      List<TaskCommit> commits = new ArrayList<>();
       for (WriterCommitMessage m : messages) {
         TaskCommit c = (TaskCommit) m;
+        commits.add(c);
         files.add(c.file());
         rows += c.rows();
         failed += c.failedRows();
@@ -116,7 +120,9 @@ final class BatchGenBatchWrite implements BatchWrite {
             .put("rows", a.rows());
         adoptedRows += a.rows();
       }
-      ResultTable.JobEntry jobEntry = new ResultTable.JobEntry(entry, files, adopted);
+      byte[] report = JobReports.render(table, options, overwrite, start, commits,
+          new long[] {rows, failed, skipped, promptTokens, generated});
+      ResultTable.JobEntry jobEntry = new ResultTable.JobEntry(entry, files, adopted, report);
       if (overwrite) {
         table.commitOverwrite(hadoopConf.value(), jobEntry);
       } else {

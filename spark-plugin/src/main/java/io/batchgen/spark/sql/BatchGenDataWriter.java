@@ -51,15 +51,20 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
   private final Consumer<GenerationResult> sink;
   private final long startNanos = System.nanoTime();
   private final int partitionId;
+  private final String executorId;
   /** This attempt's entry in the executor's progress reports; closed when the task ends. */
   private final RunningTasks.Registration progressRegistration;
   private long skippedDone;
+  private long stopRows;
+  private long lengthRows;
+  private final java.util.List<String> sampleErrors = new java.util.ArrayList<>();
 
   BatchGenDataWriter(WriteJob job, Configuration conf, int partitionId, long taskId) {
     this.job = job;
     this.conf = conf;
     this.file = job.table().attemptFile(partitionId, taskId);
     this.partitionId = partitionId;
+    this.executorId = ExecutorRuntimeHost.get().executorId();
     String source = "the DataFrame being written (partition " + partitionId + ")";
     JobOptions options = job.options();
     this.allocator = new RootAllocator();
@@ -92,8 +97,9 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     this.progressRegistration = ExecutorRuntimeHost.get().tasks().register(
         new RunningTasks.Key(job.table().jobId(), task == null ? -1 : task.stageId(),
             partitionId, taskId), generator.tally());
-    this.sink = writer::write;
-    this.guard = new DuplicateIdGuard(source, options.idColumn(), new PromptBatch.RowVisitor() {
+    this.sink = this::record;
+    this.guard = new DuplicateIdGuard(source, options.idColumn(), options.requestLines(),
+        new PromptBatch.RowVisitor() {
       @Override
       public void request(long rowNumber, PromptRequest request) {
         try {
@@ -131,6 +137,21 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
     }
   }
 
+  /** Writes one result and counts it for the job report. */
+  private void record(GenerationResult r) {
+    switch (r.finishReason()) {
+      case STOP -> stopRows++;
+      case LENGTH -> lengthRows++;
+      default -> {
+        if (sampleErrors.size() < TaskCommit.SAMPLE_ERRORS && r.error() != null) {
+          sampleErrors.add(r.error().length() <= TaskCommit.ERROR_CHARS ? r.error()
+              : r.error().substring(0, TaskCommit.ERROR_CHARS) + "…");
+        }
+      }
+    }
+    writer.write(r);
+  }
+
   @Override
   public WriterCommitMessage commit() throws IOException {
     if (reader.pending() > 0) {
@@ -150,7 +171,8 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
         generator.generatedTokens(), name);
     return new TaskCommit(name, partitionId, writer.rowsWritten(), generator.failedRows(),
         skippedDone, generator.promptTokens(), generator.generatedTokens(),
-        generator.tally().counts());
+        generator.tally().counts(), executorId, (System.nanoTime() - startNanos) / 1e9,
+        stopRows, lengthRows, sampleErrors);
   }
 
   @Override

@@ -3,6 +3,8 @@ package io.batchgen.spark.sql;
 import io.batchgen.io.BadRowPolicy;
 import io.batchgen.io.GenerationResult;
 import io.batchgen.io.IdType;
+import io.batchgen.io.OpenAiBatchDataset;
+import io.batchgen.io.OpenAiBatchReader;
 import io.batchgen.io.ParquetPromptReader;
 import io.batchgen.io.PromptBatch;
 import io.batchgen.io.PromptDataset;
@@ -17,6 +19,7 @@ import java.util.Iterator;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
 import org.apache.spark.TaskContext;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.connector.metric.CustomTaskMetric;
@@ -47,6 +50,10 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
   private long batchEnd;
   private Iterator<PromptRequest> requests;
   private Iterator<RowError> errors;
+  /** The open JSONL slice's reader, and what it read but this reader has not handed out. */
+  private OpenAiBatchDataset.Opened lines;
+  private final ArrayDeque<Object[]> lineItems = new ArrayDeque<>();
+  private boolean linesDone;
   private boolean finished;
   private InternalRow current;
 
@@ -96,29 +103,44 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
 
   /**
    * The next request or row error of this partition's slices, in row order, or null when all are
-   * read. Slices are sorted by file and row, so one pass of one reader per file serves them all.
+   * read. Slices are sorted by file and row, so one pass of one reader per file serves them all
+   * (a JSONL slice starts its own reader at its first line's byte).
    */
   private Object nextInput() {
     while (true) {
-      if (slice == null || row >= slice.rowEnd()) {
+      if (slice == null || (slice.lines() ? linesDone : row >= slice.rowEnd())) {
         if (!slices.hasNext()) {
           return null;
         }
         PromptSlice next = slices.next();
-        if (reader == null || !next.file().equals(slice.file()) || next.rowStart() < row) {
+        if (next.lines()) {
+          openLines(next);
+        } else if (reader == null || slice == null || !next.file().equals(slice.file())
+            || next.rowStart() < row) {
           openFile(next.file());
         }
         slice = next;
       }
-      Object item = nextRowOfFile();
-      if (item == null) {
-        throw new IllegalStateException("Prompt file [" + slice.file() + "] ended at row " + row
-            + " but the plan expected rows up to " + slice.rowEnd() + "; was it changed while "
-            + "the job ran?");
-      }
-      long at = row++;
-      if (at < slice.rowStart()) {
-        continue;
+      Object item;
+      long at;
+      if (slice.lines()) {
+        Object[] next = nextLine();
+        if (next == null) {
+          continue;
+        }
+        at = (Long) next[0];
+        item = next[1];
+      } else {
+        item = nextRowOfFile();
+        if (item == null) {
+          throw new IllegalStateException("Prompt file [" + slice.file() + "] ended at row " + row
+              + " but the plan expected rows up to " + slice.rowEnd() + "; was it changed while "
+              + "the job ran?");
+        }
+        at = row++;
+        if (at < slice.rowStart()) {
+          continue;
+        }
       }
       String id = item instanceof RowError e ? e.id() : ((PromptRequest) item).id();
       if (repeated.repeated(id)) {
@@ -126,12 +148,44 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
           continue; // a later copy: its id's first copy carries the error row
         }
         RepeatedIds.First first = repeated.first().get(id);
-        item = new RowError(slice.file(), at, id, options.idColumn(),
-            DuplicateIdGuard.duplicateMessage(id, first.copies()));
+        item = new RowError(slice.file(), at, id, slice.lines() ? OpenAiBatchReader.CUSTOM_ID
+            : options.idColumn(), DuplicateIdGuard.duplicateMessage(id, first.copies()),
+            slice.lines());
       }
       itemRow = at;
       return item;
     }
+  }
+
+  private void openLines(PromptSlice next) {
+    closeReader();
+    lines = OpenAiBatchDataset.open(next.file(), conf).openReader(new Path(next.file()),
+        next.byteOffset(), next.rowStart(), BadRowPolicy.ERROR_RECORD);
+    linesDone = false;
+  }
+
+  /** The next {line, request or row error} of the open JSONL slice; null at its end. */
+  private Object[] nextLine() {
+    while (lineItems.isEmpty()) {
+      PromptBatch batch = lines.reader().next(READ_BATCH_ROWS, slice.rowEnd());
+      if (batch == null) {
+        linesDone = true;
+        closeReader();
+        return null;
+      }
+      batch.forEachRow(new PromptBatch.RowVisitor() {
+        @Override
+        public void request(long rowNumber, PromptRequest request) {
+          lineItems.add(new Object[] {rowNumber, request});
+        }
+
+        @Override
+        public void error(RowError error) {
+          lineItems.add(new Object[] {error.rowNumber(), error});
+        }
+      });
+    }
+    return lineItems.poll();
   }
 
   private void openFile(String file) {
@@ -167,6 +221,10 @@ final class BatchGenPartitionReader implements PartitionReader<InternalRow> {
     if (reader != null) {
       reader.close();
       reader = null;
+    }
+    if (lines != null) {
+      lines.close();
+      lines = null;
     }
   }
 

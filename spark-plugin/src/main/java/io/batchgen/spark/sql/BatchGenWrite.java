@@ -94,6 +94,7 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
   @Override
   public BatchWrite toBatch() {
     SparkSession spark = SparkSession.active();
+    JobReports.Start start = JobReports.Start.now();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     List<ResultTable.Adopted> adopted = List.of();
     Broadcast<DoneIds> done = null;
@@ -123,7 +124,7 @@ final class BatchGenWrite implements RequiresDistributionAndOrdering {
     WriteProgress progress = BatchGenDriverPlugin.active().map(p -> p.progress().begin(
         spark.sparkContext(), table.jobId(), table.out().toString(), partitions)).orElse(null);
     return new BatchGenBatchWrite(new WriteJob(options, rows, table, done), overwrite, queryId,
-        new SerializableConfiguration(conf), adopted, modelFingerprint, progress);
+        new SerializableConfiguration(conf), adopted, modelFingerprint, start, progress);
   }
 
   private static DoneIds doneIds(SparkSession spark, List<Path> files) {

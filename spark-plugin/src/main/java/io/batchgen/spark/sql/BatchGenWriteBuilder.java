@@ -41,8 +41,11 @@ final class BatchGenWriteBuilder implements WriteBuilder, SupportsTruncate {
           + "(spark.read().format(\"batchgen\")); a write completes the rows of its DataFrame.");
     }
     JobOptions options = JobOptions.from(config);
-    SparkPromptRows rows = SparkPromptRows.bind("the DataFrame being written", info.schema(),
-        options.promptSchema());
+    SparkPromptRows rows = options.requestColumn().isEmpty()
+        ? SparkPromptRows.bind("the DataFrame being written", info.schema(),
+            options.promptSchema())
+        : SparkPromptRows.bindRequests("the request lines being written", info.schema(),
+            options.idColumn(), options.requestColumn());
     String fingerprint = ModelCheck.check(options).fingerprint();
     ResultTable table = new ResultTable(path, ResultTable.jobIdOf(info.queryId()));
     table.prepare(SparkSession.active().sparkContext().hadoopConfiguration(), truncate);

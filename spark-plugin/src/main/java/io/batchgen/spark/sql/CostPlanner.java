@@ -41,6 +41,36 @@ final class CostPlanner {
       }
       fileRow += g.rowCount();
     }
+    return deal(slices, partitions);
+  }
+
+  /**
+   * Plans the lines of OpenAI batch files: each file's lines (from {@code lineOffsets}: where
+   * each line starts, the file's length last) cut into slices, each costed as its bytes over
+   * {@link #BYTES_PER_TOKEN} plus expected output per line, then dealt as for Parquet.
+   */
+  static List<PromptPartition> planLines(java.util.Map<String, long[]> lineOffsets,
+      int partitions, int expectedOutputTokens) {
+    long totalLines = 0;
+    for (long[] offsets : lineOffsets.values()) {
+      totalLines += offsets.length - 1;
+    }
+    long sliceLines = Math.max(1, totalLines / ((long) partitions * SLICES_PER_PARTITION));
+    List<PromptSlice> slices = new ArrayList<>();
+    for (java.util.Map.Entry<String, long[]> f : lineOffsets.entrySet()) {
+      long[] o = f.getValue();
+      for (int start = 0; start < o.length - 1; start += (int) sliceLines) {
+        int end = (int) Math.min(o.length - 1, start + sliceLines);
+        double cost = (o[end] - o[start]) / BYTES_PER_TOKEN
+            + (double) expectedOutputTokens * (end - start);
+        slices.add(new PromptSlice(f.getKey(), start, end, cost, o[start]));
+      }
+    }
+    return deal(slices, partitions);
+  }
+
+  /** Longest-processing-time first: each slice, largest first, to the cheapest partition. */
+  private static List<PromptPartition> deal(List<PromptSlice> slices, int partitions) {
     slices.sort(Comparator.comparingDouble(PromptSlice::cost).reversed());
     int n = (int) Math.max(1, Math.min(partitions, slices.size()));
     List<List<PromptSlice>> assigned = new ArrayList<>();

@@ -18,15 +18,19 @@ final class DuplicateIdGuard implements PromptBatch.RowVisitor {
   private final String source;
   private final String idColumn;
   private final PromptBatch.RowVisitor downstream;
+  private final boolean lines;
   private String id;
   private long firstRow;
   private PromptRequest firstRequest;
   private RowError firstError;
   private int copies;
 
-  DuplicateIdGuard(String source, String idColumn, PromptBatch.RowVisitor downstream) {
+  /** @param lines whether row numbers are request lines ({@link RowError#line()}) */
+  DuplicateIdGuard(String source, String idColumn, boolean lines,
+      PromptBatch.RowVisitor downstream) {
     this.source = source;
     this.idColumn = idColumn;
+    this.lines = lines;
     this.downstream = downstream;
   }
 
@@ -77,8 +81,8 @@ final class DuplicateIdGuard implements PromptBatch.RowVisitor {
         downstream.error(firstError);
       }
     } else {
-      downstream.error(new RowError(source, firstRow, id, idColumn, duplicateMessage(id,
-          copies)));
+      downstream.error(new RowError(source, firstRow, id, lines ? "custom_id" : idColumn,
+          duplicateMessage(id, copies), lines));
     }
     id = null;
     firstRequest = null;

@@ -24,21 +24,47 @@ import java.io.Serializable;
  * @param maxInflightRows    rows one task keeps in the runtime at once
  * @param chatTemplateName   the model's chat template for chat rows ("default": its main one)
  * @param chatTemplateKwargs extra chat-template variables as a JSON object; empty for none
+ * @param requestColumn      sink: the column of OpenAI batch request lines; empty when rows are
+ *                           prompt-table rows
+ * @param promptsFormat      source: auto, parquet or openai (resolved by the scan)
  */
 public record JobOptions(EngineSpec engine, GenerationDefaults generation, String idColumn,
     String promptColumn, boolean recordErrors, boolean resume, boolean includeTokenIds,
-    int numPartitions, WritePartitioning writePartitioning, int maxInflightRows, String chatTemplateName, String chatTemplateKwargs)
-    implements Serializable {
+    int numPartitions, WritePartitioning writePartitioning, int maxInflightRows,
+    String chatTemplateName, String chatTemplateKwargs, String requestColumn,
+    String promptsFormat) implements Serializable {
+
+  /** {@link #promptsFormat} of OpenAI batch JSONL. */
+  static final String OPENAI = "openai";
 
   public JobOptions {
     chatTemplateKwargs = chatTemplateKwargs == null ? "" : chatTemplateKwargs;
+    requestColumn = requestColumn == null ? "" : requestColumn;
+    promptsFormat = promptsFormat == null ? "auto" : promptsFormat;
+  }
+
+  /**
+   * Whether rows are OpenAI batch request lines (a sink's request column, or a JSONL source):
+   * errors then name lines and request fields.
+   */
+  public boolean requestLines() {
+    return !requestColumn.isEmpty() || OPENAI.equals(promptsFormat);
+  }
+
+  /** These options with the source's prompts format resolved. */
+  JobOptions withPromptsFormat(String format) {
+    return new JobOptions(engine, generation, idColumn, promptColumn, recordErrors, resume,
+        includeTokenIds, numPartitions, writePartitioning, maxInflightRows, chatTemplateName,
+        chatTemplateKwargs, requestColumn, format);
   }
 
   /** Builds the options from resolved settings; {@code model} must be set. */
   public static JobOptions from(ResolvedConfig c) {
     EngineSpec engine = new EngineSpec(c.get(BatchGenConfig.MODEL), c.get(BatchGenConfig.BACKEND),
         c.get(BatchGenConfig.THREADS), c.get(BatchGenConfig.SCHEDULING_MODE),
-        c.get(BatchGenConfig.KV_BUDGET), c.get(BatchGenConfig.MAX_RUNNING));
+        c.get(BatchGenConfig.KV_BUDGET), c.get(BatchGenConfig.MAX_RUNNING),
+        c.get(BatchGenConfig.KV_OFFLOAD), c.get(BatchGenConfig.WEIGHTS_BUDGET).budgetBytes(),
+        c.get(BatchGenConfig.WEIGHTS_BUDGET).heapFraction());
     GenerationDefaults generation = new GenerationDefaults(c.get(BatchGenConfig.MAX_NEW_TOKENS),
         c.get(BatchGenConfig.TEMPERATURE), c.get(BatchGenConfig.TOP_P),
         c.get(BatchGenConfig.TOP_K), c.get(BatchGenConfig.MIN_P), c.get(BatchGenConfig.SEED),
@@ -48,7 +74,8 @@ public record JobOptions(EngineSpec engine, GenerationDefaults generation, Strin
         c.get(BatchGenConfig.RESUME), c.get(BatchGenConfig.INCLUDE_TOKEN_IDS),
         c.get(BatchGenConfig.NUM_PARTITIONS), c.get(BatchGenConfig.WRITE_PARTITIONING),
         c.get(BatchGenConfig.MAX_INFLIGHT_ROWS),
-        c.get(BatchGenConfig.CHAT_TEMPLATE_NAME), c.get(BatchGenConfig.CHAT_TEMPLATE_KWARGS));
+        c.get(BatchGenConfig.CHAT_TEMPLATE_NAME), c.get(BatchGenConfig.CHAT_TEMPLATE_KWARGS),
+        c.get(BatchGenConfig.REQUEST_COLUMN), c.get(BatchGenConfig.PROMPTS_FORMAT));
   }
 
   /** The input columns to read prompts from. */

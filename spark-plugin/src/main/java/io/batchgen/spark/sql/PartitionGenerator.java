@@ -113,12 +113,13 @@ final class PartitionGenerator implements AutoCloseable {
       deliver(queue.take(), sink);
     }
     if (pending.containsKey(request.id())) {
-      rowError(rowSource, rowNumber, request.id(), options.idColumn(),
+      rowError(rowSource, rowNumber, request.id(), field(options.idColumn()),
           DuplicateIdGuard.duplicateMessage(request.id(), 2));
       drain(sink);
       return;
     }
-    String column = request.isChat() ? PromptSchema.DEFAULT_MESSAGES : options.promptColumn();
+    String column = field(request.isChat() ? PromptSchema.DEFAULT_MESSAGES
+        : options.promptColumn());
     int context = runtime.runtime().shape().maxPositions();
     int[] tokens;
     try {
@@ -146,7 +147,7 @@ final class PartitionGenerator implements AutoCloseable {
     Long seed;
     GenerationOverrides o = request.overrides();
     if (o.maxNewTokens() != null && o.maxNewTokens() >= context) {
-      rowError(rowSource, rowNumber, request.id(), PromptSchema.MAX_NEW_TOKENS,
+      rowError(rowSource, rowNumber, request.id(), field(PromptSchema.MAX_NEW_TOKENS),
           "max_new_tokens is " + o.maxNewTokens() + " but the model's context is " + context + " tokens, prompt and"
           + " completion together. Lower it, or set it null to use the job option.");
       drain(sink);
@@ -156,7 +157,7 @@ final class PartitionGenerator implements AutoCloseable {
       sampling = options.generation().forRow(request.id(), o);
       seed = options.generation().seedFor(request.id(), o);
     } catch (IllegalArgumentException e) {
-      rowError(rowSource, rowNumber, request.id(), "overrides", e.getMessage());
+      rowError(rowSource, rowNumber, request.id(), field("overrides"), e.getMessage());
       drain(sink);
       return;
     }
@@ -170,7 +171,21 @@ final class PartitionGenerator implements AutoCloseable {
 
   private void rowError(String rowSource, long rowNumber, String id, String column,
       String message) {
-    reject(new RowError(rowSource, rowNumber, id, column, message));
+    reject(new RowError(rowSource, rowNumber, id, column, message, options.requestLines()));
+  }
+
+  /** A prompt-table column's name, or for request lines the request field it comes from. */
+  private String field(String column) {
+    if (!options.requestLines()) {
+      return column;
+    }
+    return switch (column) {
+      case PromptSchema.DEFAULT_MESSAGES -> "body.messages";
+      case PromptSchema.MAX_NEW_TOKENS -> "body.max_tokens";
+      case "overrides" -> "body";
+      default -> column.equals(options.promptColumn()) ? "body.prompt"
+          : column.equals(options.idColumn()) ? "custom_id" : column;
+    };
   }
 
   /** Hands every result that is ready now to {@code sink}, without waiting. */
@@ -248,8 +263,8 @@ final class PartitionGenerator implements AutoCloseable {
       case ERROR -> {
         // The runtime refused this row (e.g. it needs more KV than the budget allows).
         GenerationResult failed = GenerationResult.failed(new RowError(p.source(), p.rowNumber(),
-            id, p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed"),
-            runtime.provenance());
+            id, p.column(), r.error() != null ? r.error().replace(r.id(), id) : "failed",
+            options.requestLines()), runtime.provenance());
         if (!options.recordErrors()) {
           throw new RowFailure(failed.error() + ". " + RECORD_HINT);
         }

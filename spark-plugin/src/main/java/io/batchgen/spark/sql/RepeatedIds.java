@@ -50,20 +50,33 @@ record RepeatedIds(Map<String, First> first) implements Serializable {
         .where("copies > 1")
         .limit(LIMIT + 1)
         .collectAsList();
-    if (rows.isEmpty()) {
-      return NONE;
-    }
     Map<String, First> first = new HashMap<>();
     for (Row r : rows) {
       Row at = r.getStruct(2);
       first.put(r.getString(0), new First(pathOnly(at.getString(0)), at.getLong(1), r.getLong(1)));
+    }
+    return of(first, prompts, idColumn, failOnAny);
+  }
+
+  /**
+   * The repeated ids found some other way (an OpenAI batch input's planning scan), checked as
+   * {@link #find} checks them.
+   *
+   * @param first repeated id → its first copy (file, row) and its number of copies; more than
+   *              {@link #LIMIT} entries (or any, with {@code failOnAny}) fail
+   */
+  static RepeatedIds of(Map<String, First> first, String prompts, String idColumn,
+      boolean failOnAny) {
+    if (first.isEmpty()) {
+      return NONE;
     }
     if (failOnAny || first.size() > LIMIT) {
       Map.Entry<String, First> e = first.entrySet().iterator().next();
       throw new IllegalArgumentException("Prompts [" + prompts + "] repeat "
           + (first.size() > LIMIT ? "more than " + LIMIT : first.size()) + " id(s) in column '"
           + idColumn + "' (first copy of id [" + e.getKey() + "]: " + e.getValue().file()
-          + ", row " + e.getValue().row() + "): " + DuplicateIdGuard.duplicateMessage(e.getKey(),
+          + ", " + (idColumn.equals(io.batchgen.io.OpenAiBatchReader.CUSTOM_ID)
+          ? "line " + (e.getValue().row() + 1) : "row " + e.getValue().row()) + "): " + DuplicateIdGuard.duplicateMessage(e.getKey(),
           e.getValue().copies()) + (first.size() > LIMIT ? "" : " Or set option onError=record"
           + " to write one error row per repeated id and complete the rest."));
     }

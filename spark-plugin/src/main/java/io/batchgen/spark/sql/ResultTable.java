@@ -32,6 +32,7 @@ import org.slf4j.LoggerFactory;
  * OUT/part-PPPPP-JOB-tTASK.parquet      published results; JOB is unique per write job, so no
  *                                        later job's files can replace them
  * OUT/_batchgen_manifest.json           every job that contributed: options, counts, files
+ * OUT/_batchgen_report.html             the report of the job that wrote last (HTML, charts)
  * OUT/_SUCCESS
  * OUT/_temporary/JOB/attempts/…         files of running task attempts
  * OUT/_temporary/JOB/tasks/…            files of committed tasks: durable, they survive a failed
@@ -56,6 +57,8 @@ final class ResultTable implements Serializable {
 
   static final String STAGING = "_temporary";
   static final String MANIFEST = "_batchgen_manifest.json";
+  /** The last job's report; the leading underscore makes Spark's readers skip it. */
+  static final String REPORT = "_batchgen_report.html";
   static final String SUCCESS = "_SUCCESS";
   private static final String ATTEMPTS = "attempts";
   private static final String TASKS = "tasks";
@@ -267,8 +270,12 @@ final class ResultTable implements Serializable {
   record Adopted(String jobId, Path file, long rows) {
   }
 
-  /** What one job adds to the manifest. */
-  record JobEntry(ObjectNode json, List<String> taskFiles, List<Adopted> adopted) {
+  /**
+   * What one job adds to the table: its manifest entry, its files, and its report (HTML; null
+   * when it could not be made, which never fails the job).
+   */
+  record JobEntry(ObjectNode json, List<String> taskFiles, List<Adopted> adopted,
+      byte[] report) {
   }
 
   /**
@@ -286,8 +293,9 @@ final class ResultTable implements Serializable {
       }
       ObjectNode manifest = readManifest(fs, out());
       ((ArrayNode) manifest.withArray("jobs")).add(entry.json());
+      writeReport(fs, out(), entry);
       writeAtomically(fs, new Path(out(), MANIFEST), manifest);
-      writeAtomically(fs, new Path(out(), SUCCESS), null);
+      writeAtomically(fs, new Path(out(), SUCCESS), new byte[0]);
     } catch (IOException | RuntimeException e) {
       for (int i = moved.size() - 1; i >= 0; i--) {
         try {
@@ -317,8 +325,9 @@ final class ResultTable implements Serializable {
     ObjectNode manifest = new ObjectMapper().createObjectNode();
     manifest.put("format", 2);
     manifest.putArray("jobs").add(entry.json());
+    writeReport(fs, table, entry);
     writeAtomically(fs, new Path(table, MANIFEST), manifest);
-    writeAtomically(fs, new Path(table, SUCCESS), null);
+    writeAtomically(fs, new Path(table, SUCCESS), new byte[0]);
 
     Path next = sibling("next");
     Path prev = sibling("prev");
@@ -467,15 +476,26 @@ final class ResultTable implements Serializable {
     return m;
   }
 
-  /** Writes {@code content} (JSON, or an empty file when null) to a temporary name, then moves it. */
+  /** The job's report into {@code dir}, named in its manifest entry; none when it has none. */
+  private static void writeReport(FileSystem fs, Path dir, JobEntry entry) throws IOException {
+    if (entry.report() != null) {
+      writeAtomically(fs, new Path(dir, REPORT), entry.report());
+      entry.json().put("report", REPORT);
+    }
+  }
+
+  /** Writes {@code content} as JSON to a temporary name, then moves it. */
   private static void writeAtomically(FileSystem fs, Path file, JsonNode content)
+      throws IOException {
+    writeAtomically(fs, file, new ObjectMapper().writerWithDefaultPrettyPrinter()
+        .writeValueAsString(content).getBytes(StandardCharsets.UTF_8));
+  }
+
+  private static void writeAtomically(FileSystem fs, Path file, byte[] content)
       throws IOException {
     Path tmp = new Path(file.getParent(), "." + file.getName() + ".tmp");
     try (OutputStream o = fs.create(tmp, true)) {
-      if (content != null) {
-        o.write(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(content)
-            .getBytes(StandardCharsets.UTF_8));
-      }
+      o.write(content);
     }
     if (fs.exists(file)) {
       fs.delete(file, false);

@@ -4,6 +4,7 @@ import io.batchgen.io.ArrowPromptConverter;
 import io.batchgen.io.BadInputException;
 import io.batchgen.io.BadRowPolicy;
 import io.batchgen.io.IdType;
+import io.batchgen.io.OpenAiBatchReader;
 import io.batchgen.io.PromptBatch;
 import io.batchgen.io.PromptSchema;
 import java.io.Serializable;
@@ -28,6 +29,10 @@ import org.apache.spark.sql.util.ArrowUtils;
  * and Parquet prompt files, so a DataFrame row is accepted, rejected and explained the same way
  * as a row of a file (strict UTF-8, struct fields by name, range checks, column names).
  *
+ * <p>Rows may instead carry OpenAI batch request lines ({@link #bindRequests}: option
+ * {@code requestColumn}); each is then read by arrow-io's {@link OpenAiBatchReader}, the same
+ * reader as a JSONL file's lines.
+ *
  * <p>{@link #bind} runs on the driver and checks the column types before any work starts;
  * {@link #reader} runs in a task.
  */
@@ -43,15 +48,74 @@ final class SparkPromptRows implements Serializable {
   /** The id column's index within {@link #projected}. */
   private final int idIndex;
   private final IdType idType;
+  /** Request-line rows: the request column's ordinal, else -1. */
+  private final int requestOrdinal;
+  /** Request-line rows: the optional line-number column's ordinal, else -1. */
+  private final int lineOrdinal;
 
   private SparkPromptRows(String source, PromptSchema schema, StructType projected,
-      int[] ordinals, int idIndex, IdType idType) {
+      int[] ordinals, int idIndex, IdType idType, int requestOrdinal, int lineOrdinal) {
     this.source = source;
     this.schema = schema;
     this.projected = projected;
     this.ordinals = ordinals;
     this.idIndex = idIndex;
     this.idType = idType;
+    this.requestOrdinal = requestOrdinal;
+    this.lineOrdinal = lineOrdinal;
+  }
+
+  /** The column of a request-line input that numbers the lines (0-based), when present. */
+  static final String LINE_COLUMN = "line";
+
+  /**
+   * Checks {@code input} as rows of OpenAI batch request lines: {@code requestColumn} (string)
+   * holds one line each, {@code idColumn} (string) its custom_id (the sink clusters and sorts
+   * by it), and an optional long column {@value #LINE_COLUMN} the line's 0-based index in its
+   * file, for messages (else rows are numbered from 0 per task).
+   *
+   * @throws BadInputException naming the column, its type and the fix
+   */
+  static SparkPromptRows bindRequests(String source, StructType input, String idColumn,
+      String requestColumn) {
+    int request = stringColumn(source, input, requestColumn, "the request column (option"
+        + " requestColumn) holds one OpenAI batch request line per row");
+    int id = stringColumn(source, input, idColumn, "the id column holds each request's"
+        + " custom_id, e.g. get_json_object(" + requestColumn + ", '$.custom_id')");
+    int line = -1;
+    if (java.util.Arrays.asList(input.fieldNames()).contains(LINE_COLUMN)) {
+      line = input.fieldIndex(LINE_COLUMN);
+      DataType t = input.fields()[line].dataType();
+      if (t != DataTypes.LongType) {
+        throw BadInputException.schema(source, LINE_COLUMN, "the column has type "
+            + t.simpleString() + "; with requestColumn set it numbers the request lines and"
+            + " must be a long. Cast it, or rename it.");
+      }
+    }
+    PromptSchema schema = PromptSchema.DEFAULT.withIdColumn(idColumn)
+        .withPromptColumn(requestColumn);
+    StructType idOnly = DataTypes.createStructType(new StructField[] {input.fields()[id]});
+    return new SparkPromptRows(source, schema, idOnly, new int[] {id}, 0, IdType.STRING,
+        request, line);
+  }
+
+  private static int stringColumn(String source, StructType input, String name, String what) {
+    if (!java.util.Arrays.asList(input.fieldNames()).contains(name)) {
+      throw BadInputException.schema(source, name, "no such column; " + what + ". Columns: "
+          + String.join(", ", input.fieldNames()) + ".");
+    }
+    int i = input.fieldIndex(name);
+    if (input.fields()[i].dataType() != DataTypes.StringType) {
+      throw BadInputException.schema(source, name, "the column has type "
+          + input.fields()[i].dataType().simpleString() + " but must be a string; " + what
+          + ".");
+    }
+    return i;
+  }
+
+  /** Whether rows are request lines. */
+  boolean requestLines() {
+    return requestOrdinal >= 0;
   }
 
   /**
@@ -82,7 +146,7 @@ final class SparkPromptRows implements Serializable {
     ArrowPromptConverter.checkSchema(source, arrow, schema);
     IdType idType = ArrowPromptConverter.idType(arrow, schema);
     return new SparkPromptRows(source, schema, projected,
-        ordinals.stream().mapToInt(Integer::intValue).toArray(), idIndex, idType);
+        ordinals.stream().mapToInt(Integer::intValue).toArray(), idIndex, idType, -1, -1);
   }
 
   private static Schema arrowSchema(String source, StructType projected) {
@@ -131,24 +195,44 @@ final class SparkPromptRows implements Serializable {
     return Long.toString(v);
   }
 
-  /** A reader for one task's rows; the caller closes it (it holds Arrow buffers). */
+  /** A reader for one task's rows; the caller closes it (it may hold Arrow buffers). */
   Reader reader(String taskSource, BufferAllocator allocator, BadRowPolicy policy,
       boolean checkDuplicates) {
-    return new Reader(taskSource, allocator, policy, checkDuplicates);
+    return requestLines() ? new RequestReader(taskSource, policy, checkDuplicates)
+        : new ArrowReader(taskSource, allocator, policy, checkDuplicates);
   }
 
   /**
-   * Collects rows into Arrow batches of up to {@code capacity} rows and converts each batch.
-   * Row numbers count this reader's rows from 0. Not thread-safe: one per task.
+   * Collects rows into batches and converts each batch. Row numbers count this reader's rows from
+   * 0 (request lines: their {@value #LINE_COLUMN} when given). Not thread-safe: one per task.
    */
-  final class Reader implements AutoCloseable {
+  interface Reader extends AutoCloseable {
+    /** Adds one row to the current batch. */
+    void add(InternalRow row);
+
+    /** Rows added since the last {@link #flush}. */
+    int pending();
+
+    /**
+     * Converts the rows added since the last call.
+     *
+     * @throws BadInputException for a bad row under {@link BadRowPolicy#FAIL}
+     */
+    PromptBatch flush();
+
+    @Override
+    void close();
+  }
+
+  /** Prompt-table rows, through Arrow. */
+  private final class ArrowReader implements Reader {
     private final VectorSchemaRoot root;
     private final ArrowWriter writer;
     private final ProjectingInternalRow projection;
     private final ArrowPromptConverter converter;
     private int rows;
 
-    private Reader(String taskSource, BufferAllocator allocator, BadRowPolicy policy,
+    private ArrowReader(String taskSource, BufferAllocator allocator, BadRowPolicy policy,
         boolean checkDuplicates) {
       this.root = VectorSchemaRoot.create(arrowSchema(source, projected), allocator);
       this.writer = ArrowWriter.create(root);
@@ -162,24 +246,20 @@ final class SparkPromptRows implements Serializable {
           schema.withDuplicateIdCheck(checkDuplicates), policy);
     }
 
-    /** Adds one row to the current batch. */
-    void add(InternalRow row) {
+    @Override
+    public void add(InternalRow row) {
       projection.project(row);
       writer.write(projection);
       rows++;
     }
 
-    /** Rows added since the last {@link #flush}. */
-    int pending() {
+    @Override
+    public int pending() {
       return rows;
     }
 
-    /**
-     * Converts the rows added since the last call.
-     *
-     * @throws BadInputException for a bad row under {@link BadRowPolicy#FAIL}
-     */
-    PromptBatch flush() {
+    @Override
+    public PromptBatch flush() {
       writer.finish();
       try {
         return converter.convert(root);
@@ -192,6 +272,44 @@ final class SparkPromptRows implements Serializable {
     @Override
     public void close() {
       root.close();
+    }
+  }
+
+  /** Request-line rows, each read by {@link OpenAiBatchReader} as a line of a JSONL file. */
+  private final class RequestReader implements Reader {
+    private final OpenAiBatchReader lines;
+    private long rowNumber;
+    private int rows;
+
+    private RequestReader(String taskSource, BadRowPolicy policy, boolean checkDuplicates) {
+      this.lines = OpenAiBatchReader.forLines(taskSource, policy, checkDuplicates);
+    }
+
+    @Override
+    public void add(InternalRow row) {
+      long line = lineOrdinal >= 0 && !row.isNullAt(lineOrdinal) ? row.getLong(lineOrdinal)
+          : rowNumber;
+      rowNumber++;
+      rows++;
+      // Spark's strings keep the input's bytes: invalid UTF-8 reaches the strict decoder. A null
+      // or blank request is a bad line (each row gets its result).
+      lines.add(line, row.isNullAt(requestOrdinal) ? new byte[0]
+          : row.getUTF8String(requestOrdinal).getBytes());
+    }
+
+    @Override
+    public int pending() {
+      return rows;
+    }
+
+    @Override
+    public PromptBatch flush() {
+      rows = 0;
+      return lines.drain();
+    }
+
+    @Override
+    public void close() {
     }
   }
 }

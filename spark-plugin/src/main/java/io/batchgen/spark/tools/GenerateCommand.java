@@ -11,12 +11,22 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class GenerateCommand {
   static final String USAGE = """
-      Usage: bin/batchgen generate --model PATH --input PROMPTS --output DIR
+      Usage: bin/batchgen generate --model PATH --input PROMPTS --output OUT
                                    [--master local[*]] [--mode append|overwrite]
+                                   [--inputFormat auto|parquet|openai]
+                                   [--outputFormat auto|parquet|openai] [--table DIR]
                                    [--progress auto|live|plain|off] [--OPTION VALUE ...]
 
-      Generates a completion for every row of the Parquet prompts (columns id, prompt) and writes
-      the result table to DIR. Options are those of docs/configs.md, e.g. --maxNewTokens 64.
+      Generates a completion for every prompt and writes the result table to OUT.
+        PROMPTS: a Parquet prompt table (columns id, prompt or messages, optional per-row
+                 max_new_tokens, temperature, ...), or an OpenAI batch input file (.jsonl: one
+                 request per line with custom_id, url and body; chat or completions bodies with
+                 their max_tokens, temperature, top_p, top_k, seed, stop).
+        OUT:     the result table's folder; or, for a name ending in .jsonl (or --outputFormat
+                 openai), an OpenAI batch output file with one line per custom_id (errors in the
+                 error field), the result table going to --table (default OUT.table).
+      Options are those of docs/configs.md, e.g. --maxNewTokens 64 --onError record (bad rows
+      and bad input lines become error results, each naming its row or line and the fix).
       Progress (rows done of the total, failed rows, tokens/s, elapsed, ETA): --progress auto
       (default) redraws one line on a terminal and prints a line every
       spark.batchgen.progress.interval (10s) otherwise; live or plain choose, off hides it.

@@ -28,12 +28,13 @@ import java.util.concurrent.Future;
  * and fine-grained partitioning and under the rebalancer, in two parts and one summary line.
  *
  * <p>The <b>scale part</b> is the discrete-event cluster simulation of {@link ClusterSimulation}:
- * 8, 32 and 128 simulated executors with 1,000 rows each of the pinned workload
- * ({@link Workload#pinned}), the real scheduler on every executor and the real policy on the
- * driver, once per cost model: {@code gpu-like} ({@link CostModel#gpuLike}, the headline) and
+ * simulated executors with 1,000 rows each of the pinned workload ({@link Workload#pinned}), the
+ * real scheduler on every executor and the real policy on the driver, per cost model:
+ * {@code gpu-like} ({@link CostModel#gpuLike}, the headline) at 8, 32 and 128 executors and
  * {@code cpu-measured} (fitted in this run to the cpu backend's module calls on the generated
- * {@code bench} model, {@link CostCalibration}), against the {@link LowerBound}. Simulations run
- * in parallel, one per thread, after the calibration.
+ * {@code bench} model, {@link CostCalibration}) at 8 and 32 ({@code --cpuExecutors 8,32,128} for
+ * the full grid: a 128-executor simulation takes minutes of CPU), against the
+ * {@link LowerBound}. Simulations run in parallel, one per thread, after the calibration.
  *
  * <p>The <b>real part</b> ({@link RebalanceClusterRuns}) runs the same workload, its lengths
  * scaled down, as sink jobs on {@code local-cluster[2,1,1024]}: each placement several times,
@@ -54,7 +55,9 @@ public final class RebalanceBench {
       simulated executor, the real rebalancing policy on the driver, module costs from a cost
       model) against the lower bound max(work / executors at full-batch efficiency, longest
       row's serial time).
-        --executors 8,32,128       simulated cluster sizes (default 8,32,128)
+        --executors 8,32,128       simulated cluster sizes, gpu-like costs (default 8,32,128)
+        --cpuExecutors 8,32        simulated cluster sizes, cpu-measured costs (default 8,32;
+                                   add 128 for the full grid, which doubles the run time)
         --rowsPerExecutor N        rows per executor (default 1000)
         --costs gpu-like,cpu-measured  cost models (default both; the headline is gpu-like)
         --seed N                   workload seed (default 42)
@@ -63,8 +66,9 @@ public final class RebalanceBench {
                                    (default bench)
         --calibrationThreads N     cpu backend threads while calibrating (default 1: one
                                    executor core, as in the real part)
-        --transportGbps X          state transport of the cpu-measured cluster, each way
-                                   through the driver (default 10)
+        --transportMBps X          state transport of the cpu-measured cluster, each way
+                                   through the driver (default 19: bench transport's median
+                                   on this machine)
         --layers N                 simulated layers (default 1; each stands for the modeled
                                    model's layers / N)
         --reportMs N               executors' load-report interval, virtual ms (default 1000)
@@ -72,7 +76,7 @@ public final class RebalanceBench {
 
       Real part: sink jobs on local-cluster[E,1,1024] with the tiny generated model.
         --real on|off              run it (default on; off prints real_ratio=n/a)
-        --realRows N               rows (default 2400)
+        --realRows N               rows (default 9600)
         --realScale N              prompt and output lengths divided by N (default 8, so the
                                    tiny model's 512 positions hold every row)
         --realRuns N               runs per placement; the median counts (default 3)
@@ -86,8 +90,9 @@ public final class RebalanceBench {
       with the simulated figures at the largest cluster with the gpu-like costs.
       """;
 
-  private static final Set<String> OPTIONS = Set.of("executors", "rowsPerExecutor", "costs",
-      "seed", "threads", "calibrationPreset", "calibrationThreads", "transportGbps", "layers",
+  private static final Set<String> OPTIONS = Set.of("executors", "cpuExecutors",
+      "rowsPerExecutor", "costs",
+      "seed", "threads", "calibrationPreset", "calibrationThreads", "transportMBps", "layers",
       "reportMs", "rebalanceMs", "real", "realRows", "realScale", "realRuns", "realExecutors",
       "work");
   static final String GPU_LIKE = "gpu-like";
@@ -109,16 +114,15 @@ public final class RebalanceBench {
   }
 
   /** The command line, parsed and checked. */
-  private record Options(List<Integer> sizes, List<String> costNames, int rowsPerExecutor,
+  private record Options(List<Integer> sizes, List<Integer> cpuSizes, List<String> costNames,
+      int rowsPerExecutor,
       int threads, int layers, double reportNanos, double rebalanceNanos, double transport,
       int calibrationThreads, String calibrationPreset, long seed, boolean real,
       RebalanceClusterRuns.Settings realSettings) {
 
     static Options parse(CommandArgs a) {
-      List<Integer> sizes = new ArrayList<>();
-      for (String s : a.get("executors", "8,32,128").split(",")) {
-        sizes.add(positive("executors", s.trim(), 2));
-      }
+      List<Integer> sizes = clusterSizes(a, "executors", "8,32,128");
+      List<Integer> cpuSizes = clusterSizes(a, "cpuExecutors", "8,32");
       List<String> costNames = List.of(a.get("costs", GPU_LIKE + "," + CPU_MEASURED).split(","));
       for (String c : costNames) {
         if (!c.equals(GPU_LIKE) && !c.equals(CPU_MEASURED)) {
@@ -126,19 +130,19 @@ public final class RebalanceBench {
               + CPU_MEASURED + ", got [" + c + "]");
         }
       }
-      double transport = Double.parseDouble(a.get("transportGbps", "10")) * 1e9 / 8;
+      double transport = Double.parseDouble(a.get("transportMBps", "19")) * 1e6;
       if (!(transport > 0)) {
-        throw new CommandArgs.UsageException("--transportGbps must be positive");
+        throw new CommandArgs.UsageException("--transportMBps must be positive");
       }
       long seed = a.longValue("seed", 42);
       boolean real = a.oneOf("real", "on", Set.of("on", "off")).equals("on");
       RebalanceClusterRuns.Settings realSettings = new RebalanceClusterRuns.Settings(
-          positive("realRows", a.get("realRows", "2400"), 3),
+          positive("realRows", a.get("realRows", "9600"), 3),
           positive("realScale", a.get("realScale", "8"), 1),
           positive("realRuns", a.get("realRuns", "3"), 1), seed,
           positive("realExecutors", a.get("realExecutors", "2"), 2),
           Path.of(a.get("work", "batchgen-work/rebalance")));
-      return new Options(sizes, costNames,
+      return new Options(sizes, cpuSizes, costNames,
           positive("rowsPerExecutor", a.get("rowsPerExecutor", "1000"), 3),
           positive("threads", a.get("threads",
               Integer.toString(Runtime.getRuntime().availableProcessors())), 1),
@@ -187,7 +191,7 @@ public final class RebalanceBench {
 
     List<Cell> cells = new ArrayList<>();
     for (CostModel m : models.values()) {
-      for (int e : o.sizes()) {
+      for (int e : m.name().equals(GPU_LIKE) ? o.sizes() : o.cpuSizes()) {
         Workload w = Workload.pinned(e * o.rowsPerExecutor(), o.seed());
         ClusterSimulation.Settings s = ClusterSimulation.Settings.defaults(e, m, w, o.layers())
             .withIntervals(o.reportNanos(), o.rebalanceNanos());
@@ -206,6 +210,14 @@ public final class RebalanceBench {
     }
     out.println(summary(cells, results, real, o.rowsPerExecutor(), o.seed(), wallSeconds));
     return 0;
+  }
+
+  private static List<Integer> clusterSizes(CommandArgs a, String option, String dflt) {
+    List<Integer> sizes = new ArrayList<>();
+    for (String s : a.get(option, dflt).split(",")) {
+      sizes.add(positive(option, s.trim(), 2));
+    }
+    return sizes;
   }
 
   private static int positive(String option, String value, int least) {
@@ -374,8 +386,9 @@ public final class RebalanceBench {
       Map<Strategy, Result> c = results.get(cpu);
       double cr = c.get(Strategy.REBALANCED).makespanNanos();
       sb.append(String.format(Locale.ROOT, " cpu_ratio=%.3f cpu_hash_ratio=%.3f"
-          + " cpu_of_bound=%.3f", c.get(Strategy.STATIC).makespanNanos() / cr,
-          c.get(Strategy.HASH).makespanNanos() / cr, cpu.bound().nanos() / cr));
+          + " cpu_of_bound=%.3f cpu_executors=%d", c.get(Strategy.STATIC).makespanNanos() / cr,
+          c.get(Strategy.HASH).makespanNanos() / cr, cpu.bound().nanos() / cr,
+          cpu.executors()));
     }
     sb.append(realTail);
     sb.append(String.format(Locale.ROOT, " rows_per_executor=%d seed=%d sim_wall_s=%.0f",

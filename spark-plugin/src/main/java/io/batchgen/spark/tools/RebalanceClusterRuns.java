@@ -31,7 +31,8 @@ import org.apache.spark.sql.types.StructType;
  *
  * <p>Rows are the pinned workload's ({@link Workload#pinned}), their prompt and output lengths
  * divided by {@link Settings#scale} so the generated {@code tiny} model (512 positions) holds
- * them and a run takes minutes on one core per executor. A row's output length is its
+ * them and a run takes well under a minute on one core per executor (the rebalancer's intervals
+ * are scaled down with it). A row's output length is its
  * {@code max_new_tokens} column, with {@code ignoreEos=true}, so it is exact; its prompt is
  * words of the model's own vocabulary up to the row's length in tokens (within a word).
  *
@@ -188,9 +189,14 @@ final class RebalanceClusterRuns {
       c[0]++;
       c[1] += m.sequences();
     }
+    Map<String, Integer> byPair = new java.util.TreeMap<>();
+    for (MoveStatus m : moves) {
+      byPair.merge(m.from() + "->" + m.to(), m.sequences(), Integer::sum);
+    }
     StringBuilder sb = new StringBuilder(" (moves");
     byKind.forEach((k, c) -> sb.append(' ').append(k.name().toLowerCase(Locale.ROOT))
         .append(' ').append(c[0]).append(" sending ").append(c[1]));
+    byPair.forEach((pair, n) -> sb.append("; ").append(pair).append(' ').append(n));
     return sb.append(')').toString();
   }
 
@@ -200,7 +206,13 @@ final class RebalanceClusterRuns {
             .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
             .config("spark.ui.enabled", "false")
             .config("spark.task.maxFailures", "4")
-            .config("spark.batchgen.rebalance.enabled", Boolean.toString(rebalance)),
+            .config("spark.batchgen.rebalance.enabled", Boolean.toString(rebalance))
+            // These jobs last seconds where real ones last minutes: the rebalancer's clock is
+            // scaled down with them (defaults 1s, 2s, 2s, 3s).
+            .config("spark.batchgen.rebalance.loadReportInterval", "250ms")
+            .config("spark.batchgen.rebalance.interval", "500ms")
+            .config("spark.batchgen.rebalance.minImbalance", "500ms")
+            .config("spark.batchgen.rebalance.cooldown", "1s"),
         LocalClusterConf.master(executors, 1, 1024)).getOrCreate();
   }
 

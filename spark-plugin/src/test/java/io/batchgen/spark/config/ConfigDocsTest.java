@@ -23,7 +23,8 @@ class ConfigDocsTest {
   @Test
   void everyEntryIsDocumentedAndKeyedConsistently() {
     for (ConfigEntry<?> e : BatchGenConfig.all()) {
-      assertThat(e.key()).matches("spark\\.batchgen\\.[a-z]+\\.[a-z][A-Za-z]*");
+      // spark.batchgen.<area>[.<sub-area>].<camelCaseName>, e.g. spark.batchgen.memory.weights.budget
+      assertThat(e.key()).matches("spark\\.batchgen\\.[a-z]+(\\.[a-z]+)?\\.[a-z][A-Za-z]*");
       assertThat(e.doc()).isNotBlank();
       if (e.option() != null) {
         assertThat(e.option()).matches("[a-z][A-Za-z]*");

@@ -28,6 +28,23 @@ class ResolvedConfigTest {
   }
 
   @Test
+  void weightBudgetIsASizeAHeapFractionOrAuto() {
+    var sized = ResolvedConfig.resolve(Map.of("weightsBudget", "2g"), Map.of())
+        .get(BatchGenConfig.WEIGHTS_BUDGET);
+    assertThat(sized.resolve(1L << 40)).isEqualTo(2L << 30);
+    var fraction = ResolvedConfig.resolve(Map.of(),
+        Map.of("spark.batchgen.memory.weights.budget", "0.5")).get(BatchGenConfig.WEIGHTS_BUDGET);
+    assertThat(fraction.resolve(4L << 30)).isEqualTo(2L << 30);
+    assertThat(ResolvedConfig.resolve(Map.of(), Map.of()).get(BatchGenConfig.WEIGHTS_BUDGET)
+        .resolve(4L << 30)).isEqualTo(1L << 30);
+    assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("weightsBudget", "1.5"), Map.of()))
+        .hasMessageContaining("option 'weightsBudget'")
+        .hasMessageContaining("fraction of the heap must be in (0, 1]");
+    assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("weightsBudget", "lots"), Map.of()))
+        .hasMessageContaining("size such as 512m");
+  }
+
+  @Test
   void unknownOptionSuggestsTheClosestName() {
     assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("temprature", "1"), Map.of()))
         .hasMessageContaining("Unknown option 'temprature'")

@@ -56,7 +56,7 @@ class CommitProtocolTest {
     table.prepare(spark.sparkContext().hadoopConfiguration(), truncate);
     return new BatchGenBatchWrite(new WriteJob(options, rows, table, null), truncate, "query-1",
         new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()), List.of(),
-        "sha256:test", null);
+        "sha256:test", JobReports.Start.now(), null);
   }
 
   private static WriterCommitMessage attempt(DataWriterFactory factory, long taskId)

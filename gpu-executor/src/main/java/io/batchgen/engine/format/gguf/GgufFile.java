@@ -1,6 +1,7 @@
 package io.batchgen.engine.format.gguf;
 
 import io.batchgen.engine.format.DType;
+import io.batchgen.engine.format.FileRegion;
 import io.batchgen.engine.format.MappedRegions;
 import io.batchgen.engine.format.ModelFormatException;
 import io.batchgen.engine.format.TensorInfo;
@@ -216,7 +217,7 @@ public final class GgufFile {
       Map<String, TensorInfo> tensors = new LinkedHashMap<>();
       for (int i = 0; i < names.size(); i++) {
         tensors.put(names.get(i), new TensorInfo(names.get(i), dtypes.get(i), shapes.get(i),
-            data.get(i)));
+            data.get(i), new FileRegion(file, ranges.get(i).start())));
       }
       return new GgufFile(file, version, Collections.unmodifiableMap(meta),
           Collections.unmodifiableMap(tensors));

@@ -5,6 +5,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
 import io.batchgen.engine.format.DType;
+import io.batchgen.engine.format.FileRegion;
 import io.batchgen.engine.format.MappedRegions;
 import io.batchgen.engine.format.ModelFormatException;
 import io.batchgen.engine.format.TensorInfo;
@@ -175,7 +176,7 @@ public final class SafetensorsFile {
     Map<String, TensorInfo> tensors = new LinkedHashMap<>();
     for (int i = 0; i < names.size(); i++) {
       tensors.put(names.get(i), new TensorInfo(names.get(i), dtypes.get(i), shapes.get(i),
-          buffers.get(i)));
+          buffers.get(i), new FileRegion(file, nonEmpty.get(i).start())));
     }
     return new SafetensorsFile(file, tensors, metadata);
   }
