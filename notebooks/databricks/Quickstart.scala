@@ -14,7 +14,7 @@
 // COMMAND ----------
 
 import io.batchgen.engine.model.TinyModels
-import io.batchgen.spark.tools.SamplePrompts
+import io.batchgen.cli.SamplePrompts
 import java.nio.file.{Files, Paths}
 
 // Spark reads and writes dbfs:/tmp/batchgen-quickstart; the model loader reads local files, the

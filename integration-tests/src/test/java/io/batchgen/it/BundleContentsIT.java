@@ -2,7 +2,7 @@ package io.batchgen.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.batchgen.spark.tools.SparkHome;
+import io.batchgen.cli.SparkHome;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Enumeration;

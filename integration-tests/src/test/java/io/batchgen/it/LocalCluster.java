@@ -2,7 +2,7 @@ package io.batchgen.it;
 
 import io.batchgen.spark.plugin.BatchGenDriverPlugin;
 import io.batchgen.spark.plugin.ExecutorInfo;
-import io.batchgen.spark.tools.LocalClusterConf;
+import io.batchgen.cli.LocalClusterConf;
 import java.time.Duration;
 import java.util.Map;
 import org.apache.spark.sql.SparkSession;

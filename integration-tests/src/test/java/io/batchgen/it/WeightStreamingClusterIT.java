@@ -16,8 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A sink job on an executor whose heap (512 MiB) is smaller than the model's compute-ready
- * weights: the {@code bench} Mixtral-style model as a Q8_0 GGUF file (about 250 MB on disk, about
- * 3.8x that as the f32 panels the cpu backend computes on). With the default weight budget (a
+ * weights: the {@code bench} Mixtral-style model as an F16 GGUF file (about 450 MB on disk, twice
+ * that as the f32 panels the cpu backend computes on). With the default weight budget (a
  * quarter of the heap) the executor streams the weights and writes exactly the engine's tokens.
  */
 class WeightStreamingClusterIT {
@@ -30,7 +30,7 @@ class WeightStreamingClusterIT {
 
   @Test
   void aModelLargerThanTheExecutorHeapCompletesWithTheEngineTokens() throws Exception {
-    Path model = TinyModels.writeGguf("bench", "mixtral", "q8_0", 11, dir.resolve("bench.gguf"));
+    Path model = TinyModels.writeGguf("bench", "mixtral", "f16", 11, dir.resolve("bench.gguf"));
     try (LoadedModel m = ModelLoader.load(model)) {
       assertThat(WeightFootprint.of(m).modelBytes()).as("compute-ready weight bytes")
           .isGreaterThan((long) EXECUTOR_MB << 20);

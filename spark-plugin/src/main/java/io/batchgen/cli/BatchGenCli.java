@@ -21,35 +21,35 @@ public final class BatchGenCli {
   private static final Map<String, Command> BENCHES = new LinkedHashMap<>();
 
   static {
-    add(COMMANDS, "demo", "io.batchgen.spark.tools.DemoCommand",
+    add(COMMANDS, "demo", "io.batchgen.cli.DemoCommand",
         "make the default tiny MoE model and sample prompts, generate completions with Spark");
-    add(COMMANDS, "generate", "io.batchgen.spark.tools.GenerateCommand",
+    add(COMMANDS, "generate", "io.batchgen.cli.GenerateCommand",
         "run the generation job over Parquet prompts in a local (or remote) Spark session");
-    add(COMMANDS, "cluster", "io.batchgen.spark.tools.ClusterCommand",
+    add(COMMANDS, "cluster", "io.batchgen.cli.ClusterCommand",
         "start, inspect or stop a local Spark standalone cluster from Spark's own jars; submit");
     add(COMMANDS, "make-model", "io.batchgen.engine.tools.MakeModelCommand",
         "write a deterministic random-weight MoE model (HF directory or GGUF) from a seed");
-    add(COMMANDS, "tokenize", "io.batchgen.spark.tools.TokenizeCommand",
+    add(COMMANDS, "tokenize", "io.batchgen.cli.TokenizeCommand",
         "show a prompt (text or chat messages) as the model sees it: rendered text and token ids");
     add(COMMANDS, "logits", "io.batchgen.engine.tools.LogitsCommand",
         "run a token prompt and write float32 logits for every position");
     add(BENCHES, "kernels", "io.batchgen.engine.tools.KernelBench",
         "GFLOP/s of a full expert FFN at several token batches, dtypes and thread counts");
-    add(BENCHES, "runtime", "io.batchgen.engine.run.RuntimeBench",
+    add(BENCHES, "runtime", "io.batchgen.engine.tools.RuntimeBench",
         "tokens/s and expert-batch size, coroutine scheduler vs lock-step baseline");
-    add(BENCHES, "offload", "io.batchgen.engine.run.OffloadBench",
+    add(BENCHES, "offload", "io.batchgen.engine.tools.OffloadBench",
         "weights larger than the budget: module-batched streaming vs layer-wise baseline");
-    add(BENCHES, "spark", "io.batchgen.spark.tools.SparkBench",
+    add(BENCHES, "spark", "io.batchgen.cli.SparkBench",
         "Spark job tokens/s vs engine-only tokens/s on the same prompts");
-    add(BENCHES, "faults", "io.batchgen.spark.tools.FaultsBench",
+    add(BENCHES, "faults", "io.batchgen.cli.FaultsBench",
         "sink jobs with an executor JVM killed mid-write: ids written exactly once");
-    add(BENCHES, "state", "io.batchgen.spark.tools.StateBench",
+    add(BENCHES, "state", "io.batchgen.cli.StateBench",
         "sequence-state (snapshot) encode and decode MB/s vs a bulk copy of the same KV");
-    add(BENCHES, "rebalance", "io.batchgen.spark.tools.RebalanceBench",
+    add(BENCHES, "rebalance", "io.batchgen.cli.RebalanceBench",
         "skewed job: static / hash / fine partitions vs the rebalancer, simulated at scale");
-    add(BENCHES, "transport", "io.batchgen.spark.tools.TransportBench",
+    add(BENCHES, "transport", "io.batchgen.cli.TransportBench",
         "live migration between two executors: state MB/s and latency vs recomputing the KV");
-    add(BENCHES, "progress", "io.batchgen.spark.tools.ProgressBench",
+    add(BENCHES, "progress", "io.batchgen.cli.ProgressBench",
         "ETA shown during a heavy-tailed generate job vs the time really left");
   }
 

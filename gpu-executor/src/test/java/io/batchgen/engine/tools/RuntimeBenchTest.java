@@ -1,11 +1,14 @@
-package io.batchgen.engine.run;
+package io.batchgen.engine.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.batchgen.core.runtime.GenerationRequest;
+import io.batchgen.engine.model.TinyModels;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RuntimeBenchTest {
@@ -46,5 +49,20 @@ class RuntimeBenchTest {
     assertThatThrownBy(() -> run("--modes", "lockstep"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("--modes").hasMessageContaining("[lockstep]");
+  }
+
+  @Test
+  void benchWorkloadIsFixedPerRowAndHeavyTailed() {
+    var shape = TinyModels.config("bench", "mixtral").shape();
+    List<GenerationRequest> a = RuntimeBench.workload(shape, 512, 42, 32, 256);
+    List<GenerationRequest> b = RuntimeBench.workload(shape, 512, 42, 32, 256);
+    assertThat(a).isEqualTo(b);
+    int[] outs = a.stream().mapToInt(r -> r.sampling().maxNewTokens()).sorted().toArray();
+    assertThat(outs[0]).isGreaterThanOrEqualTo(32);
+    assertThat(outs[outs.length - 1]).isEqualTo(256);
+    assertThat(outs[outs.length - 1]).isGreaterThan(4 * outs[outs.length / 2]);
+    assertThat(a.stream().mapToInt(r -> r.promptTokens().length).distinct().count())
+        .isGreaterThan(50);
+    assertThat(RuntimeBench.median(List.of(3.0, 1.0, 2.0))).isEqualTo(2.0);
   }
 }

@@ -1,4 +1,4 @@
-package io.batchgen.spark.tools;
+package io.batchgen.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,4 +1,4 @@
-package io.batchgen.spark.tools;
+package io.batchgen.cli;
 
 import io.batchgen.core.runtime.GenerationRequest;
 import io.batchgen.core.runtime.RuntimeConfig;

@@ -1,4 +1,4 @@
-package io.batchgen.engine.run;
+package io.batchgen.engine.tools;
 
 import java.util.LinkedHashMap;
 import java.util.Map;

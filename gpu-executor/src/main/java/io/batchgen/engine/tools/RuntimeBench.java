@@ -1,4 +1,4 @@
-package io.batchgen.engine.run;
+package io.batchgen.engine.tools;
 
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;

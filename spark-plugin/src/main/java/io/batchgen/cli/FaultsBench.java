@@ -1,4 +1,4 @@
-package io.batchgen.spark.tools;
+package io.batchgen.cli;
 
 import io.batchgen.engine.model.TinyModels;
 import io.batchgen.engine.tools.CommandArgs;

@@ -1,4 +1,4 @@
-package io.batchgen.spark.tools;
+package io.batchgen.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

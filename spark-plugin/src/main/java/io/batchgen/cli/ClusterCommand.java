@@ -1,4 +1,4 @@
-package io.batchgen.spark.tools;
+package io.batchgen.cli;
 
 import io.batchgen.engine.tools.CommandArgs;
 import java.io.IOException;

@@ -1,4 +1,4 @@
-package io.batchgen.engine.run;
+package io.batchgen.engine.tools;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.batchgen.spark.tools;
+package io.batchgen.cli;
 
 import io.batchgen.spark.BatchGenJob;
 import org.apache.spark.sql.SparkSession;
