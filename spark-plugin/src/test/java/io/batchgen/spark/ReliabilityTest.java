@@ -134,8 +134,9 @@ class ReliabilityTest {
 
     assertThatThrownBy(() -> sink(df).option("onError", "fail").mode("overwrite")
         .save(dir.resolve("empty-prompts-fail").toString()))
-        .satisfies(e -> assertThat(rootMessage(e)).contains("the prompt is empty", "(id ",
-            "onError=record"));
+        // ids 7 and 300 may land in different tasks: either task's failure can end the job
+        .satisfies(e -> assertThat(rootMessage(e)).contains("(id ", "onError=record")
+            .containsAnyOf("the prompt is empty", "the prompt is only whitespace"));
   }
 
   // ---------------------------------------------------------------- finding 4: duplicate ids

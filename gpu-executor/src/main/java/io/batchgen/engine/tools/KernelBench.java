@@ -38,6 +38,7 @@ public final class KernelBench {
   static final String USAGE = """
       Usage: batchgen bench kernels [--preset bench|bench-fine] [--runs N]
                  [--batches 1,8,16,64,256] [--species preferred|128|256|512]
+             batchgen bench kernels ceilings [--species preferred|128|256|512]
 
       Times the expert FFN kernel of the cpu backend (Java Vector API) and prints GFLOP/s for
       every dtype x threads x batch, as a fraction of this machine's FMA ceiling and, for the
@@ -47,6 +48,10 @@ public final class KernelBench {
       --species forces the kernels' vector width (default: what the JVM prefers here); a width
       wider than the hardware's is emulated, correct but very slow.
       Defaults: --preset bench --runs 7 --batches 1,8,16,64,256 --species preferred.
+      'ceilings' measures only the ceilings (a few seconds) and prints one line,
+        bench kernels ceilings: fma_t1_gflops=.. fma_t2_gflops=.. read_t1_gbs=.. read_t2_gbs=..
+      for scripts that note, beside each run, how much of the machine other tenants leave
+      (a 2-thread FMA ceiling well under twice the 1-thread one: the other core is shared).
       """;
 
   private static final int EXPERTS = 16;
@@ -65,7 +70,7 @@ public final class KernelBench {
   public static int run(String[] args, PrintStream out, PrintStream err) {
     try {
       CommandArgs a = CommandArgs.parse(args, Set.of("preset", "runs", "batches", "species"),
-          Set.of("bench", "kernels"));
+          Set.of("bench", "kernels", "ceilings"));
       if (a.help()) {
         out.print(USAGE);
         return 0;
@@ -88,7 +93,11 @@ public final class KernelBench {
       } catch (IllegalArgumentException e) {
         throw new CommandArgs.UsageException("Option --species: " + e.getMessage());
       }
-      bench(p, (int) runs, batches, width, out);
+      if (Arrays.asList(args).contains("ceilings")) {
+        ceilingsOnly(width, out);
+      } else {
+        bench(p, (int) runs, batches, width, out);
+      }
       return 0;
     } catch (CommandArgs.UsageException e) {
       err.println("bench kernels: " + e.getMessage());
@@ -174,6 +183,13 @@ public final class KernelBench {
     StringBuilder line = new StringBuilder("bench kernels: ratio=" + fmt(ratio));
     summary.forEach((k, v) -> line.append(' ').append(k).append('=').append(v));
     out.println(line);
+  }
+
+  private static void ceilingsOnly(VectorWidth width, PrintStream out) {
+    Ceilings c = new Ceilings();
+    out.printf(Locale.ROOT, "bench kernels ceilings: fma_t1_gflops=%.1f fma_t2_gflops=%.1f"
+        + " read_t1_gbs=%.1f read_t2_gbs=%.1f species=%d%n", c.fmaGflops(width, 1, 3),
+        c.fmaGflops(width, 2, 3), c.readGBs(1, 3), c.readGBs(2, 3), width.bits());
   }
 
   private static String fmt(double v) {

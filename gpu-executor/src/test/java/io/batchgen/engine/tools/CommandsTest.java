@@ -137,6 +137,13 @@ class CommandsTest {
   }
 
   @Test
+  void kernelCeilingsAloneAreOneLineOfFigures() {
+    assertThat(KernelBench.run(new String[] {"ceilings", "--species", "128"}, out, err)).isZero();
+    assertThat(out()).matches("bench kernels ceilings: fma_t1_gflops=[0-9.]+ fma_t2_gflops=[0-9.]+"
+        + " read_t1_gbs=[0-9.]+ read_t2_gbs=[0-9.]+ species=128\\R");
+  }
+
+  @Test
   void helpPrintsUsage() {
     assertThat(MakeModelCommand.run(new String[] {"--help"}, out, err)).isZero();
     assertThat(LogitsCommand.run(new String[] {"--help"}, out, err)).isZero();
