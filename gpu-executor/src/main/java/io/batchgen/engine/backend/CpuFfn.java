@@ -29,8 +29,9 @@ final class CpuFfn {
   private final Workspace[] ws;
   private final WeightStore store;
   private final int packMinRows;
-  private float[] rowsA = new float[0];
   private float[] rowsG = new float[0];
+  /** Calls so far, so each worker knows when its packed rows are current. */
+  private int calls;
 
   /**
    * A store of {@code storeBytes} for weights of unknown total (they never count as streaming);
@@ -123,28 +124,26 @@ final class CpuFfn {
       return;
     }
     int f = w.ffnSize();
-    int h = w.gate().cols();
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
-    rowsA = grow(rowsA, gemm.packedRowsLength(tiles, h));
     rowsG = grow(rowsG, gemm.packedRowsLength(tiles, f));
-    float[] a = rowsA;
-    float[] g = rowsG;
-    gemm.packRows(x, 0, h, h, tiles, a);
     WeightTensor[] mats = {w.gate(), w.up(), w.down()};
     PanelGemm.Packed[] held = acquire(mats, rows);
     try {
-      run(w, held[0], held[1], held[2], tiles, a, g, out);
+      run(w, held[0], held[1], held[2], tiles, x, rowsG, out);
     } finally {
       release(mats, held);
     }
   }
 
   private void run(ExpertWeights w, PanelGemm.Packed gp, PanelGemm.Packed upk,
-      PanelGemm.Packed dp, PanelGemm.RowTiles tiles, float[] a, float[] g, float[] out) {
+      PanelGemm.Packed dp, PanelGemm.RowTiles tiles, float[] x, float[] g, float[] out) {
     int f = w.ffnSize();
+    int h = w.gate().cols();
     int nr = gemm.panelWidth();
+    int call = ++calls;
     pool.run(gemm.panels(f), (worker, from, to) -> {
       Workspace wk = ws[worker];
+      float[] a = packedRows(wk, call, x, h, tiles);
       float[] acc = wk.acc(tiles.computed(), nr);
       float[] acc2 = wk.acc2(tiles.computed(), nr);
       for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
@@ -159,7 +158,27 @@ final class CpuFfn {
         }
       }
     });
-    project(w.down(), dp, g, tiles, out, 0, w.down().rows());
+    project(new WeightTensor[] {w.down()}, new PanelGemm.Packed[] {dp}, wk -> g, tiles,
+        new float[][] {out}, 0, new int[] {w.down().rows()});
+  }
+
+  /**
+   * The rows {@code x (m, k)} packed into {@code wk}'s own buffer, once per {@code call}: every
+   * worker packs its own copy (a few microseconds) rather than reading one packed by another core,
+   * whose lines would cross between the cores' caches on every call.
+   */
+  private float[] packedRows(Workspace wk, int call, float[] x, int k, PanelGemm.RowTiles tiles) {
+    float[] a = wk.packedRows(gemm.packedRowsLength(tiles, k));
+    if (wk.packedCall != call) {
+      gemm.packRows(x, 0, k, k, tiles, a);
+      wk.packedCall = call;
+    }
+    return a;
+  }
+
+  /** Where a worker finds the packed rows of a projection. */
+  private interface Rows {
+    float[] of(Workspace wk);
   }
 
   /**
@@ -181,18 +200,11 @@ final class CpuFfn {
     }
   }
 
-  /** {@code out} rows = packed rows {@code a} times {@code w}^T, panels split over workers. */
-  private void project(WeightTensor w, PanelGemm.Packed cached, float[] a,
-      PanelGemm.RowTiles tiles, float[] out, int outOff, int ldo) {
-    project(new WeightTensor[] {w}, new PanelGemm.Packed[] {cached}, a, tiles,
-        new float[][] {out}, outOff, new int[] {ldo});
-  }
-
   /**
    * {@code outs[i]} rows = packed rows {@code a} times {@code ws[i]}^T for every i, in one pass
    * over the pool: the panels of all the matrices split over the workers together.
    */
-  private void project(WeightTensor[] ws, PanelGemm.Packed[] cached, float[] a,
+  private void project(WeightTensor[] ws, PanelGemm.Packed[] cached, Rows rows,
       PanelGemm.RowTiles tiles, float[][] outs, int outOff, int[] ldos) {
     int nr = gemm.panelWidth();
     int[] first = new int[ws.length + 1];
@@ -201,6 +213,7 @@ final class CpuFfn {
     }
     pool.run(first[ws.length], (worker, from, to) -> {
       Workspace wk = ws(worker);
+      float[] a = rows.of(wk);
       float[] acc = wk.acc(tiles.computed(), nr);
       for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
         int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
@@ -249,11 +262,10 @@ final class CpuFfn {
       }
     }
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, ws);
-    rowsA = grow(rowsA, gemm.packedRowsLength(tiles, k));
-    gemm.packRows(x, 0, k, k, tiles, rowsA);
     PanelGemm.Packed[] held = acquire(ws, rows);
+    int call = ++calls;
     try {
-      project(ws, held, rowsA, tiles, outs, 0, ldos);
+      project(ws, held, wk -> packedRows(wk, call, x, k, tiles), tiles, outs, 0, ldos);
     } finally {
       release(ws, held);
     }

@@ -1,10 +1,7 @@
 package io.batchgen.engine.backend;
 
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A fixed set of worker threads for coarse work units. {@link #run} hands {@code tasks} out in
@@ -14,9 +11,15 @@ import java.util.concurrent.atomic.AtomicInteger;
  * instead of holding the others up at the end. Which worker computes a task never changes the
  * task's result: callers give every output element exactly one task.
  *
- * <p>Workers park between calls. Spinning instead (a few tens of microseconds before parking)
- * was measured here and made decoding slower: on a machine whose other core runs other work, a
- * spinning worker loses its core to it and the wake-up that parking gets is the faster hand-over.
+ * <p>Hand-over: the caller publishes a call and wakes the workers that take part; a worker that
+ * finishes a call, and a caller waiting for the last chunks, spin for up to {@link #SPIN_NANOS}
+ * before they park. A GEMM of the expert FFN takes two calls a few microseconds apart and a
+ * decode step many calls tens of microseconds apart, while waking a parked thread took 25-50 µs
+ * per call on the 2-vCPU machines here (measured: at batch 64 the hand-overs of a park-always
+ * pool cost a tenth of the call); the spin is short enough that a worker whose core other work
+ * wants soon gives it up.
+ *
+ * <p>Thread-safety: {@link #run} may be called from any thread; calls are serialised.
  */
 final class WorkerPool implements AutoCloseable {
   /** Body of a parallel loop: runs tasks {@code [from, to)} on worker {@code worker}. */
@@ -26,27 +29,74 @@ final class WorkerPool implements AutoCloseable {
 
   /** Chunks per worker and call: enough to even out uneven workers, few enough to stay cheap. */
   static final int CLAIMS_PER_WORKER = 4;
+  /** How long an idle worker, or a caller waiting for the workers, spins before it parks. */
+  static final long SPIN_NANOS = 100_000;
+  /** A parked caller looks this often whether the pool was closed under it. */
+  private static final long PARK_CHECK_NANOS = 10_000_000;
   private static final AtomicInteger POOLS = new AtomicInteger();
   private final int threads;
-  private final ExecutorService executor;
+  private final Thread[] helpers;
+  /** Per helper: set while it is parked (or about to park) waiting for the next call. */
+  private final Parking[] parking;
+  /** The call in progress or last finished; a new one replaces it. */
+  private volatile Call current;
+  private volatile boolean closed;
+
+  /** One call of {@link #run}: what to run and who is still at it. */
+  private static final class Call {
+    final int tasks;
+    final int chunk;
+    final int workers;
+    final Range body;
+    final Thread caller;
+    final AtomicInteger next = new AtomicInteger();
+    /** Helpers (workers 1 ..) that have not finished their part of this call. */
+    final AtomicInteger pending;
+    volatile boolean callerParked;
+    /** The first failure of a helper. */
+    volatile Throwable failure;
+
+    Call(int tasks, int chunk, int workers, Range body) {
+      this.tasks = tasks;
+      this.chunk = chunk;
+      this.workers = workers;
+      this.body = body;
+      this.caller = Thread.currentThread();
+      this.pending = new AtomicInteger(workers - 1);
+    }
+
+    /** Runs chunks of this call on {@code worker} until none is left. */
+    void claim(int worker) {
+      for (int from = next.getAndAdd(chunk); from < tasks; from = next.getAndAdd(chunk)) {
+        body.run(worker, from, Math.min(tasks, from + chunk));
+      }
+    }
+  }
+
+  private static final class Parking {
+    volatile boolean parked;
+  }
 
   WorkerPool(int threads) {
     this.threads = threads;
     int id = POOLS.incrementAndGet();
-    AtomicInteger n = new AtomicInteger();
-    this.executor = threads <= 1 ? null : Executors.newFixedThreadPool(threads - 1, r -> {
-      Thread t = new Thread(r, "batchgen-cpu-" + id + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.helpers = new Thread[Math.max(0, threads - 1)];
+    this.parking = new Parking[helpers.length];
+    for (int i = 0; i < helpers.length; i++) {
+      int worker = i + 1;
+      parking[i] = new Parking();
+      helpers[i] = new Thread(() -> helperLoop(worker), "batchgen-cpu-" + id + "-" + worker);
+      helpers[i].setDaemon(true);
+      helpers[i].start();
+    }
   }
 
   int threads() {
     return threads;
   }
 
-  void run(int tasks, Range body) {
-    if (executor != null && executor.isShutdown()) {
+  synchronized void run(int tasks, Range body) {
+    if (closed) {
       throw new IllegalStateException("Worker pool is closed");
     }
     int workers = Math.min(threads, tasks);
@@ -56,57 +106,120 @@ final class WorkerPool implements AutoCloseable {
       }
       return;
     }
-    int chunk = Math.max(1, tasks / (workers * CLAIMS_PER_WORKER));
-    AtomicInteger next = new AtomicInteger();
-    @SuppressWarnings("unchecked")
-    Future<?>[] futures = new Future<?>[workers - 1];
+    Call call = new Call(tasks, Math.max(1, tasks / (workers * CLAIMS_PER_WORKER)), workers, body);
+    current = call;
     for (int w = 1; w < workers; w++) {
-      int worker = w;
-      futures[w - 1] = executor.submit(() -> claim(worker, tasks, chunk, next, body));
-    }
-    RuntimeException failure = null;
-    try {
-      claim(0, tasks, chunk, next, body);
-    } catch (RuntimeException e) {
-      failure = e;
-    }
-    for (Future<?> f : futures) {
-      try {
-        f.get();
-      } catch (ExecutionException e) {
-        Throwable cause = e.getCause();
-        if (cause instanceof Error err) {
-          throw err;
-        }
-        if (failure == null) {
-          failure = cause instanceof RuntimeException re ? re : new IllegalStateException(cause);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("Interrupted while waiting for CPU workers", e);
+      if (parking[w - 1].parked) {
+        LockSupport.unpark(helpers[w - 1]);
       }
     }
+    Throwable failure = null;
+    try {
+      call.claim(0);
+    } catch (RuntimeException | Error e) {
+      failure = e;
+    }
+    awaitHelpers(call, this);
+    Throwable helper = call.failure;
+    if (helper instanceof Error err) {
+      throw err;
+    }
+    if (failure == null) {
+      failure = helper;
+    }
+    if (failure instanceof Error err) {
+      throw err;
+    }
     if (failure != null) {
-      throw failure;
+      throw (RuntimeException) failure;
     }
   }
 
-  /** Runs chunks of {@code chunk} tasks on {@code worker} until none is left. */
-  private static void claim(int worker, int tasks, int chunk, AtomicInteger next, Range body) {
-    for (int from = next.getAndAdd(chunk); from < tasks; from = next.getAndAdd(chunk)) {
-      body.run(worker, from, Math.min(tasks, from + chunk));
+  /** Waits until every helper of {@code call} has finished: spins, then parks. */
+  private static void awaitHelpers(Call call, WorkerPool pool) {
+    long spinUntil = System.nanoTime() + SPIN_NANOS;
+    while (call.pending.get() > 0 && System.nanoTime() < spinUntil) {
+      Thread.onSpinWait();
     }
+    if (call.pending.get() == 0) {
+      return;
+    }
+    call.callerParked = true;
+    boolean interrupted = false;
+    while (call.pending.get() > 0) {
+      LockSupport.parkNanos(call, PARK_CHECK_NANOS);
+      interrupted |= Thread.interrupted();
+      if (pool.closed && !pool.workersAlive() && call.pending.get() > 0) {
+        throw new IllegalStateException("Worker pool was closed during a call");
+      }
+    }
+    if (interrupted) {
+      // the workers were still writing the caller's buffers: finish, then report the interrupt
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private void helperLoop(int worker) {
+    Parking me = parking[worker - 1];
+    Call done = null;
+    while (!closed) {
+      Call call = awaitCall(done, me);
+      if (call == null) {
+        return;
+      }
+      done = call;
+      if (worker >= call.workers) {
+        continue;
+      }
+      try {
+        call.claim(worker);
+      } catch (RuntimeException | Error e) {
+        if (call.failure == null) {
+          call.failure = e;
+        }
+      } finally {
+        if (call.pending.decrementAndGet() == 0 && call.callerParked) {
+          LockSupport.unpark(call.caller);
+        }
+      }
+    }
+  }
+
+  /** The next call after {@code done}: spins, then parks; null once the pool is closed. */
+  private Call awaitCall(Call done, Parking me) {
+    long spinUntil = System.nanoTime() + SPIN_NANOS;
+    Call c = current;
+    while (c == done && !closed && System.nanoTime() < spinUntil) {
+      Thread.onSpinWait();
+      c = current;
+    }
+    while (c == done && !closed) {
+      me.parked = true;
+      c = current;
+      if (c == done && !closed) {
+        LockSupport.park(this);
+        c = current;
+      }
+      me.parked = false;
+    }
+    return c != done ? c : null;
   }
 
   /** Whether any worker thread may still be running (tests). */
   boolean workersAlive() {
-    return executor != null && !executor.isTerminated();
+    for (Thread t : helpers) {
+      if (t.isAlive()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   @Override
   public void close() {
-    if (executor != null) {
-      executor.shutdownNow();
+    closed = true;
+    for (Thread t : helpers) {
+      LockSupport.unpark(t);
     }
   }
 }

@@ -19,6 +19,9 @@ final class Workspace {
   private float[] acc = new float[0];
   private float[] acc2 = new float[0];
   private float[] rows = new float[0];
+  private float[] packedRows = new float[0];
+  /** The call whose rows {@link #packedRows} holds ({@link CpuFfn}). */
+  int packedCall;
   private float[] attention = new float[0];
   private PanelGemm.Packed panel;
   private DType panelType;
@@ -49,6 +52,14 @@ final class Workspace {
       rows = new float[n];
     }
     return rows;
+  }
+
+  /** The batch rows packed into tiles, this worker's own copy. */
+  float[] packedRows(int n) {
+    if (packedRows.length < n) {
+      packedRows = new float[n];
+    }
+    return packedRows;
   }
 
   float[] attention(int n) {

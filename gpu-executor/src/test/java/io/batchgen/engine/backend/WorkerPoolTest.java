@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The worker pool: every task of every call runs exactly once, in contiguous chunks, across many
- * quick calls (no lost or repeated hand-over); a worker that is held up takes fewer chunks;
+ * quick calls (no lost or repeated hand-over, spinning) and calls far apart (parked workers
+ * woken); a worker that is held up takes fewer chunks;
  * failures reach the caller; a closed pool's threads end.
  */
 class WorkerPoolTest {
@@ -28,6 +29,25 @@ class WorkerPoolTest {
           }
         });
         for (int t = 0; t < tasks; t++) {
+          assertThat(hits.get(t)).as("call %d task %d", call, t).isEqualTo(1);
+        }
+      }
+    }
+  }
+
+  @Test
+  void parkedWorkersWakeForTheNextCall() {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      for (int call = 0; call < 20; call++) {
+        // idle past the spin, so the helper (and a waiting caller) have parked
+        java.util.concurrent.locks.LockSupport.parkNanos(3 * WorkerPool.SPIN_NANOS);
+        AtomicIntegerArray hits = new AtomicIntegerArray(64);
+        pool.run(64, (worker, from, to) -> {
+          for (int t = from; t < to; t++) {
+            hits.incrementAndGet(t);
+          }
+        });
+        for (int t = 0; t < 64; t++) {
           assertThat(hits.get(t)).as("call %d task %d", call, t).isEqualTo(1);
         }
       }
