@@ -11,13 +11,12 @@ import java.util.concurrent.locks.LockSupport;
  * instead of holding the others up at the end. Which worker computes a task never changes the
  * task's result: callers give every output element exactly one task.
  *
- * <p>Hand-over: the caller publishes a call and wakes the workers that take part; a worker that
- * finishes a call, and a caller waiting for the last chunks, spin for up to {@link #SPIN_NANOS}
- * before they park. A GEMM of the expert FFN takes two calls a few microseconds apart and a
- * decode step many calls tens of microseconds apart, while waking a parked thread took 25-50 µs
- * per call on the 2-vCPU machines here (measured: at batch 64 the hand-overs of a park-always
- * pool cost a tenth of the call); the spin is short enough that a worker whose core other work
- * wants soon gives it up.
+ * <p>Hand-over: the caller publishes a call and unparks the workers that take part (no queue,
+ * no futures); a worker that finishes a call, and a caller waiting for the last chunks, spin for
+ * up to {@link #SPIN_NANOS} before they park. The spin is short on purpose: it covers the two
+ * calls of one expert FFN, microseconds apart, but not the gaps between modules. Longer spins
+ * (100 µs) measured no better at batch 64 on a quiet machine and slower decoding with another
+ * tenant on the second core, where a spinning worker loses its core's time to it.
  *
  * <p>Thread-safety: {@link #run} may be called from any thread; calls are serialised.
  */
@@ -30,7 +29,7 @@ final class WorkerPool implements AutoCloseable {
   /** Chunks per worker and call: enough to even out uneven workers, few enough to stay cheap. */
   static final int CLAIMS_PER_WORKER = 4;
   /** How long an idle worker, or a caller waiting for the workers, spins before it parks. */
-  static final long SPIN_NANOS = 100_000;
+  static final long SPIN_NANOS = 10_000;
   /** A parked caller looks this often whether the pool was closed under it. */
   private static final long PARK_CHECK_NANOS = 10_000_000;
   private static final AtomicInteger POOLS = new AtomicInteger();
