@@ -18,7 +18,8 @@ import java.util.concurrent.locks.LockSupport;
  * (100 µs) measured no better at batch 64 on a quiet machine and slower decoding with another
  * tenant on the second core, where a spinning worker loses its core's time to it.
  *
- * <p>Thread-safety: {@link #run} may be called from any thread; calls are serialised.
+ * <p>Thread-safety: {@link #run} may be called from any thread; calls are serialised. A call
+ * from inside a body (nested) runs on the calling worker alone.
  */
 final class WorkerPool implements AutoCloseable {
   /** Body of a parallel loop: runs tasks {@code [from, to)} on worker {@code worker}. */
@@ -94,10 +95,38 @@ final class WorkerPool implements AutoCloseable {
     return threads;
   }
 
-  synchronized void run(int tasks, Range body) {
+  void run(int tasks, Range body) {
     if (closed) {
       throw new IllegalStateException("Worker pool is closed");
     }
+    int self = workerIndexOfThisThread();
+    if (self >= 0) {
+      // a call from inside a body: its workers are busy with the outer call, so run it here
+      if (tasks > 0) {
+        body.run(self, 0, tasks);
+      }
+      return;
+    }
+    synchronized (this) {
+      runCall(tasks, body);
+    }
+  }
+
+  /** This thread's worker index while it runs a body of this pool's call; else -1. */
+  private int workerIndexOfThisThread() {
+    if (Thread.holdsLock(this)) {
+      return 0;
+    }
+    Thread me = Thread.currentThread();
+    for (int i = 0; i < helpers.length; i++) {
+      if (helpers[i] == me) {
+        return i + 1;
+      }
+    }
+    return -1;
+  }
+
+  private void runCall(int tasks, Range body) {
     int workers = Math.min(threads, tasks);
     if (workers <= 1) {
       if (tasks > 0) {

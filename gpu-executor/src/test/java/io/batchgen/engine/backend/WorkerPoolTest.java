@@ -55,6 +55,28 @@ class WorkerPoolTest {
   }
 
   @Test
+  void aCallFromInsideABodyRunsOnThatWorker() {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      AtomicIntegerArray hits = new AtomicIntegerArray(8 * 3);
+      org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () ->
+          pool.run(8, (worker, from, to) -> {
+            for (int t = from; t < to; t++) {
+              int outer = t;
+              pool.run(3, (inner, f, e) -> {
+                assertThat(inner).isEqualTo(worker);
+                for (int i = f; i < e; i++) {
+                  hits.incrementAndGet(outer * 3 + i);
+                }
+              });
+            }
+          }));
+      for (int i = 0; i < hits.length(); i++) {
+        assertThat(hits.get(i)).as("task %d", i).isEqualTo(1);
+      }
+    }
+  }
+
+  @Test
   void aWorkerThatIsHeldUpTakesFewerChunks() throws InterruptedException {
     try (WorkerPool pool = new WorkerPool(2)) {
       int tasks = 8 * WorkerPool.CLAIMS_PER_WORKER;
