@@ -110,6 +110,8 @@ public final class BalancingPolicy implements RebalancePolicy {
     final double perSequence;
     int queued;
     int inFlight;
+    /** Sequences it may still hand over this round: its own tasks', not those it hosts. */
+    int movable;
     double work;
 
     Slot(ExecutorLoad load, double capacity) {
@@ -117,6 +119,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       this.capacity = capacity;
       this.queued = load.queued();
       this.inFlight = load.running() + load.parked();
+      this.movable = load.movable();
       this.work = load.work();
       this.perSequence = load.sequences() == 0 ? 0 : (double) load.work() / load.sequences();
     }
@@ -168,7 +171,9 @@ public final class BalancingPolicy implements RebalancePolicy {
     Map<String, Integer> sides = new HashMap<>();
     for (Slot s : slots) {
       String key = key(s.load);
-      int side = s.seconds() > target && s.sequences() > 1 ? 1 : s.seconds() < target ? -1 : 0;
+      // A donor needs a sequence of its own to hand over (one it hosts does not move on).
+      boolean canGive = s.sequences() > 1 && s.movable > 0;
+      int side = s.seconds() > target && canGive ? 1 : s.seconds() < target ? -1 : 0;
       sides.put(key, side);
       // Confirmation: only an imbalance seen in the previous round too moves work, and an
       // executor whose sequences grew since then (its tasks are still submitting rows) takes none.
@@ -208,7 +213,8 @@ public final class BalancingPolicy implements RebalancePolicy {
         break; // in order: every later pair is closer still
       }
       double x = Math.min(give[i], take[j]);
-      int n = (int) Math.min(donor.sequences() - 1, Math.round(x / donor.perSequence));
+      int n = (int) Math.min(Math.min(donor.sequences() - 1, donor.movable),
+          Math.round(x / donor.perSequence));
       if (n >= 1) {
         // The source stops at x tokens: the sequences it picks first (under longest-first
         // admission, its longest queued ones) can carry more than the mean.
@@ -220,7 +226,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       give[i] -= x;
       take[j] -= x;
       // Less than half a sequence's worth left on a side: it is done.
-      if (give[i] < donor.perSequence / 2 || donor.sequences() <= 1) {
+      if (give[i] < donor.perSequence / 2 || donor.sequences() <= 1 || donor.movable == 0) {
         i++;
       }
       if (take[j] < donor.perSequence / 2) {
@@ -245,7 +251,8 @@ public final class BalancingPolicy implements RebalancePolicy {
         continue;
       }
       total += s.sequences();
-      if (fewest == null || s.sequences() < fewest.sequences()) {
+      // Only an executor that can hand all its sequences over empties (hosted ones stay).
+      if (s.movable == s.sequences() && (fewest == null || s.sequences() < fewest.sequences())) {
         fewest = s;
       }
       if (most == null || s.sequences() > most.sequences()) {
@@ -264,6 +271,7 @@ public final class BalancingPolicy implements RebalancePolicy {
    * ship KV when that beats recomputing it.
    */
   private static Move move(Slot from, Slot to, int n, long work, double transport) {
+    from.movable -= n;
     Move.Kind kind;
     if (from.queued >= n) {
       kind = Move.Kind.QUEUED;

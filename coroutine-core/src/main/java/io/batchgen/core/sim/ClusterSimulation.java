@@ -198,6 +198,8 @@ public final class ClusterSimulation {
   private final Map<String, SimNode> byId = new HashMap<>();
   /** Per row: the executor whose task owns it (the one it was placed on). */
   private final int[] owner;
+  /** Per executor: live sequences it runs for other executors (moved in, not finished). */
+  private final int[] hosted;
   private final double[] finishedAt;
   private final PriorityQueue<SimNode> ready = new PriorityQueue<>(
       Comparator.comparingDouble((SimNode n) -> n.clock).thenComparingInt(n -> n.index));
@@ -228,6 +230,7 @@ public final class ClusterSimulation {
     this.settings = settings;
     this.strategy = strategy;
     this.owner = new int[workload.rows()];
+    this.hosted = new int[settings.executors()];
     this.finishedAt = new double[workload.rows()];
     Arrays.fill(finishedAt, -1);
     this.nodes = new SimNode[settings.executors()];
@@ -389,7 +392,11 @@ public final class ClusterSimulation {
             + " ns and again on " + n.id + " at " + n.clock + " ns (" + strategy.label() + ")");
       }
       // A migrated row's result travels back to its owner with the next reports.
-      double at = owner[row] == n.index ? n.clock : n.clock + settings.loadReportIntervalNanos();
+      double at = n.clock;
+      if (owner[row] != n.index) {
+        at += settings.loadReportIntervalNanos();
+        hosted[n.index]--;
+      }
       finishedAt[row] = at;
       lastFinish = Math.max(lastFinish, at);
       done++;
@@ -439,7 +446,7 @@ public final class ClusterSimulation {
     int maxRunning = settings.runtime().maxRunningSequences();
     for (int i = 0; i < nodes.length; i++) {
       loads[i] = nodes[i].report(SPEC, settings.costs().kvBytesPerPosition(), maxRunning,
-          (long) now);
+          hosted[i], (long) now);
     }
   }
 
@@ -447,11 +454,7 @@ public final class ClusterSimulation {
   private void rebalance(double now) {
     List<ExecutorLoad> current = new ArrayList<>(nodes.length);
     for (int i = 0; i < nodes.length; i++) {
-      ExecutorLoad l = loads[i];
-      current.add(new ExecutorLoad(l.executorId(), l.spec(), l.queued(), l.running(), l.parked(),
-          l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
-          l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
-          l.maxRunning(), nodes[i].migrationsInFlight));
+      current.add(loads[i].withMigrationsInFlight(nodes[i].migrationsInFlight));
     }
     for (Move move : policy.plan(current, measuredTransport(), (long) now)) {
       apply(move, now);
@@ -506,6 +509,7 @@ public final class ClusterSimulation {
     to.clock = Math.max(to.clock, t.arrival());
     for (SequenceSnapshot s : t.snapshots()) {
       to.restore(s);
+      hosted[to.index]++;
     }
     t.from().migrationsInFlight--;
     to.migrationsInFlight--;

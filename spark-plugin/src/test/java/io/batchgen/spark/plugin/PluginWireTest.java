@@ -61,7 +61,7 @@ class PluginWireTest {
       new LoadReport("4", 9, 1, 2, 3, 4, new MigrationCounts(1, 2, 3, 4, 5),
           List.of(new RuntimeLoad(SPEC, "sha256:ab", 1, 2, 3, 4, 5, 6.5, 7.5, 8, 9.5, 10),
               new RuntimeLoad(SPEC, "sha256:cd", 0, 1, 0, 0, 0, 0, 0, 8, 0, 4, 17, 64,
-                  List.of(5L, 0L, 9L))),
+                  List.of(5L, 0L, 9L), 1)),
           List.of(new MigratedResult(3, "1", "w9/x", new int[] {1, 2, 3}, FinishReason.STOP,
               null, 4, 0), new MigratedResult(4, "2", "w9/y", new int[0], FinishReason.ERROR,
               "bad", 0, 1))),
