@@ -82,6 +82,35 @@ class MigrationCoordinatorTest {
   }
 
   @Test
+  void aSettledMoveCountsAsInFlightUntilEachSideReportedSince() {
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    boolean[] order = {true};
+    MigrationCoordinator c = new MigrationCoordinator((loads, transport, now) -> {
+      loads.forEach(l -> seen.put(l.executorId(), l.migrationsInFlight()));
+      boolean first = order[0];
+      order[0] = false;
+      return first ? List.of(MOVE) : List.of();
+    }, 1 << 20);
+    c.onReport(report("a", 20));
+    c.onReport(report("b", 0));
+    c.rebalance(0);
+    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    c.onUpload(chunk(id, 0, true, 100));
+    c.onReport(report("b", 0));
+    c.onFetch(new FetchChunk(id, 0));
+    c.onMoveDone(new MoveDone(id, "b", true, 5, null));
+    // Hosted now, but the latest reports of both sides predate it: they do not show the move.
+    c.rebalance(1);
+    assertThat(seen).containsEntry("a", 1).containsEntry("b", 1);
+    c.onReport(report("b", 5));
+    c.rebalance(2);
+    assertThat(seen).as("b reported since").containsEntry("a", 1).containsEntry("b", 0);
+    c.onReport(report("a", 15));
+    c.rebalance(3);
+    assertThat(seen).containsEntry("a", 0).containsEntry("b", 0);
+  }
+
+  @Test
   void uploadsBeyondTheBufferWaitUntilStateIsFetched() {
     MigrationCoordinator c = coordinator(1000);
     c.onReport(report("a", 20));
