@@ -25,17 +25,19 @@ import java.util.Map;
  * cheaper than recomputing it at the destination (KV bytes over the measured transport speed
  * against cached positions over the measured prefill speed).
  *
- * <p><b>Hysteresis.</b> An executor with moves in flight, or one that took part in a move less
- * than {@link Settings#cooldownNanos} ago, neither gives nor takes; an executor gives (takes)
- * only when it was above (below) the target in the previous round too, and takes none while it
- * holds more sequences than in the previous round, so a momentary picture (tasks that have not
- * submitted all their rows yet) moves nothing; the imbalance thresholds keep it from moving work
- * back and forth over noise.
+ * <p><b>Hysteresis.</b> An executor with moves in flight (the caller counts a move until it
+ * settled and the executor reported after that, so its load shows the move), or one that took
+ * part in a move less than {@link Settings#cooldownNanos} ago, neither gives nor takes; only
+ * sequences its own tasks own count as what it can give ({@link ExecutorLoad#movable}); an
+ * executor gives (takes) only when it was above (below) the target in the previous round too,
+ * and takes none while it holds more sequences than in the previous round, so a momentary
+ * picture (tasks that have not submitted all their rows yet) moves nothing; the imbalance
+ * thresholds keep it from moving work back and forth over noise.
  *
  * <p><b>Tail consolidation.</b> When no balancing move pays and the sequences left on several
- * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest hands
- * them to the one holding most, so its batches stay full instead of two executors each running
- * small, inefficient ones.
+ * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest (all
+ * of them its own) hands them to the one holding most, so its batches stay full instead of two
+ * executors each running small, inefficient ones.
  *
  * <p>Not thread-safe: one driver thread calls it.
  */

@@ -17,7 +17,8 @@ package io.batchgen.core.rebalance;
  * @param kvBytesPerPosition   KV bytes one cached position costs to ship
  * @param meanCachedPositions  mean positions cached per running sequence
  * @param maxRunning           sequences this executor's runtime holds KV for at once
- * @param migrationsInFlight   moves into or out of this executor not yet finished
+ * @param migrationsInFlight   moves into or out of this executor not yet settled, or settled
+ *                             after the report this load comes from (the driver's count)
  * @param hosted               of its sequences, those it runs for other executors (moved in):
  *                             they do not move on, so only the others can be handed over
  */
