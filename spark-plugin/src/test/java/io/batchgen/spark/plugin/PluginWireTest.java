@@ -165,7 +165,7 @@ class PluginWireTest {
     byte[] b = PluginWire.encode(new Ping("1", 2));
     b[3] = (byte) 200;
     assertThatThrownBy(() -> PluginWire.decode(b))
-        .hasMessageStartingWith("Unknown BatchGen plugin message tag 200 (protocol version 3 "
+        .hasMessageStartingWith("Unknown BatchGen plugin message tag 200 (protocol version 4 "
             + "knows 1 Register, 2 Welcome, 3 LoadReport, 4 Ping, 5 Pong, 6 StartFailed, 7 Orders,"
             + " 8 StateChunk, 9 FetchChunk, 10 Ack, 11 MoveDone");
   }
