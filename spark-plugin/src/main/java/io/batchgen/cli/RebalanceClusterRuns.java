@@ -214,7 +214,7 @@ final class RebalanceClusterRuns {
             .config("spark.batchgen.rebalance.loadReportInterval", "250ms")
             .config("spark.batchgen.rebalance.interval", "500ms")
             .config("spark.batchgen.rebalance.minImbalance", "500ms")
-            .config("spark.batchgen.rebalance.cooldown", "1s"),
+            .config("spark.batchgen.rebalance.cooldown", "500ms"),
         LocalClusterConf.master(executors, 1, 1024)).getOrCreate();
   }
 

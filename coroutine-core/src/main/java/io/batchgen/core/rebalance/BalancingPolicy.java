@@ -25,17 +25,19 @@ import java.util.Map;
  * cheaper than recomputing it at the destination (KV bytes over the measured transport speed
  * against cached positions over the measured prefill speed).
  *
- * <p><b>Hysteresis.</b> An executor with moves in flight, or one that took part in a move less
- * than {@link Settings#cooldownNanos} ago, neither gives nor takes; an executor gives (takes)
- * only when it was above (below) the target in the previous round too, and takes none while it
- * holds more sequences than in the previous round, so a momentary picture (tasks that have not
- * submitted all their rows yet) moves nothing; the imbalance thresholds keep it from moving work
- * back and forth over noise.
+ * <p><b>Hysteresis.</b> An executor with moves in flight (the caller counts a move until it
+ * settled and the executor reported after that, so its load shows the move), or one that took
+ * part in a move less than {@link Settings#cooldownNanos} ago, neither gives nor takes; only
+ * sequences its own tasks own count as what it can give ({@link ExecutorLoad#movable}); an
+ * executor gives (takes) only when it was above (below) the target in the previous round too,
+ * and takes none while it holds more sequences than in the previous round, so a momentary
+ * picture (tasks that have not submitted all their rows yet) moves nothing; the imbalance
+ * thresholds keep it from moving work back and forth over noise.
  *
  * <p><b>Tail consolidation.</b> When no balancing move pays and the sequences left on several
- * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest hands
- * them to the one holding most, so its batches stay full instead of two executors each running
- * small, inefficient ones.
+ * executors fit one batch ({@link Settings#tailSequences}), the executor holding fewest (all
+ * of them its own) hands them to the one holding most, so its batches stay full instead of two
+ * executors each running small, inefficient ones.
  *
  * <p>Not thread-safe: one driver thread calls it.
  */
@@ -52,7 +54,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       int tailSequences, int maxMovesPerRound) {
 
     public static Settings defaults() {
-      return new Settings(2.0, 1.3, 3_000_000_000L, 16, 256);
+      return new Settings(2.0, 1.3, 2_000_000_000L, 16, 256);
     }
   }
 
@@ -110,6 +112,8 @@ public final class BalancingPolicy implements RebalancePolicy {
     final double perSequence;
     int queued;
     int inFlight;
+    /** Sequences it may still hand over this round: its own tasks', not those it hosts. */
+    int movable;
     double work;
 
     Slot(ExecutorLoad load, double capacity) {
@@ -117,6 +121,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       this.capacity = capacity;
       this.queued = load.queued();
       this.inFlight = load.running() + load.parked();
+      this.movable = load.movable();
       this.work = load.work();
       this.perSequence = load.sequences() == 0 ? 0 : (double) load.work() / load.sequences();
     }
@@ -168,7 +173,9 @@ public final class BalancingPolicy implements RebalancePolicy {
     Map<String, Integer> sides = new HashMap<>();
     for (Slot s : slots) {
       String key = key(s.load);
-      int side = s.seconds() > target && s.sequences() > 1 ? 1 : s.seconds() < target ? -1 : 0;
+      // A donor needs a sequence of its own to hand over (one it hosts does not move on).
+      boolean canGive = s.sequences() > 1 && s.movable > 0;
+      int side = s.seconds() > target && canGive ? 1 : s.seconds() < target ? -1 : 0;
       sides.put(key, side);
       // Confirmation: only an imbalance seen in the previous round too moves work, and an
       // executor whose sequences grew since then (its tasks are still submitting rows) takes none.
@@ -208,7 +215,8 @@ public final class BalancingPolicy implements RebalancePolicy {
         break; // in order: every later pair is closer still
       }
       double x = Math.min(give[i], take[j]);
-      int n = (int) Math.min(donor.sequences() - 1, Math.round(x / donor.perSequence));
+      int n = (int) Math.min(Math.min(donor.sequences() - 1, donor.movable),
+          Math.round(x / donor.perSequence));
       if (n >= 1) {
         // The source stops at x tokens: the sequences it picks first (under longest-first
         // admission, its longest queued ones) can carry more than the mean.
@@ -220,7 +228,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       give[i] -= x;
       take[j] -= x;
       // Less than half a sequence's worth left on a side: it is done.
-      if (give[i] < donor.perSequence / 2 || donor.sequences() <= 1) {
+      if (give[i] < donor.perSequence / 2 || donor.sequences() <= 1 || donor.movable == 0) {
         i++;
       }
       if (take[j] < donor.perSequence / 2) {
@@ -245,7 +253,8 @@ public final class BalancingPolicy implements RebalancePolicy {
         continue;
       }
       total += s.sequences();
-      if (fewest == null || s.sequences() < fewest.sequences()) {
+      // Only an executor that can hand all its sequences over empties (hosted ones stay).
+      if (s.movable == s.sequences() && (fewest == null || s.sequences() < fewest.sequences())) {
         fewest = s;
       }
       if (most == null || s.sequences() > most.sequences()) {
@@ -264,6 +273,7 @@ public final class BalancingPolicy implements RebalancePolicy {
    * ship KV when that beats recomputing it.
    */
   private static Move move(Slot from, Slot to, int n, long work, double transport) {
+    from.movable -= n;
     Move.Kind kind;
     if (from.queued >= n) {
       kind = Move.Kind.QUEUED;

@@ -17,12 +17,37 @@ package io.batchgen.core.rebalance;
  * @param kvBytesPerPosition   KV bytes one cached position costs to ship
  * @param meanCachedPositions  mean positions cached per running sequence
  * @param maxRunning           sequences this executor's runtime holds KV for at once
- * @param migrationsInFlight   moves into or out of this executor not yet finished
+ * @param migrationsInFlight   moves into or out of this executor not yet settled, or settled
+ *                             after the report this load comes from (the driver's count)
+ * @param hosted               of its sequences, those it runs for other executors (moved in):
+ *                             they do not move on, so only the others can be handed over
  */
 public record ExecutorLoad(String executorId, String spec, int queued, int running, int parked,
     long positionsLeft, long expectedNewTokens, double tokensPerSecond,
     double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
-    int maxRunning, int migrationsInFlight) {
+    int maxRunning, int migrationsInFlight, int hosted) {
+
+  /** A load that hosts nothing for other executors. */
+  public ExecutorLoad(String executorId, String spec, int queued, int running, int parked,
+      long positionsLeft, long expectedNewTokens, double tokensPerSecond,
+      double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
+      int maxRunning, int migrationsInFlight) {
+    this(executorId, spec, queued, running, parked, positionsLeft, expectedNewTokens,
+        tokensPerSecond, prefillTokensPerSecond, kvBytesPerPosition, meanCachedPositions,
+        maxRunning, migrationsInFlight, 0);
+  }
+
+  /** The same load with {@code n} moves in flight, as the driver counts them. */
+  public ExecutorLoad withMigrationsInFlight(int n) {
+    return new ExecutorLoad(executorId, spec, queued, running, parked, positionsLeft,
+        expectedNewTokens, tokensPerSecond, prefillTokensPerSecond, kvBytesPerPosition,
+        meanCachedPositions, maxRunning, n, hosted);
+  }
+
+  /** Sequences it may hand over: those one of its own tasks owns. */
+  public int movable() {
+    return Math.max(0, sequences() - hosted);
+  }
 
   /** Sequences the executor holds for this setting. */
   public int sequences() {

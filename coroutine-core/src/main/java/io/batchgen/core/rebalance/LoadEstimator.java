@@ -27,15 +27,17 @@ public final class LoadEstimator {
    * @param kvBytesPerPosition KV bytes one cached position costs to ship, all layers
    * @param maxRunning         sequences the runtime holds KV for at once
    * @param migrationsInFlight moves into or out of this executor not settled yet
+   * @param hosted             of the runtime's live sequences, those it runs for other
+   *                           executors
    */
   public static ExecutorLoad estimate(String executorId, String spec, RuntimeMetrics metrics,
-      Rate rate, long kvBytesPerPosition, int maxRunning, int migrationsInFlight) {
+      Rate rate, long kvBytesPerPosition, int maxRunning, int migrationsInFlight, int hosted) {
     int holding = metrics.running() + metrics.parked();
     double meanCached = holding == 0 ? 0 : (double) metrics.cachedPositions() / holding;
     return new ExecutorLoad(executorId, spec, metrics.queued(), metrics.running(),
         metrics.parked(), metrics.positionsLeft(), expectedNewTokens(metrics),
         rate.tokensPerSecond(), rate.prefillPerSecond(), kvBytesPerPosition, meanCached,
-        maxRunning, migrationsInFlight);
+        maxRunning, migrationsInFlight, hosted);
   }
 
   /**

@@ -38,7 +38,8 @@ import java.util.function.Supplier;
  * {@link Move.Kind#IN_FLIGHT_WITH_KV} at the modeled model's bytes per position) goes up to the
  * driver and down to the destination, one move at a time through the driver, at
  * {@link CostModel#transportBytesPerSecond}; the destination restores the sequences when the last
- * byte arrives. Both executors count the move as in flight until then. A migrated sequence's
+ * byte arrives. Both executors count the move as in flight until then, and until each has
+ * reported since (as the driver counts it). A migrated sequence's
  * result reaches its owner half a report interval after it finished on each side (the host's
  * report, the owner's answer): its row counts as finished one report interval later.
  *
@@ -198,6 +199,11 @@ public final class ClusterSimulation {
   private final Map<String, SimNode> byId = new HashMap<>();
   /** Per row: the executor whose task owns it (the one it was placed on). */
   private final int[] owner;
+  /** Per executor: live sequences it runs for other executors (moved in, not finished). */
+  private final int[] hosted;
+  /** Per executor: when a move into or out of it last settled, and when it last reported. */
+  private final double[] settledAt;
+  private final double[] reportedAt;
   private final double[] finishedAt;
   private final PriorityQueue<SimNode> ready = new PriorityQueue<>(
       Comparator.comparingDouble((SimNode n) -> n.clock).thenComparingInt(n -> n.index));
@@ -228,6 +234,10 @@ public final class ClusterSimulation {
     this.settings = settings;
     this.strategy = strategy;
     this.owner = new int[workload.rows()];
+    this.hosted = new int[settings.executors()];
+    this.settledAt = new double[settings.executors()];
+    this.reportedAt = new double[settings.executors()];
+    Arrays.fill(settledAt, -1);
     this.finishedAt = new double[workload.rows()];
     Arrays.fill(finishedAt, -1);
     this.nodes = new SimNode[settings.executors()];
@@ -389,7 +399,11 @@ public final class ClusterSimulation {
             + " ns and again on " + n.id + " at " + n.clock + " ns (" + strategy.label() + ")");
       }
       // A migrated row's result travels back to its owner with the next reports.
-      double at = owner[row] == n.index ? n.clock : n.clock + settings.loadReportIntervalNanos();
+      double at = n.clock;
+      if (owner[row] != n.index) {
+        at += settings.loadReportIntervalNanos();
+        hosted[n.index]--;
+      }
       finishedAt[row] = at;
       lastFinish = Math.max(lastFinish, at);
       done++;
@@ -439,19 +453,21 @@ public final class ClusterSimulation {
     int maxRunning = settings.runtime().maxRunningSequences();
     for (int i = 0; i < nodes.length; i++) {
       loads[i] = nodes[i].report(SPEC, settings.costs().kvBytesPerPosition(), maxRunning,
-          (long) now);
+          hosted[i], (long) now);
+      reportedAt[i] = now;
     }
   }
 
-  /** A policy round over the latest reports, with the in-flight counts as the driver knows them. */
+  /**
+   * A policy round over the latest reports, with the in-flight counts as the driver knows them:
+   * a move counts until it settled and both sides reported after that.
+   */
   private void rebalance(double now) {
     List<ExecutorLoad> current = new ArrayList<>(nodes.length);
     for (int i = 0; i < nodes.length; i++) {
-      ExecutorLoad l = loads[i];
-      current.add(new ExecutorLoad(l.executorId(), l.spec(), l.queued(), l.running(), l.parked(),
-          l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
-          l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
-          l.maxRunning(), nodes[i].migrationsInFlight));
+      boolean unreported = settledAt[i] >= reportedAt[i];
+      current.add(loads[i].withMigrationsInFlight(nodes[i].migrationsInFlight
+          + (unreported ? 1 : 0)));
     }
     for (Move move : policy.plan(current, measuredTransport(), (long) now)) {
       apply(move, now);
@@ -506,9 +522,12 @@ public final class ClusterSimulation {
     to.clock = Math.max(to.clock, t.arrival());
     for (SequenceSnapshot s : t.snapshots()) {
       to.restore(s);
+      hosted[to.index]++;
     }
     t.from().migrationsInFlight--;
     to.migrationsInFlight--;
+    settledAt[t.from().index] = t.arrival();
+    settledAt[to.index] = t.arrival();
     transferredBytes += t.bytes();
     transferSeconds += (t.arrival() - t.orderedAt()) / 1e9;
     collect(to);

@@ -113,14 +113,16 @@ final class SimNode implements AutoCloseable {
   }
 
   /**
-   * This executor's load report at virtual time {@code nowNanos}, made as a live executor makes
-   * it ({@link LoadEstimator}: speeds measured between reports on the virtual clock).
+   * This executor's load report at virtual time {@code nowNanos}, hosting {@code hosted}
+   * sequences for other executors, made as a live executor makes it ({@link LoadEstimator}:
+   * speeds measured between reports on the virtual clock).
    */
-  ExecutorLoad report(String spec, long kvBytesPerPosition, int maxRunning, long nowNanos) {
+  ExecutorLoad report(String spec, long kvBytesPerPosition, int maxRunning, int hosted,
+      long nowNanos) {
     RuntimeMetrics m = runtime.metrics();
     rate.observe(m, nowNanos);
     return LoadEstimator.estimate(id, spec, m, rate, kvBytesPerPosition, maxRunning,
-        migrationsInFlight);
+        migrationsInFlight, hosted);
   }
 
   @Override

@@ -156,6 +156,35 @@ class BalancingPolicyTest {
         ExecutorLoad.idle("b", "m", 100, 256)), 1e9)).as("a move in flight").isEmpty();
   }
 
+  /** As {@link #load(String, int, int, double)}, {@code hosted} of them run for others. */
+  private static ExecutorLoad hosting(String id, int queued, int running, int hosted) {
+    ExecutorLoad l = load(id, queued, running, 100);
+    return new ExecutorLoad(id, "m", queued, running, 0, l.positionsLeft(),
+        l.expectedNewTokens(), 100, 2_000, 16_384, 200, 256, 0, hosted);
+  }
+
+  @Test
+  void anExecutorHoldingOnlyHostedSequencesHandsNothingOver() {
+    // a is overloaded, but every sequence it holds was moved in (hosted for another executor):
+    // none of them can move on, so ordering a move from it would move nothing.
+    assertThat(confirmed(List.of(hosting("a", 150, 50, 200), ExecutorLoad.idle("b", "m", 100,
+        256)), 1e9)).isEmpty();
+  }
+
+  @Test
+  void hostedSequencesAreNotCountedAmongThoseAnExecutorCanHandOver() {
+    // Half of a's excess is 50 sequences, but only 20 of its 200 are its own tasks'.
+    assertThat(confirmed(List.of(hosting("a", 150, 50, 180), ExecutorLoad.idle("b", "m", 100,
+        256)), 1e9)).containsExactly(new Move("a", "b", "m", 20, Move.Kind.QUEUED, 5_000));
+  }
+
+  @Test
+  void theTailIsNotGatheredFromAnExecutorThatHostsPartOfIt() {
+    // b's 3 sequences were moved in: it cannot empty itself into a, so nothing moves.
+    assertThat(policy().plan(List.of(load("a", 0, 9, 1000), hosting("b", 0, 3, 3)), 1e9, 0))
+        .isEmpty();
+  }
+
   @Test
   void smallImbalancesAreNoise() {
     // 12 s against 10 s: under the 1.3 ratio.

@@ -50,10 +50,11 @@ class LoadEstimatorTest {
     LoadEstimator.Rate rate = new LoadEstimator.Rate();
     RuntimeMetrics m = metrics(0, 0, 4, 1000, 0, 0, 0);
     rate.observe(m, 0);
-    ExecutorLoad l = LoadEstimator.estimate("e1", "spec", m, rate, 4096, 64, 1);
+    ExecutorLoad l = LoadEstimator.estimate("e1", "spec", m, rate, 4096, 64, 1, 3);
     assertThat(l).isEqualTo(new ExecutorLoad("e1", "spec", 0, 4, 0, 10, 1000, 0, 0, 4096, 75,
-        64, 1));
+        64, 1, 3));
     assertThat(l.work()).isEqualTo(1010);
+    assertThat(l.movable()).as("4 held, 3 of them for other executors").isEqualTo(1);
   }
 
   @Test

@@ -214,7 +214,7 @@ public final class BatchGenConfig {
           + "before work moves.", Parsers.doubleIn(1, 1000, true));
 
   public static final ConfigEntry<Long> REBALANCE_COOLDOWN_MS = entry(
-      "spark.batchgen.rebalance.cooldown", null, "duration", "3s",
+      "spark.batchgen.rebalance.cooldown", null, "duration", "2s",
       "BalancingPolicy: how long an executor sits out after it gave or took work.",
       Parsers.durationMs());
 

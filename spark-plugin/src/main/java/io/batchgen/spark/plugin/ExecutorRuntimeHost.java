@@ -7,9 +7,13 @@ import io.batchgen.spark.plugin.PluginMessages.Pong;
 import io.batchgen.spark.plugin.PluginMessages.Register;
 import io.batchgen.spark.plugin.PluginMessages.Welcome;
 import java.util.List;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import io.batchgen.spark.runtime.ExecutorRuntime;
@@ -42,6 +46,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   private final ExecutorRuntime runtime;
   private final MigrationAgent migrations;
   private final RunningTasks tasks = new RunningTasks();
+  private final long reportWaitMs;
 
   private ExecutorRuntimeHost(PluginContext ctx, DriverChannel driver,
       ExecutorPluginSettings settings) {
@@ -61,6 +66,7 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
       return t;
     });
     long periodMs = settings.loadReportInterval().toMillis();
+    this.reportWaitMs = Math.max(1000, 2 * periodMs);
     reporter.scheduleAtFixedRate(this::sendLoadReport, 0, periodMs, TimeUnit.MILLISECONDS);
     reporter.scheduleAtFixedRate(this::sendTaskProgress, periodMs, periodMs,
         TimeUnit.MILLISECONDS);
@@ -165,6 +171,30 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
   /** The batchgen write tasks running here, whose progress this host reports. */
   public RunningTasks tasks() {
     return tasks;
+  }
+
+  /**
+   * Sends a load report now and waits for the driver's answer (at most twice the report
+   * interval, at least a second). A write task calls this when its rows are done, before it
+   * commits, so the job's report sees the work of its last moments: a short job can start and
+   * end between two periodic reports. The report goes out on the reporter's thread, so reports
+   * stay in order; a report that is not answered in time is given up on, as a periodic one is.
+   */
+  public void reportLoadNow() {
+    Future<?> sent;
+    try {
+      sent = reporter.submit(this::sendLoadReport);
+    } catch (RejectedExecutionException e) {
+      return; // closing
+    }
+    try {
+      sent.get(reportWaitMs, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      LOG.debug("Load report from executor {} at a task's end not answered in {} ms: {}",
+          executorId, reportWaitMs, e.toString());
+    }
   }
 
   /** Sends what this executor's running write tasks have done, when any run. */

@@ -121,8 +121,10 @@ public final class JobTelemetry {
   }
 
   /**
-   * Per executor, its samples from {@code fromMillis} to {@code toMillis}, preceded by its last
-   * sample before {@code fromMillis} when there is one (the baseline for differences).
+   * Per executor that reported from {@code fromMillis} to {@code toMillis}, its samples in that
+   * span, preceded by its last sample before {@code fromMillis} when there is one (the baseline
+   * for differences). An executor with no sample in the span is left out: its counts before
+   * the span say nothing of the job.
    */
   public synchronized Map<String, List<Sample>> window(long fromMillis, long toMillis) {
     Map<String, List<Sample>> out = new LinkedHashMap<>();
@@ -136,10 +138,10 @@ public final class JobTelemetry {
           in.add(s);
         }
       }
-      if (before != null) {
-        in.add(0, before);
-      }
       if (!in.isEmpty()) {
+        if (before != null) {
+          in.add(0, before);
+        }
         out.put(id, in);
       }
     });

@@ -189,14 +189,20 @@ final class MigrationAgent implements AutoCloseable {
       rate = rates.computeIfAbsent(rt.spec(), k -> new LoadEstimator.Rate());
     }
     rate.observe(m, System.nanoTime());
+    int hostedHere = 0;
+    for (Hosted h : hosted.values()) {
+      if (h.runtime() == rt) {
+        hostedHere += h.ids().size();
+      }
+    }
     ExecutorLoad l = LoadEstimator.estimate(executorId, rt.spec().toString(), m, rate,
         8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
-        rt.spec().maxRunningSequences(), 0);
+        rt.spec().maxRunningSequences(), 0, hostedHere);
     return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), l.queued(), l.running(),
         l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
         l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
         l.maxRunning(), m.kvBlocksUsed(), m.kvBlocksTotal(),
-        java.util.Arrays.stream(m.expertBatchSizes()).boxed().toList());
+        java.util.Arrays.stream(m.expertBatchSizes()).boxed().toList(), l.hosted());
   }
 
   // ------------------------------------------------------------------ owner

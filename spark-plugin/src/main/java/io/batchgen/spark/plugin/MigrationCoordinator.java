@@ -95,6 +95,8 @@ final class MigrationCoordinator {
     long fetchStartNanos;
     long fetchedNanos;
     long hostedNanos;
+    /** When it stopped settling (hosted at the destination, or ended early); 0 before. */
+    long settledNanos;
     int sequences;
 
     MoveRecord(long id, Move move, EngineSpec spec, String fingerprint) {
@@ -109,6 +111,7 @@ final class MigrationCoordinator {
       ending = why;
       endedIn = state;
       state = State.DONE;
+      settledNanos = System.nanoTime();
     }
 
     boolean settling() {
@@ -153,9 +156,13 @@ final class MigrationCoordinator {
     Map<String, String> fingerprints = new HashMap<>();
     Map<String, Integer> inFlight = new HashMap<>();
     for (MoveRecord m : moves.values()) {
-      if (m.settling()) {
-        inFlight.merge(m.move.from(), 1, Integer::sum);
-        inFlight.merge(m.move.to(), 1, Integer::sum);
+      // A move counts until it settled and each side reported after that: a report made
+      // before the destination restored the sequences (or the source got them back) does not
+      // show them yet, and acting on it would move work again towards the same executor.
+      for (String side : List.of(m.move.from(), m.move.to())) {
+        if (m.settling() || lastSeen.getOrDefault(side, Long.MAX_VALUE) <= m.settledNanos) {
+          inFlight.merge(side, 1, Integer::sum);
+        }
       }
     }
     List<ExecutorLoad> loads = new ArrayList<>();
@@ -169,7 +176,7 @@ final class MigrationCoordinator {
         loads.add(new ExecutorLoad(r.executorId(), key, l.queued(), l.running(), l.parked(),
             l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
             l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
-            l.maxRunning(), inFlight.getOrDefault(r.executorId(), 0)));
+            l.maxRunning(), inFlight.getOrDefault(r.executorId(), 0), l.hosted()));
       }
     }
     // Every live executor can take any model: one that does not run a setting is idle for it.
@@ -280,6 +287,7 @@ final class MigrationCoordinator {
       if (d.ok()) {
         m.state = State.HOSTED;
         m.hostedNanos = System.nanoTime();
+        m.settledNanos = m.hostedNanos;
         totalMovedSequences += d.sequences();
       } else {
         LOG.warn("Executor {} refused move {}: {}; its source runs the sequences again",

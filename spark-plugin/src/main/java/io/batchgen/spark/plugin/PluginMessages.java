@@ -140,12 +140,14 @@ public final class PluginMessages {
    * One runtime of an executor: the engine spec it runs, its model's fingerprint, and its load as
    * the rebalancer needs it (see {@code io.batchgen.core.rebalance.ExecutorLoad}); with the
    * gauges the job report draws: KV cache blocks in use and in the pool, and the routed-expert
-   * batch sizes so far ({@code RuntimeMetrics.expertBatchSizes}, power-of-two buckets).
+   * batch sizes so far ({@code RuntimeMetrics.expertBatchSizes}, power-of-two buckets); and
+   * how many of its sequences it hosts for other executors ({@code hosted}: they do not move on).
    */
   public record RuntimeLoad(EngineSpec spec, String fingerprint, int queued, int running,
       int parked, long positionsLeft, long expectedNewTokens, double tokensPerSecond,
       double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
-      int maxRunning, int kvBlocksUsed, int kvBlocksTotal, List<Long> expertBatchSizes) {
+      int maxRunning, int kvBlocksUsed, int kvBlocksTotal, List<Long> expertBatchSizes,
+      int hosted) {
 
     public RuntimeLoad {
       expertBatchSizes = List.copyOf(expertBatchSizes);
@@ -158,7 +160,7 @@ public final class PluginMessages {
         int maxRunning) {
       this(spec, fingerprint, queued, running, parked, positionsLeft, expectedNewTokens,
           tokensPerSecond, prefillTokensPerSecond, kvBytesPerPosition, meanCachedPositions,
-          maxRunning, 0, 0, List.of());
+          maxRunning, 0, 0, List.of(), 0);
     }
 
     void write(Out out) {
@@ -166,7 +168,7 @@ public final class PluginMessages {
       out.string(fingerprint).i32(queued).i32(running).i32(parked).i64(positionsLeft)
           .i64(expectedNewTokens).f64(tokensPerSecond).f64(prefillTokensPerSecond)
           .i64(kvBytesPerPosition).f64(meanCachedPositions).i32(maxRunning).i32(kvBlocksUsed)
-          .i32(kvBlocksTotal).list(expertBatchSizes, Out::i64);
+          .i32(kvBlocksTotal).list(expertBatchSizes, Out::i64).i32(hosted);
     }
 
     static RuntimeLoad read(In in) {
@@ -175,7 +177,8 @@ public final class PluginMessages {
           in.i64("expectedNewTokens"), in.f64("tokensPerSecond"),
           in.f64("prefillTokensPerSecond"), in.i64("kvBytesPerPosition"),
           in.f64("meanCachedPositions"), in.count("maxRunning"), in.count("kvBlocksUsed"),
-          in.count("kvBlocksTotal"), in.list("expertBatchSizes", i -> i.i64("bucket")));
+          in.count("kvBlocksTotal"), in.list("expertBatchSizes", i -> i.i64("bucket")),
+          in.count("hosted"));
     }
   }
 

@@ -36,7 +36,7 @@ import java.util.function.Function;
  */
 public final class PluginWire {
   /** The protocol version this build speaks; a message of any other version is refused. */
-  public static final int VERSION = 3;
+  public static final int VERSION = 4;
 
   private static final byte MAGIC_0 = 'B';
   private static final byte MAGIC_1 = 'G';

@@ -165,6 +165,8 @@ final class BatchGenDataWriter implements DataWriter<InternalRow> {
       throw new IOException("batchgen write task interrupted while finishing", e);
     }
     writer.close();
+    // the driver's job report then sees this executor's counters with this task's work in them
+    ExecutorRuntimeHost.get().reportLoadNow();
     String name = job.table().commitTask(file, conf);
     LOG.info("batchgen task wrote {} rows ({} failed, {} skipped as done), {} tokens generated,"
         + " to {}", writer.rowsWritten(), generator.failedRows(), skippedDone,

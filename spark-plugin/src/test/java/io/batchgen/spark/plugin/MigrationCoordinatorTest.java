@@ -39,6 +39,22 @@ class MigrationCoordinatorTest {
         .anyMatch(l -> l.executorId().equals("b")) ? List.of(MOVE) : List.of(), buffer);
   }
 
+  /**
+   * Orders the policy's move of 5 sequences from a to b and carries it through until b hosts
+   * them: one 100-byte chunk up and down. Returns the move's id.
+   */
+  private long hostedMove(MigrationCoordinator c) {
+    c.onReport(report("a", 20));
+    c.onReport(report("b", 0));
+    c.rebalance(0);
+    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    c.onUpload(chunk(id, 0, true, 100));
+    c.onReport(report("b", 0));
+    c.onFetch(new FetchChunk(id, 0));
+    c.onMoveDone(new MoveDone(id, "b", true, 5, null));
+    return id;
+  }
+
   private static StateChunk chunk(long move, int index, boolean last, int bytes) {
     return new StateChunk(move, index, last, new byte[bytes]);
   }
@@ -82,6 +98,28 @@ class MigrationCoordinatorTest {
   }
 
   @Test
+  void aSettledMoveCountsAsInFlightUntilEachSideReportedSince() {
+    java.util.Map<String, Integer> seen = new java.util.HashMap<>();
+    boolean[] order = {true};
+    MigrationCoordinator c = new MigrationCoordinator((loads, transport, now) -> {
+      loads.forEach(l -> seen.put(l.executorId(), l.migrationsInFlight()));
+      boolean first = order[0];
+      order[0] = false;
+      return first ? List.of(MOVE) : List.of();
+    }, 1 << 20);
+    long id = hostedMove(c);
+    // Hosted now, but the latest reports of both sides predate it: they do not show the move.
+    c.rebalance(1);
+    assertThat(seen).containsEntry("a", 1).containsEntry("b", 1);
+    c.onReport(report("b", 5));
+    c.rebalance(2);
+    assertThat(seen).as("b reported since").containsEntry("a", 1).containsEntry("b", 0);
+    c.onReport(report("a", 15));
+    c.rebalance(3);
+    assertThat(seen).containsEntry("a", 0).containsEntry("b", 0);
+  }
+
+  @Test
   void uploadsBeyondTheBufferWaitUntilStateIsFetched() {
     MigrationCoordinator c = coordinator(1000);
     c.onReport(report("a", 20));
@@ -96,14 +134,7 @@ class MigrationCoordinatorTest {
   @Test
   void aLostDestinationSendsItsMovesBackAndALostOwnersResultsAreDropped() {
     MigrationCoordinator c = coordinator(1 << 20);
-    c.onReport(report("a", 20));
-    c.onReport(report("b", 0));
-    c.rebalance(0);
-    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
-    c.onUpload(chunk(id, 0, true, 100));
-    c.onReport(report("b", 0));
-    c.onFetch(new FetchChunk(id, 0));
-    c.onMoveDone(new MoveDone(id, "b", true, 5, null));
+    long id = hostedMove(c);
 
     c.executorLost("b");
     assertThat(c.onReport(report("a", 20)).reclaim()).containsExactly(id);

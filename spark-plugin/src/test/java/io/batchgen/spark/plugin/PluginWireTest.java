@@ -61,7 +61,7 @@ class PluginWireTest {
       new LoadReport("4", 9, 1, 2, 3, 4, new MigrationCounts(1, 2, 3, 4, 5),
           List.of(new RuntimeLoad(SPEC, "sha256:ab", 1, 2, 3, 4, 5, 6.5, 7.5, 8, 9.5, 10),
               new RuntimeLoad(SPEC, "sha256:cd", 0, 1, 0, 0, 0, 0, 0, 8, 0, 4, 17, 64,
-                  List.of(5L, 0L, 9L))),
+                  List.of(5L, 0L, 9L), 1)),
           List.of(new MigratedResult(3, "1", "w9/x", new int[] {1, 2, 3}, FinishReason.STOP,
               null, 4, 0), new MigratedResult(4, "2", "w9/y", new int[0], FinishReason.ERROR,
               "bad", 0, 1))),
@@ -165,7 +165,7 @@ class PluginWireTest {
     byte[] b = PluginWire.encode(new Ping("1", 2));
     b[3] = (byte) 200;
     assertThatThrownBy(() -> PluginWire.decode(b))
-        .hasMessageStartingWith("Unknown BatchGen plugin message tag 200 (protocol version 3 "
+        .hasMessageStartingWith("Unknown BatchGen plugin message tag 200 (protocol version 4 "
             + "knows 1 Register, 2 Welcome, 3 LoadReport, 4 Ping, 5 Pong, 6 StartFailed, 7 Orders,"
             + " 8 StateChunk, 9 FetchChunk, 10 Ack, 11 MoveDone");
   }

@@ -105,5 +105,8 @@ class JobReportHtmlTest {
     // a window starts with the last sample before it, the baseline for differences
     assertThat(t.window(T0 + 50, T0 + 70).get("1")).extracting(Sample::tokensGenerated)
         .containsExactly(48L, 64L);
+    // an executor that did not report during the window is not in it: its counts before say
+    // nothing of the job (a report of the whole before-sample would count earlier jobs' work)
+    assertThat(t.window(T0 + 101, T0 + 200)).isEmpty();
   }
 }
