@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.batchgen.engine.tools.CommandArgs;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -27,10 +28,8 @@ class JobReportTelemetryTest {
 
   @BeforeAll
   static void setUp() {
-    spark = SparkSession.builder().master("local[2]").appName("batchgen-report-telemetry-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.batchgen.rebalance.loadReportInterval", "1h")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin").getOrCreate();
+    spark = TestData.localSession("batchgen-report-telemetry-test",
+        Map.of("spark.batchgen.rebalance.loadReportInterval", "1h"));
   }
 
   @AfterAll

@@ -21,11 +21,17 @@ public final class TestData {
 
   /** A local[2] session with the BatchGen plugin and no UI, for one test class. */
   public static SparkSession localSession(String appName) {
-    return SparkSession.builder().master("local[2]").appName(appName)
+    return localSession(appName, java.util.Map.of());
+  }
+
+  /** {@link #localSession(String)} with these settings besides. */
+  public static SparkSession localSession(String appName, java.util.Map<String, String> conf) {
+    SparkSession.Builder b = SparkSession.builder().master("local[2]").appName(appName)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
-        .getOrCreate();
+        .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin");
+    conf.forEach(b::config);
+    return b.getOrCreate();
   }
 
   /** The tiny Mixtral-style model, f32, seed 7. */

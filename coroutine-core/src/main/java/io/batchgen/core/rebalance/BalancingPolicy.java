@@ -20,10 +20,11 @@ import java.util.Map;
  * time, the mean work: in one round each executor above it hands half its excess ({@link #STEP})
  * and each below takes half its room, matched in order (the slowest with the least loaded), as
  * long as the pair differs by more than {@link Settings#minImbalanceSeconds} and by a factor of
- * {@link Settings#imbalanceRatio}, and a move holds at least one sequence's worth of work. Sequences not started yet move first (only
- * tokens travel), in-flight ones when the queue is short, with their KV when shipping it is
- * cheaper than recomputing it at the destination (KV bytes over the measured transport speed
- * against cached positions over the measured prefill speed).
+ * {@link Settings#imbalanceRatio}, and a move holds at least one sequence's worth of work.
+ * Sequences not started yet move first (only tokens travel), in-flight ones when the queue is
+ * short, with their KV when shipping it is cheaper than recomputing it at the destination (KV
+ * bytes over the measured transport speed against cached positions over the measured prefill
+ * speed).
  *
  * <p><b>Hysteresis.</b> An executor with moves in flight (the caller counts a move until it
  * settled and the executor reported after that, so its load shows the move), or one that took

@@ -15,8 +15,9 @@ import java.util.TreeSet;
  *
  * <p>Waiting sequences are admitted in the configured {@link AdmissionOrder}. Once admitted they
  * are served by age: an older sequence may take KV blocks from younger ones that are between
- * steps (preemption), never the reverse, so the oldest always progresses and nobody starves. In KV offload mode every sequence's KV lives in host arrays reserved for its full length
- * at admission, and only one layer of one attention batch is on the device at a time.
+ * steps (preemption), never the reverse, so the oldest always progresses and nobody starves.
+ * In KV offload mode every sequence's KV lives in host arrays reserved for its full length at
+ * admission, and only one layer of one attention batch is on the device at a time.
  *
  * <p>Not thread-safe: scheduler thread only.
  */

@@ -40,14 +40,22 @@ class MigrationCoordinatorTest {
   }
 
   /**
-   * Orders the policy's move of 5 sequences from a to b and carries it through until b hosts
-   * them: one 100-byte chunk up and down. Returns the move's id.
+   * Has the policy order its move of 5 sequences from a to b and hands the order to a, which has
+   * uploaded nothing yet. Returns the move's id.
    */
-  private long hostedMove(MigrationCoordinator c) {
+  private long orderedMove(MigrationCoordinator c) {
     c.onReport(report("a", 20));
     c.onReport(report("b", 0));
     c.rebalance(0);
-    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    return c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+  }
+
+  /**
+   * {@link #orderedMove}, carried through until b hosts the sequences: one 100-byte chunk up and
+   * down. Returns the move's id.
+   */
+  private long hostedMove(MigrationCoordinator c) {
+    long id = orderedMove(c);
     c.onUpload(chunk(id, 0, true, 100));
     c.onReport(report("b", 0));
     c.onFetch(new FetchChunk(id, 0));
@@ -122,10 +130,7 @@ class MigrationCoordinatorTest {
   @Test
   void uploadsBeyondTheBufferWaitUntilStateIsFetched() {
     MigrationCoordinator c = coordinator(1000);
-    c.onReport(report("a", 20));
-    c.onReport(report("b", 0));
-    c.rebalance(0);
-    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    long id = orderedMove(c);
     assertThat(c.onUpload(chunk(id, 0, false, 800)).accepted()).isTrue();
     assertThat(c.onUpload(chunk(id, 1, true, 800)).accepted()).as("back-pressure").isFalse();
     assertThat(c.bufferedBytes()).isEqualTo(800);
@@ -147,10 +152,7 @@ class MigrationCoordinatorTest {
 
     // The owner is lost: results for it are dropped, and its hosted sequences are cancelled.
     MigrationCoordinator c2 = coordinator(1 << 20);
-    c2.onReport(report("a", 20));
-    c2.onReport(report("b", 0));
-    c2.rebalance(0);
-    long id2 = c2.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    long id2 = orderedMove(c2);
     c2.onUpload(chunk(id2, 0, true, 100));
     c2.executorLost("a");
     Orders forB = c2.onReport(report("b", 0,
@@ -162,10 +164,7 @@ class MigrationCoordinatorTest {
   @Test
   void aRefusedMoveIsReclaimedByItsSource() {
     MigrationCoordinator c = coordinator(1 << 20);
-    c.onReport(report("a", 20));
-    c.onReport(report("b", 0));
-    c.rebalance(0);
-    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    long id = orderedMove(c);
     c.onUpload(chunk(id, 0, true, 100));
     c.onMoveDone(new MoveDone(id, "b", false, 0, "fingerprint differs"));
     assertThat(c.onReport(report("a", 20)).reclaim()).containsExactly(id);
@@ -175,10 +174,7 @@ class MigrationCoordinatorTest {
   @Test
   void aSourceLostWhileUploadingEndsItsMoveThereFreesTheStateAndOrdersNothing() {
     MigrationCoordinator c = coordinator(1 << 20);
-    c.onReport(report("a", 20));
-    c.onReport(report("b", 0));
-    c.rebalance(0);
-    long id = c.onReport(report("a", 20)).migrateOut().get(0).moveId();
+    long id = orderedMove(c);
     assertThat(c.onUpload(chunk(id, 0, false, 700)).accepted()).isTrue();
     assertThat(c.status().get(0).state()).isEqualTo("UPLOADING");
 
