@@ -1,6 +1,7 @@
 package io.batchgen.engine.backend;
 
 import io.batchgen.core.model.AttentionBatch;
+import io.batchgen.core.model.ExpertGroups;
 import io.batchgen.core.model.KvStore;
 import io.batchgen.core.model.ModelShape;
 import io.batchgen.core.model.ModuleExecutor;
@@ -24,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * The Java Vector API backend: every projection is one GEMM on packed weights over all rows of
  * the module batch (an expert's rows, every row of an LM-head step), split across a
  * {@link WorkerPool} by panels of output columns ({@link CpuFfn}); attention is split by rows
- * ({@link CpuAttention}). The kernels run at one {@link VectorWidth}, the machine's preferred one
+ * ({@link CpuAttention}). At decode, where each expert sees a few rows, the experts of a layer run
+ * side by side instead, one whole expert per worker ({@link #experts}). The kernels run at one {@link VectorWidth}, the machine's preferred one
  * unless forced. Each output element is computed by one fixed sequence of operations, so a row's
  * result never depends on the other rows, the batch size, the thread count or the width.
  *
@@ -55,6 +57,11 @@ final class CpuExecutor implements ModuleExecutor {
   private final WeightLoader loader;
   /** Layer-wise baseline: every expert of a layer is brought in when the layer runs. */
   private final boolean wholeLayers;
+  /**
+   * Most rows per expert, on average over a layer's groups, for which whole experts run side by
+   * side rather than each split over the workers (decode sees a few rows per expert).
+   */
+  static final int GROUP_MAX_MEAN_ROWS = 32;
   private float[] router = new float[0];
   private float[] normed = new float[0];
 
@@ -339,6 +346,68 @@ final class CpuExecutor implements ModuleExecutor {
     BatchChecks.rows(batch, c.hiddenSize(), c.hiddenSize(), "expert");
     ffn(model.weights().layers().get(layer).experts().get(expert), batch.input(), batch.rows(),
         batch.output());
+  }
+
+  /**
+   * Runs whole experts side by side, one per worker, when a layer's groups are many and small
+   * ({@link #GROUP_MAX_MEAN_ROWS}); else one after another, each split over the workers. Either
+   * way every row gets the bits {@link #expert} gives it.
+   */
+  @Override
+  public void experts(int layer, ExpertGroups groups) {
+    int n = groups.groups();
+    for (int g = 0; g < n; g++) {
+      BatchChecks.expert(shape, layer, groups.groupExpert(g));
+    }
+    if (groups.hidden() != c.hiddenSize()) {
+      throw new IllegalArgumentException("Expert groups of width " + groups.hidden()
+          + " but the model's hidden size is " + c.hiddenSize());
+    }
+    List<ExpertWeights> experts = model.weights().layers().get(layer).experts();
+    int h = c.hiddenSize();
+    if (n < 2 * pool.threads() || groups.rows() > GROUP_MAX_MEAN_ROWS * n) {
+      for (int g = 0; g < n; g++) {
+        int off = groups.groupStart(g) * h;
+        ffn.run(experts.get(groups.groupExpert(g)), groups.input(), off, groups.groupRows(g),
+            groups.output(), off);
+      }
+      return;
+    }
+    // largest first: the workers then finish within about one small expert of each other
+    int[] order = largestFirst(groups);
+    pool.runEach(n, (worker, from, to) -> {
+      for (int i = from; i < to; i++) {
+        int g = order[i];
+        int off = groups.groupStart(g) * h;
+        ffn.runAlone(worker, experts.get(groups.groupExpert(g)), groups.input(), off,
+            groups.groupRows(g), groups.output(), off);
+      }
+    });
+  }
+
+  /** Group indices by rows, most first (ties by index). */
+  private static int[] largestFirst(ExpertGroups groups) {
+    int n = groups.groups();
+    long[] keys = new long[n];
+    for (int g = 0; g < n; g++) {
+      keys[g] = ((long) (Integer.MAX_VALUE - groups.groupRows(g)) << 32) | g;
+    }
+    java.util.Arrays.sort(keys);
+    int[] order = new int[n];
+    for (int i = 0; i < n; i++) {
+      order[i] = (int) keys[i];
+    }
+    return order;
+  }
+
+  /**
+   * Whether the runtime should hand this executor every expert of a layer in one call: with
+   * more than one worker and every weight in memory, small groups then run one expert per
+   * worker. Streaming weights keep one expert per call (the loader's order).
+   */
+  @Override
+  public boolean groupsExperts() {
+    return pool.threads() > 1 && !store.streaming();
   }
 
   @Override

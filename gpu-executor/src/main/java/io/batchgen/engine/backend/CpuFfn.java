@@ -17,8 +17,9 @@ import io.batchgen.engine.model.WeightTensor;
  * fly into the worker's scratch, which costs less than packing a whole matrix for a few rows. When
  * the model's weights stream (they exceed the store's budget) every matrix goes through the store,
  * so every byte read is counted. A matrix from the store is pinned while a call uses it. Both
- * compute every element with the same FMA chain, so the choice never changes a result bit. Not
- * thread-safe (one caller at a time).
+ * compute every element with the same FMA chain, so the choice never changes a result bit. One
+ * caller at a time, apart from {@link #runAlone}, which the workers of one pool call run side by
+ * side (each on its own {@link Workspace}; the store is thread-safe).
  */
 final class CpuFfn {
   /** Smallest batch that packs a weight matrix into the store. */
@@ -120,46 +121,91 @@ final class CpuFfn {
 
   /** {@code out (rows, hidden) = down(silu(gate(x)) * up(x))} for {@code x (rows, hidden)}. */
   void run(ExpertWeights w, float[] x, int rows, float[] out) {
+    run(w, x, 0, rows, out, 0);
+  }
+
+  /**
+   * {@link #run} on rows {@code x[xOff ..]} into {@code out[outOff ..]}, the panels split over
+   * the pool.
+   */
+  void run(ExpertWeights w, float[] x, int xOff, int rows, float[] out, int outOff) {
     if (rows == 0) {
       return;
     }
     int f = w.ffnSize();
+    int h = w.gate().cols();
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
     rowsG = grow(rowsG, gemm.packedRowsLength(tiles, f));
+    float[] g = rowsG;
     WeightTensor[] mats = {w.gate(), w.up(), w.down()};
     PanelGemm.Packed[] held = acquire(mats, rows);
     try {
-      run(w, held[0], held[1], held[2], tiles, x, rowsG, out);
+      int call = ++calls;
+      pool.run(gemm.panels(f), (worker, from, to) -> {
+        Workspace wk = ws[worker];
+        gateUp(wk, packedRows(wk, call, x, xOff, h, tiles), w, held[0], held[1], tiles, g, from,
+            to);
+      });
+      project(new WeightTensor[] {w.down()}, new PanelGemm.Packed[] {held[2]}, wk -> g, tiles,
+          new float[][] {out}, outOff, new int[] {h});
     } finally {
       release(mats, held);
     }
   }
 
-  private void run(ExpertWeights w, PanelGemm.Packed gp, PanelGemm.Packed upk,
-      PanelGemm.Packed dp, PanelGemm.RowTiles tiles, float[] x, float[] g, float[] out) {
+  /**
+   * {@link #run} on worker {@code worker} alone, from inside a body of the pool's call: several
+   * experts of a layer then run side by side, one per worker, each streaming its own weights
+   * with no hand-over between the cores (at decode an expert sees a few rows, and splitting
+   * each one over the workers costs more than it gains). The same FMA chains as {@link #run}.
+   */
+  void runAlone(int worker, ExpertWeights w, float[] x, int xOff, int rows, float[] out,
+      int outOff) {
+    if (rows == 0) {
+      return;
+    }
+    Workspace wk = ws[worker];
     int f = w.ffnSize();
     int h = w.gate().cols();
+    PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
+    float[] a = wk.packedRows(gemm.packedRowsLength(tiles, h));
+    gemm.packRows(x, xOff, h, h, tiles, a);
+    wk.packedCall = 0; // no call of this FFN's pool has id 0: the next one packs afresh
+    float[] g = wk.ffnMiddle(gemm.packedRowsLength(tiles, f));
+    WeightTensor[] mats = {w.gate(), w.up(), w.down()};
+    PanelGemm.Packed[] held = acquire(mats, rows);
+    try {
+      gateUp(wk, a, w, held[0], held[1], tiles, g, 0, gemm.panels(f));
+      WeightTensor[] down = {w.down()};
+      projectPanels(wk, g, down, new PanelGemm.Packed[] {held[2]},
+          new int[] {0, gemm.panels(h)}, tiles, new float[][] {out}, outOff, new int[] {h}, 0,
+          gemm.panels(h));
+    } finally {
+      release(mats, held);
+    }
+  }
+
+  /**
+   * Gate and up panels {@code [from, to)} over the packed rows {@code a}, SiLU applied, written
+   * into the down projection's packed rows {@code g}.
+   */
+  private void gateUp(Workspace wk, float[] a, ExpertWeights w, PanelGemm.Packed gp,
+      PanelGemm.Packed upk, PanelGemm.RowTiles tiles, float[] g, int from, int to) {
+    int f = w.ffnSize();
     int nr = gemm.panelWidth();
-    int call = ++calls;
-    pool.run(gemm.panels(f), (worker, from, to) -> {
-      Workspace wk = ws[worker];
-      float[] a = packedRows(wk, call, x, h, tiles);
-      float[] acc = wk.acc(tiles.computed(), nr);
-      float[] acc2 = wk.acc2(tiles.computed(), nr);
-      for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
-        int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
-        int r0 = tiles.start()[c0];
-        int r1 = tiles.start()[c1 - 1] + tiles.rows()[c1 - 1];
-        for (int p = from; p < to; p++) {
-          gemm.panel(a, tiles, c0, c1, panelOf(w.gate(), gp, p, wk), slot(gp, p), acc, wk);
-          gemm.panel(a, tiles, c0, c1, panelOf(w.up(), upk, p, wk), slot(upk, p), acc2, wk);
-          gemm.simd().swiGlu(acc, acc2, r0 * nr, r1 * nr, wk.tmp);
-          scatterRows(acc, nr, tiles, c0, c1, p * nr, Math.min(nr, f - p * nr), f, g);
-        }
+    float[] acc = wk.acc(tiles.computed(), nr);
+    float[] acc2 = wk.acc2(tiles.computed(), nr);
+    for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
+      int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
+      int r0 = tiles.start()[c0];
+      int r1 = tiles.start()[c1 - 1] + tiles.rows()[c1 - 1];
+      for (int p = from; p < to; p++) {
+        gemm.panel(a, tiles, c0, c1, panelOf(w.gate(), gp, p, wk), slot(gp, p), acc, wk);
+        gemm.panel(a, tiles, c0, c1, panelOf(w.up(), upk, p, wk), slot(upk, p), acc2, wk);
+        gemm.simd().swiGlu(acc, acc2, r0 * nr, r1 * nr, wk.tmp);
+        scatterRows(acc, nr, tiles, c0, c1, p * nr, Math.min(nr, f - p * nr), f, g);
       }
-    });
-    project(new WeightTensor[] {w.down()}, new PanelGemm.Packed[] {dp}, wk -> g, tiles,
-        new float[][] {out}, 0, new int[] {w.down().rows()});
+    }
   }
 
   /**
@@ -167,10 +213,11 @@ final class CpuFfn {
    * worker packs its own copy (a few microseconds) rather than reading one packed by another core,
    * whose lines would cross between the cores' caches on every call.
    */
-  private float[] packedRows(Workspace wk, int call, float[] x, int k, PanelGemm.RowTiles tiles) {
+  private float[] packedRows(Workspace wk, int call, float[] x, int xOff, int k,
+      PanelGemm.RowTiles tiles) {
     float[] a = wk.packedRows(gemm.packedRowsLength(tiles, k));
     if (wk.packedCall != call) {
-      gemm.packRows(x, 0, k, k, tiles, a);
+      gemm.packRows(x, xOff, k, k, tiles, a);
       wk.packedCall = call;
     }
     return a;
@@ -206,32 +253,40 @@ final class CpuFfn {
    */
   private void project(WeightTensor[] ws, PanelGemm.Packed[] cached, Rows rows,
       PanelGemm.RowTiles tiles, float[][] outs, int outOff, int[] ldos) {
-    int nr = gemm.panelWidth();
     int[] first = new int[ws.length + 1];
     for (int i = 0; i < ws.length; i++) {
       first[i + 1] = first[i] + gemm.panels(ws[i].rows());
     }
     pool.run(first[ws.length], (worker, from, to) -> {
       Workspace wk = ws(worker);
-      float[] a = rows.of(wk);
-      float[] acc = wk.acc(tiles.computed(), nr);
-      for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
-        int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
-        int r0 = tiles.start()[c0];
-        int r1 = Math.min(tiles.m(), tiles.start()[c1 - 1] + tiles.rows()[c1 - 1]);
-        int i = 0;
-        for (int task = from; task < to; task++) {
-          while (task >= first[i + 1]) {
-            i++;
-          }
-          int p = task - first[i];
-          WeightTensor w = ws[i];
-          gemm.panel(a, tiles, c0, c1, panelOf(w, cached[i], p, wk), slot(cached[i], p), acc,
-              wk);
-          gemm.store(acc, r0, r1, w.rows(), p, outs[i], outOff, ldos[i]);
-        }
-      }
+      projectPanels(wk, rows.of(wk), ws, cached, first, tiles, outs, outOff, ldos, from, to);
     });
+  }
+
+  /**
+   * Panels {@code [from, to)} of {@link #project}, numbered across the matrices ({@code first[i]}
+   * is the first panel of {@code ws[i]}).
+   */
+  private void projectPanels(Workspace wk, float[] a, WeightTensor[] ws,
+      PanelGemm.Packed[] cached, int[] first, PanelGemm.RowTiles tiles, float[][] outs,
+      int outOff, int[] ldos, int from, int to) {
+    int nr = gemm.panelWidth();
+    float[] acc = wk.acc(tiles.computed(), nr);
+    for (int c0 = 0; c0 < tiles.count(); c0 += tiles.chunk()) {
+      int c1 = Math.min(tiles.count(), c0 + tiles.chunk());
+      int r0 = tiles.start()[c0];
+      int r1 = Math.min(tiles.m(), tiles.start()[c1 - 1] + tiles.rows()[c1 - 1]);
+      int i = 0;
+      for (int task = from; task < to; task++) {
+        while (task >= first[i + 1]) {
+          i++;
+        }
+        int p = task - first[i];
+        WeightTensor w = ws[i];
+        gemm.panel(a, tiles, c0, c1, panelOf(w, cached[i], p, wk), slot(cached[i], p), acc, wk);
+        gemm.store(acc, r0, r1, w.rows(), p, outs[i], outOff, ldos[i]);
+      }
+    }
   }
 
   private Workspace ws(int worker) {
@@ -265,7 +320,7 @@ final class CpuFfn {
     PanelGemm.Packed[] held = acquire(ws, rows);
     int call = ++calls;
     try {
-      project(ws, held, wk -> packedRows(wk, call, x, k, tiles), tiles, outs, 0, ldos);
+      project(ws, held, wk -> packedRows(wk, call, x, 0, k, tiles), tiles, outs, 0, ldos);
     } finally {
       release(ws, held);
     }

@@ -16,7 +16,10 @@ import java.util.concurrent.locks.LockSupport;
  * up to {@link #SPIN_NANOS} before they park. The spin is short on purpose: it covers the two
  * calls of one expert FFN, microseconds apart, but not the gaps between modules. Longer spins
  * (100 µs) measured no better at batch 64 on a quiet machine and slower decoding with another
- * tenant on the second core, where a spinning worker loses its core's time to it.
+ * tenant on the second core, where a spinning worker loses its core's time to it. The caller
+ * waits only for workers that claimed a chunk: one that wakes after every chunk was taken (on a
+ * core another tenant holds, that can be milliseconds) finds nothing to do, and the caller has
+ * long returned.
  *
  * <p>Thread-safety: {@link #run} may be called from any thread; calls are serialised. A call
  * from inside a body (nested) runs on the calling worker alone.
@@ -50,8 +53,13 @@ final class WorkerPool implements AutoCloseable {
     final Range body;
     final Thread caller;
     final AtomicInteger next = new AtomicInteger();
-    /** Helpers (workers 1 ..) that have not finished their part of this call. */
-    final AtomicInteger pending;
+    /**
+     * Helpers (workers 1 ..) inside {@link #claim} now. A helper counts itself in before it
+     * claims a chunk, so once the caller has seen every chunk claimed, a helper it has not seen
+     * here finds none left: the caller waits only for helpers that took part, never for one
+     * that has yet to wake up (on a shared core that can take milliseconds).
+     */
+    final AtomicInteger active = new AtomicInteger();
     volatile boolean callerParked;
     /** The first failure of a helper. */
     volatile Throwable failure;
@@ -62,7 +70,6 @@ final class WorkerPool implements AutoCloseable {
       this.workers = workers;
       this.body = body;
       this.caller = Thread.currentThread();
-      this.pending = new AtomicInteger(workers - 1);
     }
 
     /** Runs chunks of this call on {@code worker} until none is left. */
@@ -96,6 +103,18 @@ final class WorkerPool implements AutoCloseable {
   }
 
   void run(int tasks, Range body) {
+    call(tasks, Math.max(1, tasks / (threads * CLAIMS_PER_WORKER)), body);
+  }
+
+  /**
+   * {@link #run} handing tasks out one at a time: for a few large tasks of uneven size (whole
+   * expert FFNs), best given largest first, so the workers finish close together.
+   */
+  void runEach(int tasks, Range body) {
+    call(tasks, 1, body);
+  }
+
+  private void call(int tasks, int chunk, Range body) {
     if (closed) {
       throw new IllegalStateException("Worker pool is closed");
     }
@@ -108,7 +127,7 @@ final class WorkerPool implements AutoCloseable {
       return;
     }
     synchronized (this) {
-      runCall(tasks, body);
+      runCall(tasks, chunk, body);
     }
   }
 
@@ -126,7 +145,7 @@ final class WorkerPool implements AutoCloseable {
     return -1;
   }
 
-  private void runCall(int tasks, Range body) {
+  private void runCall(int tasks, int chunk, Range body) {
     int workers = Math.min(threads, tasks);
     if (workers <= 1) {
       if (tasks > 0) {
@@ -134,7 +153,7 @@ final class WorkerPool implements AutoCloseable {
       }
       return;
     }
-    Call call = new Call(tasks, Math.max(1, tasks / (workers * CLAIMS_PER_WORKER)), workers, body);
+    Call call = new Call(tasks, chunk, workers, body);
     current = call;
     for (int w = 1; w < workers; w++) {
       if (parking[w - 1].parked) {
@@ -163,21 +182,24 @@ final class WorkerPool implements AutoCloseable {
     }
   }
 
-  /** Waits until every helper of {@code call} has finished: spins, then parks. */
+  /**
+   * Waits until no helper is running a chunk of {@code call} (the caller has claimed the last
+   * one already): spins, then parks.
+   */
   private static void awaitHelpers(Call call, WorkerPool pool) {
     long spinUntil = System.nanoTime() + SPIN_NANOS;
-    while (call.pending.get() > 0 && System.nanoTime() < spinUntil) {
+    while (call.active.get() > 0 && System.nanoTime() < spinUntil) {
       Thread.onSpinWait();
     }
-    if (call.pending.get() == 0) {
+    if (call.active.get() == 0) {
       return;
     }
     call.callerParked = true;
     boolean interrupted = false;
-    while (call.pending.get() > 0) {
+    while (call.active.get() > 0) {
       LockSupport.parkNanos(call, PARK_CHECK_NANOS);
       interrupted |= Thread.interrupted();
-      if (pool.closed && !pool.workersAlive() && call.pending.get() > 0) {
+      if (pool.closed && !pool.workersAlive() && call.active.get() > 0) {
         throw new IllegalStateException("Worker pool was closed during a call");
       }
     }
@@ -199,6 +221,7 @@ final class WorkerPool implements AutoCloseable {
       if (worker >= call.workers) {
         continue;
       }
+      call.active.incrementAndGet();
       try {
         call.claim(worker);
       } catch (RuntimeException | Error e) {
@@ -206,7 +229,7 @@ final class WorkerPool implements AutoCloseable {
           call.failure = e;
         }
       } finally {
-        if (call.pending.decrementAndGet() == 0 && call.callerParked) {
+        if (call.active.decrementAndGet() == 0 && call.callerParked) {
           LockSupport.unpark(call.caller);
         }
       }

@@ -23,6 +23,7 @@ final class Workspace {
   /** The call whose rows {@link #packedRows} holds ({@link CpuFfn}). */
   int packedCall;
   private float[] attention = new float[0];
+  private float[] ffnMiddle = new float[0];
   private PanelGemm.Packed panel;
   private DType panelType;
 
@@ -60,6 +61,14 @@ final class Workspace {
       packedRows = new float[n];
     }
     return packedRows;
+  }
+
+  /** The packed gate/up output of an expert FFN that runs on this worker alone. */
+  float[] ffnMiddle(int n) {
+    if (ffnMiddle.length < n) {
+      ffnMiddle = new float[n];
+    }
+    return ffnMiddle;
   }
 
   float[] attention(int n) {

@@ -261,18 +261,20 @@ class BackendEquivalenceTest {
 
   /**
    * All experts of a layer in one call give each row exactly what one call per expert gives it
-   * (for cpu: the SPI's default; for cuda: one grouped launch against single launches, which
-   * batch invariance requires bit for bit).
+   * (for cpu: small groups run one whole expert per worker, large ones one after another split
+   * over the workers; for cuda: one grouped launch against single launches, which batch
+   * invariance requires bit for bit).
    */
-  @ParameterizedTest(name = "{0} {1}")
-  @CsvSource({"mixtral, bf16", "qwen3_moe, f32", "olmoe, f16"})
-  void groupedExpertCallMatchesOneCallPerExpert(String arch, String dtype) {
+  @ParameterizedTest(name = "{0} {1}, {2} rows in the second group")
+  @CsvSource({"mixtral, bf16, 70", "qwen3_moe, f32, 70", "olmoe, f16, 70", "qwen3_moe, f32, 170",
+      "mixtral, bf16, 170"})
+  void groupedExpertCallMatchesOneCallPerExpert(String arch, String dtype, int second) {
     try (LoadedModel m = load(arch, dtype);
         ModuleExecutor ex = create(m)) {
       int h = m.config().hiddenSize();
       int[] experts = {5, 0, 3, 7};
-      int[] rows = {3, 70, 1, 9};
-      ExpertGroups groups = new ExpertGroups().reset(83, h);
+      int[] rows = {3, second, 1, 9};
+      ExpertGroups groups = new ExpertGroups().reset(13 + second, h);
       SplittableRandom r = new SplittableRandom(9);
       for (int g = 0; g < experts.length; g++) {
         int first = groups.addGroup(experts[g], rows[g]);

@@ -81,6 +81,23 @@ class PackedFfnTest {
     return out;
   }
 
+  /**
+   * {@link CpuFfn#runAlone}: the rows split in two, each half a whole FFN on whichever worker
+   * takes it, side by side.
+   */
+  static float[] runAlone(WorkerPool pool, CpuFfn ffn, ExpertWeights w, float[] x, int rows) {
+    float[] out = new float[rows * H];
+    int half = rows / 2;
+    pool.runEach(2, (worker, from, to) -> {
+      for (int t = from; t < to; t++) {
+        int r0 = t == 0 ? 0 : half;
+        int r1 = t == 0 ? half : rows;
+        ffn.runAlone(worker, w, x, r0 * H, r1 - r0, out, r0 * H);
+      }
+    });
+    return out;
+  }
+
   static CpuFfn cached(WorkerPool pool, VectorWidth width) {
     return new CpuFfn(pool, SimdKernels.of(width), 1 << 22, 1);
   }
@@ -156,6 +173,11 @@ class PackedFfnTest {
         assertThat(run(packed, w, x, rows)).as("%s, %d rows, cached", dtype, rows)
             .containsExactly(want);
         assertThat(run(onTheFly, w, x, rows)).as("%s, %d rows, on the fly", dtype, rows)
+            .containsExactly(want);
+        assertThat(runAlone(pool, packed, w, x, rows))
+            .as("%s, %d rows, cached, each half on one worker", dtype, rows).containsExactly(want);
+        assertThat(runAlone(pool, onTheFly, w, x, rows))
+            .as("%s, %d rows, on the fly, each half on one worker", dtype, rows)
             .containsExactly(want);
       }
     }

@@ -36,6 +36,23 @@ class WorkerPoolTest {
   }
 
   @Test
+  void runEachHandsOutOneTaskAtATime() {
+    try (WorkerPool pool = new WorkerPool(2)) {
+      for (int call = 0; call < 2_000; call++) {
+        int tasks = call % 19;
+        AtomicIntegerArray hits = new AtomicIntegerArray(Math.max(1, tasks));
+        pool.runEach(tasks, (worker, from, to) -> {
+          assertThat(to).isEqualTo(from + 1);
+          hits.incrementAndGet(from);
+        });
+        for (int t = 0; t < tasks; t++) {
+          assertThat(hits.get(t)).as("call %d task %d", call, t).isEqualTo(1);
+        }
+      }
+    }
+  }
+
+  @Test
   void parkedWorkersWakeForTheNextCall() {
     try (WorkerPool pool = new WorkerPool(2)) {
       for (int call = 0; call < 20; call++) {
