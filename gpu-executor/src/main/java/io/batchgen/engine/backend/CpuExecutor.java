@@ -375,14 +375,16 @@ final class CpuExecutor implements ModuleExecutor {
     }
     // largest first: the workers then finish within about one small expert of each other
     int[] order = largestFirst(groups);
-    pool.runEach(n, (worker, from, to) -> {
-      for (int i = from; i < to; i++) {
-        int g = order[i];
-        int off = groups.groupStart(g) * h;
-        ffn.runAlone(worker, experts.get(groups.groupExpert(g)), groups.input(), off,
-            groups.groupRows(g), groups.output(), off);
-      }
-    });
+    ExpertWeights[] ws = new ExpertWeights[n];
+    int[] offsets = new int[n];
+    int[] rows = new int[n];
+    for (int i = 0; i < n; i++) {
+      int g = order[i];
+      ws[i] = experts.get(groups.groupExpert(g));
+      offsets[i] = groups.groupStart(g) * h;
+      rows[i] = groups.groupRows(g);
+    }
+    ffn.runSideBySide(ws, groups.input(), offsets, rows, groups.output());
   }
 
   /** Group indices by rows, most first (ties by index). */
@@ -403,7 +405,8 @@ final class CpuExecutor implements ModuleExecutor {
   /**
    * Whether the runtime should hand this executor every expert of a layer in one call: with
    * more than one worker and every weight in memory, small groups then run one expert per
-   * worker. Streaming weights keep one expert per call (the loader's order).
+   * worker. Streaming weights keep one expert per call (the loader's order; a layer's experts
+   * pinned at once might not fit the budget).
    */
   @Override
   public boolean groupsExperts() {

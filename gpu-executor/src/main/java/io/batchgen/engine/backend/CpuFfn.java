@@ -17,9 +17,8 @@ import io.batchgen.engine.model.WeightTensor;
  * fly into the worker's scratch, which costs less than packing a whole matrix for a few rows. When
  * the model's weights stream (they exceed the store's budget) every matrix goes through the store,
  * so every byte read is counted. A matrix from the store is pinned while a call uses it. Both
- * compute every element with the same FMA chain, so the choice never changes a result bit. One
- * caller at a time, apart from {@link #runAlone}, which the workers of one pool call run side by
- * side (each on its own {@link Workspace}; the store is thread-safe).
+ * compute every element with the same FMA chain, so the choice never changes a result bit. Not
+ * thread-safe (one caller at a time); only the caller brings matrices into the store.
  */
 final class CpuFfn {
   /** Smallest batch that packs a weight matrix into the store. */
@@ -154,17 +153,44 @@ final class CpuFfn {
   }
 
   /**
-   * {@link #run} on worker {@code worker} alone, from inside a body of the pool's call: several
-   * experts of a layer then run side by side, one per worker, each streaming its own weights
-   * with no hand-over between the cores (at decode an expert sees a few rows, and splitting
-   * each one over the workers costs more than it gains). The same FMA chains as {@link #run}.
+   * The FFNs of several experts, each over its own rows ({@code x[offsets[i] ..]}, {@code rows[i]}
+   * of them, into {@code out[offsets[i] ..]}), one whole expert per worker side by side, handed
+   * out in the given order (largest first finishes best): at decode an expert sees a few rows,
+   * and splitting each one over the workers costs more than it gains. Every weight matrix is
+   * brought in and pinned here, on the caller, before the workers start (the store's loads are
+   * the caller's; a worker only packs panels on the fly into its own scratch). The same FMA
+   * chains as {@link #run}.
    */
-  void runAlone(int worker, ExpertWeights w, float[] x, int xOff, int rows, float[] out,
-      int outOff) {
+  void runSideBySide(ExpertWeights[] experts, float[] x, int[] offsets, int[] rows,
+      float[] out) {
+    int n = experts.length;
+    WeightTensor[][] mats = new WeightTensor[n][];
+    PanelGemm.Packed[][] held = new PanelGemm.Packed[n][];
+    try {
+      for (int i = 0; i < n; i++) {
+        mats[i] = new WeightTensor[] {experts[i].gate(), experts[i].up(), experts[i].down()};
+        held[i] = acquire(mats[i], rows[i]);
+      }
+      pool.runEach(n, (worker, from, to) -> {
+        for (int i = from; i < to; i++) {
+          runAlone(ws[worker], experts[i], held[i], x, offsets[i], rows[i], out, offsets[i]);
+        }
+      });
+    } finally {
+      for (int i = 0; i < n; i++) {
+        if (held[i] != null) {
+          release(mats[i], held[i]);
+        }
+      }
+    }
+  }
+
+  /** {@link #run} of one expert whose matrices are {@code held}, on one worker alone. */
+  private void runAlone(Workspace wk, ExpertWeights w, PanelGemm.Packed[] held, float[] x,
+      int xOff, int rows, float[] out, int outOff) {
     if (rows == 0) {
       return;
     }
-    Workspace wk = ws[worker];
     int f = w.ffnSize();
     int h = w.gate().cols();
     PanelGemm.RowTiles tiles = PanelGemm.tiles(rows, w.gate(), w.up(), w.down());
@@ -172,17 +198,10 @@ final class CpuFfn {
     gemm.packRows(x, xOff, h, h, tiles, a);
     wk.packedCall = 0; // no call of this FFN's pool has id 0: the next one packs afresh
     float[] g = wk.ffnMiddle(gemm.packedRowsLength(tiles, f));
-    WeightTensor[] mats = {w.gate(), w.up(), w.down()};
-    PanelGemm.Packed[] held = acquire(mats, rows);
-    try {
-      gateUp(wk, a, w, held[0], held[1], tiles, g, 0, gemm.panels(f));
-      WeightTensor[] down = {w.down()};
-      projectPanels(wk, g, down, new PanelGemm.Packed[] {held[2]},
-          new int[] {0, gemm.panels(h)}, tiles, new float[][] {out}, outOff, new int[] {h}, 0,
-          gemm.panels(h));
-    } finally {
-      release(mats, held);
-    }
+    gateUp(wk, a, w, held[0], held[1], tiles, g, 0, gemm.panels(f));
+    projectPanels(wk, g, new WeightTensor[] {w.down()}, new PanelGemm.Packed[] {held[2]},
+        new int[] {0, gemm.panels(h)}, tiles, new float[][] {out}, outOff, new int[] {h}, 0,
+        gemm.panels(h));
   }
 
   /**

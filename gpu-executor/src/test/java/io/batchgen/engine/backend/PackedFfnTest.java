@@ -82,19 +82,14 @@ class PackedFfnTest {
   }
 
   /**
-   * {@link CpuFfn#runAlone}: the rows split in two, each half a whole FFN on whichever worker
-   * takes it, side by side.
+   * {@link CpuFfn#runSideBySide}: the rows split in two, each half a whole FFN on whichever worker
+   * takes it.
    */
-  static float[] runAlone(WorkerPool pool, CpuFfn ffn, ExpertWeights w, float[] x, int rows) {
+  static float[] sideBySide(CpuFfn ffn, ExpertWeights w, float[] x, int rows) {
     float[] out = new float[rows * H];
     int half = rows / 2;
-    pool.runEach(2, (worker, from, to) -> {
-      for (int t = from; t < to; t++) {
-        int r0 = t == 0 ? 0 : half;
-        int r1 = t == 0 ? half : rows;
-        ffn.runAlone(worker, w, x, r0 * H, r1 - r0, out, r0 * H);
-      }
-    });
+    ffn.runSideBySide(new ExpertWeights[] {w, w}, x, new int[] {0, half * H},
+        new int[] {half, rows - half}, out);
     return out;
   }
 
@@ -174,11 +169,47 @@ class PackedFfnTest {
             .containsExactly(want);
         assertThat(run(onTheFly, w, x, rows)).as("%s, %d rows, on the fly", dtype, rows)
             .containsExactly(want);
-        assertThat(runAlone(pool, packed, w, x, rows))
+        assertThat(sideBySide(packed, w, x, rows))
             .as("%s, %d rows, cached, each half on one worker", dtype, rows).containsExactly(want);
-        assertThat(runAlone(pool, onTheFly, w, x, rows))
+        assertThat(sideBySide(onTheFly, w, x, rows))
             .as("%s, %d rows, on the fly, each half on one worker", dtype, rows)
             .containsExactly(want);
+      }
+    }
+  }
+
+  /**
+   * Several experts side by side, each brought into the store by this very call (every group
+   * large enough to pack), give what one expert at a time gives: the store's loads stay on the
+   * caller, never two workers packing into it at once.
+   */
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(value = DType.class, names = {"F32", "BF16", "Q8_0"})
+  void expertsSideBySideBringThemselvesInAsOneAtATime(DType dtype) {
+    int n = 6;
+    ExpertWeights[] experts = new ExpertWeights[n];
+    int[] rows = new int[n];
+    int[] offsets = new int[n];
+    int total = 0;
+    for (int i = 0; i < n; i++) {
+      experts[i] = expert(dtype, 100 + i);
+      rows[i] = CpuFfn.PACK_MIN_ROWS + 3 * i;
+      offsets[i] = total * H;
+      total += rows[i];
+    }
+    float[] x = input(total, H, 5);
+    try (WorkerPool pool = new WorkerPool(2)) {
+      CpuFfn fresh = new CpuFfn(pool, SimdKernels.of(VectorWidth.preferred()), 1 << 24,
+          CpuFfn.PACK_MIN_ROWS);
+      float[] got = new float[total * H];
+      fresh.runSideBySide(experts, x, offsets, rows, got);
+      CpuFfn base = uncached(pool, VectorWidth.preferred());
+      for (int i = 0; i < n; i++) {
+        assertThat(fresh.store().holds(experts[i].gate())).isTrue();
+        float[] want = run(base, experts[i],
+            Arrays.copyOfRange(x, offsets[i], offsets[i] + rows[i] * H), rows[i]);
+        assertThat(Arrays.copyOfRange(got, offsets[i], offsets[i] + rows[i] * H))
+            .as("expert %d", i).containsExactly(want);
       }
     }
   }
