@@ -76,8 +76,8 @@ public final class RebalanceBench {
                                    longest: option admissionOrder=longest, the largest
                                    max_new_tokens first; arrival: the runtime's default,
                                    first come, first served)
-        --reportMs N               executors' load-report interval, virtual ms (default 1000)
-        --rebalanceMs N            driver's policy interval, virtual ms (default 2000)
+        --reportMs N               executors' load-report interval, virtual ms (default 500)
+        --rebalanceMs N            driver's policy interval, virtual ms (default 1000)
 
       Real part: sink jobs on local-cluster[E,1,1024] with the tiny generated model.
         --real on|off              run it (default on; off prints real_ratio=n/a)
@@ -156,8 +156,8 @@ public final class RebalanceBench {
           positive("threads", a.get("threads",
               Integer.toString(Runtime.getRuntime().availableProcessors())), 1),
           positive("layers", a.get("layers", "1"), 1),
-          positive("reportMs", a.get("reportMs", "1000"), 1) * 1e6,
-          positive("rebalanceMs", a.get("rebalanceMs", "2000"), 1) * 1e6, transport,
+          positive("reportMs", a.get("reportMs", "500"), 1) * 1e6,
+          positive("rebalanceMs", a.get("rebalanceMs", "1000"), 1) * 1e6, transport,
           positive("calibrationThreads", a.get("calibrationThreads", "1"), 1),
           a.get("calibrationPreset", "bench"), seed, admission, real, realSettings);
     }

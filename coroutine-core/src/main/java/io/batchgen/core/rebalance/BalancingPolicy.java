@@ -55,7 +55,7 @@ public final class BalancingPolicy implements RebalancePolicy {
       int tailSequences, int maxMovesPerRound) {
 
     public static Settings defaults() {
-      return new Settings(2.0, 1.3, 2_000_000_000L, 16, 256);
+      return new Settings(2.0, 1.3, 1_000_000_000L, 16, 256);
     }
   }
 

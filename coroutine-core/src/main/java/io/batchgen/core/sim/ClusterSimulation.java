@@ -109,14 +109,15 @@ public final class ClusterSimulation {
 
     /**
      * Defaults: {@code simulatedLayers} simulated layers; runtimes holding 256 sequences
-     * ({@link ClusterSimulation#runtimeFor}); load reports every second and a policy round every two (the live
-     * defaults of {@code spark.batchgen.rebalance.loadReportInterval} and {@code .interval});
+     * ({@link ClusterSimulation#runtimeFor}); load reports every half second and a policy round
+     * every second (the live defaults of {@code spark.batchgen.rebalance.loadReportInterval} and
+     * {@code .interval});
      * {@link BalancingPolicy} with its default settings; 8 fine partitions per executor.
      */
     public static Settings defaults(int executors, CostModel costs, Workload workload,
         int simulatedLayers) {
       return new Settings(executors, costs, simulatedLayers,
-          runtimeFor(workload, simulatedLayers, 256), 1e9, 2e9,
+          runtimeFor(workload, simulatedLayers, 256), 5e8, 1e9,
           () -> new BalancingPolicy(BalancingPolicy.Settings.defaults()), 8);
     }
 

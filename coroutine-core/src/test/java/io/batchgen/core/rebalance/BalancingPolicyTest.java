@@ -149,7 +149,7 @@ class BalancingPolicyTest {
     List<ExecutorLoad> skewed = List.of(load("a", 150, 50, 100),
         ExecutorLoad.idle("b", "m", 100, 256));
     assertThat(confirmed(p, skewed, 1e9, 0)).hasSize(1);
-    assertThat(p.plan(skewed, 1e9, S)).as("within the cooldown").isEmpty();
+    assertThat(p.plan(skewed, 1e9, S / 2)).as("within the cooldown").isEmpty();
     assertThat(p.plan(skewed, 1e9, 4 * S)).as("after the cooldown, a first look").isEmpty();
     assertThat(p.plan(skewed, 1e9, 6 * S)).as("seen twice after the cooldown").hasSize(1);
     assertThat(confirmed(List.of(load("a", "m", 150, 50, 100, 1),

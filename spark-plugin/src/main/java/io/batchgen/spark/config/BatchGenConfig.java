@@ -161,8 +161,9 @@ public final class BatchGenConfig {
 
   // ---- plugin (session conf only, read at startup) ----
   public static final ConfigEntry<Long> LOAD_REPORT_INTERVAL_MS = entry(
-      "spark.batchgen.rebalance.loadReportInterval", null, "duration", "1s",
-      "How often each executor reports its load to the driver.", Parsers.durationMs());
+      "spark.batchgen.rebalance.loadReportInterval", null, "duration", "500ms",
+      "How often each executor reports its load to the driver (and picks up the rebalancer's "
+          + "orders and the results of its migrated rows).", Parsers.durationMs());
 
   public static final ConfigEntry<Long> PROGRESS_INTERVAL_MS = entry(
       "spark.batchgen.progress.interval", null, "duration", "10s",
@@ -193,7 +194,7 @@ public final class BatchGenConfig {
           + "executor finishes long before the others (docs/rebalancing.md).", Parsers.bool());
 
   public static final ConfigEntry<Long> REBALANCE_INTERVAL_MS = entry(
-      "spark.batchgen.rebalance.interval", null, "duration", "2s",
+      "spark.batchgen.rebalance.interval", null, "duration", "1s",
       "How often the driver's rebalancer looks at the executors' latest loads.",
       Parsers.durationMs());
 
@@ -214,7 +215,7 @@ public final class BatchGenConfig {
           + "before work moves.", Parsers.doubleIn(1, 1000, true));
 
   public static final ConfigEntry<Long> REBALANCE_COOLDOWN_MS = entry(
-      "spark.batchgen.rebalance.cooldown", null, "duration", "2s",
+      "spark.batchgen.rebalance.cooldown", null, "duration", "1s",
       "BalancingPolicy: how long an executor sits out after it gave or took work.",
       Parsers.durationMs());
 
