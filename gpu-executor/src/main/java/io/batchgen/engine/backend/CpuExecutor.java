@@ -16,6 +16,7 @@ import io.batchgen.engine.model.ModelConfig;
 import io.batchgen.engine.model.RopeFrequencies;
 import io.batchgen.engine.model.WeightTensor;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.slf4j.Logger;
@@ -26,8 +27,8 @@ import org.slf4j.LoggerFactory;
  * the module batch (an expert's rows, every row of an LM-head step), split across a
  * {@link WorkerPool} by panels of output columns ({@link CpuFfn}); attention is split by rows
  * ({@link CpuAttention}). At decode, where each expert sees a few rows, the experts of a layer run
- * side by side instead, one whole expert per worker ({@link #experts}). The kernels run at one {@link VectorWidth}, the machine's preferred one
- * unless forced. Each output element is computed by one fixed sequence of operations, so a row's
+ * side by side instead, one whole expert per worker ({@link #experts}). The kernels run at one
+ * {@link VectorWidth}, the machine's preferred one unless forced. Each output element is computed by one fixed sequence of operations, so a row's
  * result never depends on the other rows, the batch size, the thread count or the width.
  *
  * <p>Weight matrices are read in compute-ready form from a {@link WeightStore} whose budget
@@ -311,7 +312,7 @@ final class CpuExecutor implements ModuleExecutor {
         router[off + i] = (float) Math.exp(router[off + i] - max);
         sum += router[off + i];
       }
-      java.util.Arrays.fill(taken, false);
+      Arrays.fill(taken, false);
       float chosen = 0;
       for (int j = 0; j < topK; j++) {
         int best = -1;
@@ -394,7 +395,7 @@ final class CpuExecutor implements ModuleExecutor {
     for (int g = 0; g < n; g++) {
       keys[g] = ((long) (Integer.MAX_VALUE - groups.groupRows(g)) << 32) | g;
     }
-    java.util.Arrays.sort(keys);
+    Arrays.sort(keys);
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = (int) keys[i];

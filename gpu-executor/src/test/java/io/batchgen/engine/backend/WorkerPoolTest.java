@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
@@ -144,7 +145,7 @@ class WorkerPoolTest {
         }
       })).isInstanceOf(AssertionError.class);
       // the pool still works after failures
-      java.util.concurrent.atomic.AtomicInteger sum = new java.util.concurrent.atomic.AtomicInteger();
+      AtomicInteger sum = new AtomicInteger();
       pool.run(10, (worker, from, to) -> sum.addAndGet(to - from));
       assertThat(sum.get()).isEqualTo(10);
     }
