@@ -39,9 +39,9 @@ import java.util.function.Supplier;
  * driver and down to the destination, one move at a time through the driver, at
  * {@link CostModel#transportBytesPerSecond}; the destination restores the sequences when the last
  * byte arrives. Both executors count the move as in flight until then, and until each has
- * reported since (as the driver counts it). A migrated sequence's
- * result reaches its owner half a report interval after it finished on each side (the host's
- * report, the owner's answer): its row counts as finished one report interval later.
+ * reported since (as the driver counts it). A migrated sequence's result reaches its owner half
+ * a report interval after it finished on each side (the host's report, the owner's answer): its
+ * row counts as finished one report interval later.
  *
  * <p><b>Placements</b> ({@link Strategy}): contiguous equal row ranges, a hash of the row id,
  * many small partitions pulled as executors finish, or the contiguous ranges with the policy on.

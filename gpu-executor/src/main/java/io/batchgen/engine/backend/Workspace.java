@@ -34,48 +34,41 @@ final class Workspace {
 
   /** Accumulators for {@code rows} rows of one panel. */
   float[] acc(int rows, int nr) {
-    if (acc.length < rows * nr) {
-      acc = new float[rows * nr];
-    }
+    acc = atLeast(acc, rows * nr);
     return acc;
   }
 
   /** A second set, for fusing two projections of the same panel (gate and up). */
   float[] acc2(int rows, int nr) {
-    if (acc2.length < rows * nr) {
-      acc2 = new float[rows * nr];
-    }
+    acc2 = atLeast(acc2, rows * nr);
     return acc2;
   }
 
   float[] rows(int n) {
-    if (rows.length < n) {
-      rows = new float[n];
-    }
+    rows = atLeast(rows, n);
     return rows;
   }
 
   /** The batch rows packed into tiles, this worker's own copy. */
   float[] packedRows(int n) {
-    if (packedRows.length < n) {
-      packedRows = new float[n];
-    }
+    packedRows = atLeast(packedRows, n);
     return packedRows;
   }
 
   /** The packed gate/up output of an expert FFN that runs on this worker alone. */
   float[] ffnMiddle(int n) {
-    if (ffnMiddle.length < n) {
-      ffnMiddle = new float[n];
-    }
+    ffnMiddle = atLeast(ffnMiddle, n);
     return ffnMiddle;
   }
 
   float[] attention(int n) {
-    if (attention.length < n) {
-      attention = new float[n];
-    }
+    attention = atLeast(attention, n);
     return attention;
+  }
+
+  /** {@code a} when it holds {@code n} floats, else a new array of exactly {@code n}. */
+  private static float[] atLeast(float[] a, int n) {
+    return a.length < n ? new float[n] : a;
   }
 
   /** Storage for one panel of {@code w}'s type and width, for packing it on the fly. */

@@ -30,6 +30,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -202,7 +203,7 @@ final class MigrationAgent implements AutoCloseable {
         l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
         l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
         l.maxRunning(), m.kvBlocksUsed(), m.kvBlocksTotal(),
-        java.util.Arrays.stream(m.expertBatchSizes()).boxed().toList(), l.hosted());
+        Arrays.stream(m.expertBatchSizes()).boxed().toList(), l.hosted());
   }
 
   // ------------------------------------------------------------------ owner
