@@ -81,10 +81,16 @@ class RebalanceIT {
   }
 
   private static String run(SparkSession s, String name) {
+    return run(s, name, true);
+  }
+
+  /** The skewed job; {@code rebalance} is its option of that name (may its rows move). */
+  private static String run(SparkSession s, String name, boolean rebalance) {
     String out = dir.resolve(name).toString();
     skewed(s).write().format("batchgen").option("model", model.toString())
         .option("backend", "cpu").option("numPartitions", "2")
         .option("maxRunningSequences", "8").option("includeTokenIds", "true")
+        .option("rebalance", Boolean.toString(rebalance))
         .mode("overwrite").save(out);
     return out;
   }
@@ -106,9 +112,14 @@ class RebalanceIT {
   void sequencesMoveToTheIdleExecutorAndTheOutputIsTheSameAsWithoutMoving() throws Exception {
     spark = cluster("rebalance-on", true).getOrCreate();
     LocalCluster.awaitExecutors(2);
+    BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow();
+    // The same job opting out (option rebalance=false): with the rebalancer on, nothing of it
+    // is even ordered to move, so its executors report it as staying.
+    assertThat(completions(spark, run(spark, "pinned", false))).isEqualTo(reference);
+    assertThat(driver.moves()).as("moves ordered for a job with rebalance=false").isEmpty();
+    assertThat(driver.migratedSequences()).isZero();
     String out = run(spark, "rebalanced");
     Map<Long, String> got = completions(spark, out);
-    BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow();
     System.out.printf("moves: %s%n", driver.moves());
     assertThat(driver.migratedSequences()).as("sequences that moved").isPositive();
     assertThat(got).isEqualTo(reference);

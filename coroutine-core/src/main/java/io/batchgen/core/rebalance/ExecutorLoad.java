@@ -19,8 +19,9 @@ package io.batchgen.core.rebalance;
  * @param maxRunning           sequences this executor's runtime holds KV for at once
  * @param migrationsInFlight   moves into or out of this executor not yet settled, or settled
  *                             after the report this load comes from (the driver's count)
- * @param hosted               of its sequences, those it runs for other executors (moved in):
- *                             they do not move on, so only the others can be handed over
+ * @param hosted               of its sequences, those that stay: run for other executors (moved
+ *                             in: they do not move on), or of a job that opted out of
+ *                             rebalancing; only the others can be handed over
  */
 public record ExecutorLoad(String executorId, String spec, int queued, int running, int parked,
     long positionsLeft, long expectedNewTokens, double tokensPerSecond,

@@ -158,6 +158,14 @@ public final class BatchGenConfig {
       "spark.batchgen.task.maxInflightRows", "maxInflightRows", "int", "512",
       "Rows one task keeps submitted to its executor's runtime before it waits for results "
           + "(bounds task memory).", Parsers.intAtLeast(1));
+  public static final ConfigEntry<Boolean> TASK_REBALANCE = entry(
+      "spark.batchgen.task.rebalance.enabled", "rebalance", "boolean", "true",
+      "Whether the rebalancer may move this job's rows to other executors. false: every row "
+          + "runs on the executor of the task that read it (none is offered for a move), "
+          + "as a baseline to measure the rebalancer against or when a job must stay where "
+          + "Spark put it; its executors may still run rows moved in from other jobs. "
+          + "spark.batchgen.rebalance.enabled=false turns the rebalancer off for every job.",
+      Parsers.bool());
 
   // ---- plugin (session conf only, read at startup) ----
   public static final ConfigEntry<Long> LOAD_REPORT_INTERVAL_MS = entry(

@@ -23,6 +23,7 @@ import io.batchgen.spark.plugin.PluginMessages.StateChunk;
 import io.batchgen.spark.runtime.EngineSpec;
 import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
+import io.batchgen.spark.runtime.TaskRoutes;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -183,6 +184,7 @@ final class MigrationAgent implements AutoCloseable {
 
   /** The load of one runtime in the rebalancer's terms, with rates measured between reports. */
   private RuntimeLoad runtimeLoad(ModelRuntime rt) {
+    TaskRoutes.PinnedCount pinned = runtime.routes().pinned(rt); // around the metrics read
     RuntimeMetrics m = rt.runtime().metrics();
     ModelShape shape = rt.runtime().shape();
     LoadEstimator.Rate rate;
@@ -190,15 +192,17 @@ final class MigrationAgent implements AutoCloseable {
       rate = rates.computeIfAbsent(rt.spec(), k -> new LoadEstimator.Rate());
     }
     rate.observe(m, System.nanoTime());
-    int hostedHere = 0;
+    // Sequences that stay: those hosted here for other executors, and those of jobs that
+    // opted out of rebalancing (option rebalance=false); the policy only moves the others.
+    int staying = pinned.count();
     for (Hosted h : hosted.values()) {
       if (h.runtime() == rt) {
-        hostedHere += h.ids().size();
+        staying += h.ids().size();
       }
     }
     ExecutorLoad l = LoadEstimator.estimate(executorId, rt.spec().toString(), m, rate,
         8L * shape.numLayers() * shape.numKvHeads() * shape.headDim(),
-        rt.spec().maxRunningSequences(), 0, hostedHere);
+        rt.spec().maxRunningSequences(), 0, staying);
     return new RuntimeLoad(rt.spec(), rt.provenance().modelHash(), l.queued(), l.running(),
         l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
         l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
@@ -268,10 +272,11 @@ final class MigrationAgent implements AutoCloseable {
       if (rt != null && rt.runtime().failure() == null) {
         boolean startedToo = m.kind() != Move.Kind.QUEUED;
         boolean kv = m.kind() == Move.Kind.IN_FLIGHT_WITH_KV;
-        // Only sequences a task of this executor owns: one hosted here for another executor
-        // stays (its owner holds the lease; moving it on would need a second hop).
+        // Only sequences a task of this executor owns, of a job that allows moves: one hosted
+        // here for another executor stays (its owner holds the lease; moving it on would need
+        // a second hop), and so does one of a job with option rebalance=false.
         snaps = rt.runtime().detachForMigration(m.sequences(), m.work(), startedToo, kv,
-            id -> runtime.routes().route(id) != null).get(1, TimeUnit.MINUTES);
+            runtime.routes()::movable).get(1, TimeUnit.MINUTES);
       }
       List<SequenceSnapshot> owned = new ArrayList<>();
       for (SequenceSnapshot s : snaps) {

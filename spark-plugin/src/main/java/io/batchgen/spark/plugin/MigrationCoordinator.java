@@ -176,7 +176,7 @@ final class MigrationCoordinator {
         loads.add(new ExecutorLoad(r.executorId(), key, l.queued(), l.running(), l.parked(),
             l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
             l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
-            l.maxRunning(), inFlight.getOrDefault(r.executorId(), 0), l.hosted()));
+            l.maxRunning(), inFlight.getOrDefault(r.executorId(), 0), l.staying()));
       }
     }
     // Every live executor can take any model: one that does not run a setting is idle for it.

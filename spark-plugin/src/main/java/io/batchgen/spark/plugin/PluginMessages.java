@@ -141,13 +141,14 @@ public final class PluginMessages {
    * the rebalancer needs it (see {@code io.batchgen.core.rebalance.ExecutorLoad}); with the
    * gauges the job report draws: KV cache blocks in use and in the pool, and the routed-expert
    * batch sizes so far ({@code RuntimeMetrics.expertBatchSizes}, power-of-two buckets); and
-   * how many of its sequences it hosts for other executors ({@code hosted}: they do not move on).
+   * how many of its sequences stay ({@code staying}): those it hosts for other executors (they
+   * do not move on) and those of jobs with option {@code rebalance=false}.
    */
   public record RuntimeLoad(EngineSpec spec, String fingerprint, int queued, int running,
       int parked, long positionsLeft, long expectedNewTokens, double tokensPerSecond,
       double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
       int maxRunning, int kvBlocksUsed, int kvBlocksTotal, List<Long> expertBatchSizes,
-      int hosted) {
+      int staying) {
 
     public RuntimeLoad {
       expertBatchSizes = List.copyOf(expertBatchSizes);
@@ -168,7 +169,7 @@ public final class PluginMessages {
       out.string(fingerprint).i32(queued).i32(running).i32(parked).i64(positionsLeft)
           .i64(expectedNewTokens).f64(tokensPerSecond).f64(prefillTokensPerSecond)
           .i64(kvBytesPerPosition).f64(meanCachedPositions).i32(maxRunning).i32(kvBlocksUsed)
-          .i32(kvBlocksTotal).list(expertBatchSizes, Out::i64).i32(hosted);
+          .i32(kvBlocksTotal).list(expertBatchSizes, Out::i64).i32(staying);
     }
 
     static RuntimeLoad read(In in) {
@@ -178,7 +179,7 @@ public final class PluginMessages {
           in.f64("prefillTokensPerSecond"), in.i64("kvBytesPerPosition"),
           in.f64("meanCachedPositions"), in.count("maxRunning"), in.count("kvBlocksUsed"),
           in.count("kvBlocksTotal"), in.list("expertBatchSizes", i -> i.i64("bucket")),
-          in.count("hosted"));
+          in.count("staying"));
     }
   }
 

@@ -22,6 +22,7 @@ import java.io.Serializable;
  * @param numPartitions      partitions to plan or write; 0 = default parallelism
  * @param writePartitioning  sink: how rows are dealt to write tasks
  * @param maxInflightRows    rows one task keeps in the runtime at once
+ * @param rebalance          whether the rebalancer may move the job's rows to other executors
  * @param chatTemplateName   the model's chat template for chat rows ("default": its main one)
  * @param chatTemplateKwargs extra chat-template variables as a JSON object; empty for none
  * @param requestColumn      sink: the column of OpenAI batch request lines; empty when rows are
@@ -31,7 +32,7 @@ import java.io.Serializable;
 public record JobOptions(EngineSpec engine, GenerationDefaults generation, String idColumn,
     String promptColumn, boolean recordErrors, boolean resume, boolean includeTokenIds,
     int numPartitions, WritePartitioning writePartitioning, int maxInflightRows,
-    String chatTemplateName, String chatTemplateKwargs, String requestColumn,
+    boolean rebalance, String chatTemplateName, String chatTemplateKwargs, String requestColumn,
     String promptsFormat) implements Serializable {
 
   /** {@link #promptsFormat} of OpenAI batch JSONL. */
@@ -54,8 +55,8 @@ public record JobOptions(EngineSpec engine, GenerationDefaults generation, Strin
   /** These options with the source's prompts format resolved. */
   JobOptions withPromptsFormat(String format) {
     return new JobOptions(engine, generation, idColumn, promptColumn, recordErrors, resume,
-        includeTokenIds, numPartitions, writePartitioning, maxInflightRows, chatTemplateName,
-        chatTemplateKwargs, requestColumn, format);
+        includeTokenIds, numPartitions, writePartitioning, maxInflightRows, rebalance,
+        chatTemplateName, chatTemplateKwargs, requestColumn, format);
   }
 
   /** Builds the options from resolved settings; {@code model} must be set. */
@@ -74,7 +75,7 @@ public record JobOptions(EngineSpec engine, GenerationDefaults generation, Strin
         c.get(BatchGenConfig.PROMPT_COLUMN), c.get(BatchGenConfig.ON_ERROR).equals("record"),
         c.get(BatchGenConfig.RESUME), c.get(BatchGenConfig.INCLUDE_TOKEN_IDS),
         c.get(BatchGenConfig.NUM_PARTITIONS), c.get(BatchGenConfig.WRITE_PARTITIONING),
-        c.get(BatchGenConfig.MAX_INFLIGHT_ROWS),
+        c.get(BatchGenConfig.MAX_INFLIGHT_ROWS), c.get(BatchGenConfig.TASK_REBALANCE),
         c.get(BatchGenConfig.CHAT_TEMPLATE_NAME), c.get(BatchGenConfig.CHAT_TEMPLATE_KWARGS),
         c.get(BatchGenConfig.REQUEST_COLUMN), c.get(BatchGenConfig.PROMPTS_FORMAT));
   }

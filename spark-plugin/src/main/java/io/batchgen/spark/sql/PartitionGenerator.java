@@ -14,6 +14,7 @@ import io.batchgen.spark.metrics.BatchGenMetrics;
 import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
 import io.batchgen.spark.runtime.PromptEncoder;
+import io.batchgen.spark.runtime.TaskRoutes;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -42,6 +43,8 @@ final class PartitionGenerator implements AutoCloseable {
   private final ResultQueue queue;
   private final String prefix;
   private final String source;
+  /** This task's registration with the executor: owner of its sequences, movable or not. */
+  private final TaskRoutes.Route route;
   /** Per in-flight id: what the result conversion needs (prompt length, seed, stops). */
   private final Map<String, Pending> pending = new HashMap<>();
   /** Results produced without the runtime (rejected rows), waiting to be handed out. */
@@ -81,7 +84,8 @@ final class PartitionGenerator implements AutoCloseable {
       this.prompts = runtime.promptEncoder(options.chatTemplateName(),
           options.chatTemplateKwargs());
       this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
-      executor.routes().register(scope, queue.listener());
+      this.route = executor.routes().register(scope, runtime, queue.listener(),
+          options.rebalance());
     } catch (RuntimeException e) {
       executor.release(runtime);
       throw e;
@@ -166,6 +170,7 @@ final class PartitionGenerator implements AutoCloseable {
         sampling.stopStrings(), sampling.maxNewTokens(), index));
     tally.submitted(index);
     promptTokens += tokens.length;
+    route.submitted();
     queue.submit(new GenerationRequest(prefix + request.id(), tokens, sampling));
   }
 
@@ -251,6 +256,7 @@ final class PartitionGenerator implements AutoCloseable {
     if (p == null) {
       throw new IllegalStateException("Runtime returned a result for unknown id [" + id + "]");
     }
+    route.finished();
     int[] tokens = r.tokens();
     generatedTokens += tokens.length;
     GenerationResult out = switch (r.reason()) {

@@ -45,6 +45,17 @@ class ResolvedConfigTest {
   }
 
   @Test
+  void rebalanceIsABooleanOptionOfTheJob() {
+    assertThat(ResolvedConfig.resolve(Map.of(), Map.of()).get(BatchGenConfig.TASK_REBALANCE))
+        .isTrue();
+    assertThat(ResolvedConfig.resolve(Map.of("rebalance", "false"), Map.of())
+        .get(BatchGenConfig.TASK_REBALANCE)).isFalse();
+    assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("rebalance", "never"), Map.of()))
+        .hasMessageContaining("option 'rebalance'")
+        .hasMessageContaining("expected true or false");
+  }
+
+  @Test
   void unknownOptionSuggestsTheClosestName() {
     assertThatThrownBy(() -> ResolvedConfig.resolve(Map.of("temprature", "1"), Map.of()))
         .hasMessageContaining("Unknown option 'temprature'")
