@@ -38,8 +38,11 @@ import java.util.concurrent.Future;
  * {@link LowerBound}. Simulations run in parallel, one per thread, after the calibration.
  *
  * <p>The <b>real part</b> ({@link RebalanceClusterRuns}) runs the same workload, its lengths
- * scaled down, as sink jobs on {@code local-cluster[2,1,1024]}: each placement several times,
- * the median counts, every id checked exactly once and migrations counted.
+ * scaled down, as sink jobs on {@code local-cluster[2,1,1024]}: rounds of every placement in
+ * turn in one session (the baselines with option {@code rebalance=false}), every id checked
+ * exactly once and migrations counted. Its {@code real_ratio} is paired: the median over rounds
+ * of each round's static time divided by the same round's rebalanced time (the ratio of the
+ * medians is printed too, {@code real_ratio_of_medians}).
  */
 public final class RebalanceBench {
   static final String USAGE = """
@@ -79,12 +82,14 @@ public final class RebalanceBench {
         --reportMs N               executors' load-report interval, virtual ms (default 500)
         --rebalanceMs N            driver's policy interval, virtual ms (default 1000)
 
-      Real part: sink jobs on local-cluster[E,1,1024] with the tiny generated model.
+      Real part: sink jobs on local-cluster[E,1,1024] with the tiny generated model, in one
+      session with the rebalancer on (the baselines opt out with option rebalance=false), round
+      by round: static, hash, fine, rebalanced, then again.
         --real on|off              run it (default on; off prints real_ratio=n/a)
         --realRows N               rows (default 9600)
         --realScale N              prompt and output lengths divided by N (default 8, so the
                                    tiny model's 512 positions hold every row)
-        --realRuns N               runs per placement; the median counts (default 3)
+        --realRuns N               rounds, each running every placement once (default 3)
         --realExecutors N          executor JVMs, one core each (default 2)
         --work DIR                 model and result tables (default batchgen-work/rebalance)
 
@@ -92,7 +97,9 @@ public final class RebalanceBench {
         bench rebalance: ratio=<static/rebalanced> hash_ratio=<hash/rebalanced>
           of_bound=<bound/rebalanced> real_ratio=<static/rebalanced, real> migrations=<real
           sequences moved> lost=0 duplicated=0 ...
-      with the simulated figures at the largest cluster with the gpu-like costs.
+      with the simulated figures at the largest cluster with the gpu-like costs. real_ratio is
+      paired: the median over rounds of the round's static time / the same round's rebalanced
+      time (real_ratio_of_medians: the median static time / the median rebalanced time).
       """;
 
   private static final Set<String> OPTIONS = Set.of("executors", "cpuExecutors",
@@ -331,21 +338,25 @@ public final class RebalanceBench {
         + m.get(Move.Kind.IN_FLIGHT_RECOMPUTE);
   }
 
-  /** The real part's table: median and every run per placement, ratios to the rebalancer. */
+  /**
+   * The real part's table: median and every run per placement, with its ratio to the
+   * rebalancer's time, paired (the median of the rounds' ratios) and of the medians.
+   */
   private static void printReal(RebalanceClusterRuns.Result real, PrintStream out) {
     out.println();
-    out.println("real part: completion time (wall seconds, median of the runs), ratio to the"
-        + " rebalancer's:");
-    double rb = real.get("rebalanced").median();
+    out.println("real part: completion time (wall seconds; median and every run, round by"
+        + " round), ratio to the rebalancer's: paired (median of each round's ratio) and of the"
+        + " medians:");
     for (RebalanceClusterRuns.Placement p : RebalanceClusterRuns.PLACEMENTS) {
       RebalanceClusterRuns.Outcome o = real.get(p.label());
       StringBuilder runs = new StringBuilder();
       for (double s : o.seconds()) {
         runs.append(runs.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", s));
       }
-      out.printf(Locale.ROOT, "  %-10s %7.1f s  (runs %s)  x%.2f  migrated %d, lost %d,"
-          + " duplicated %d, errors %d%n", p.label(), o.median(), runs, o.median() / rb,
-          o.migrations(), o.lost(), o.duplicated(), o.errors());
+      out.printf(Locale.ROOT, "  %-10s %7.1f s  (runs %s)  paired x%.2f, of medians x%.2f"
+          + "  migrated %d, lost %d, duplicated %d, errors %d%n", p.label(), o.median(), runs,
+          real.pairedRatio(p.label()), real.ratioOfMedians(p.label()), o.migrations(), o.lost(),
+          o.duplicated(), o.errors());
     }
   }
 
@@ -374,12 +385,12 @@ public final class RebalanceBench {
         lost += o.lost();
         duplicated += o.duplicated();
       }
-      double rb = real.get("rebalanced").median();
-      realRatio = String.format(Locale.ROOT, "%.3f", real.get("static").median() / rb);
+      realRatio = String.format(Locale.ROOT, "%.3f", real.pairedRatio("static"));
       migrations = Long.toString(real.get("rebalanced").migrations());
       realTail = String.format(Locale.ROOT, " real_hash_ratio=%.3f real_fine_ratio=%.3f"
-          + " real_rebalanced_s=%.1f real_errors=%d", real.get("hash").median() / rb,
-          real.get("fine").median() / rb, rb, real.outcomes().values().stream()
+          + " real_ratio_of_medians=%.3f real_rebalanced_s=%.1f real_errors=%d",
+          real.pairedRatio("hash"), real.pairedRatio("fine"), real.ratioOfMedians("static"),
+          real.get("rebalanced").median(), real.outcomes().values().stream()
               .mapToLong(RebalanceClusterRuns.Outcome::errors).sum());
     }
     Map<Strategy, Result> h = results.get(head);

@@ -7,7 +7,9 @@ import io.batchgen.engine.model.ModelLoader;
 import io.batchgen.engine.model.TinyModels;
 import io.batchgen.engine.tokenizer.TextTokenizer;
 import io.batchgen.spark.plugin.BatchGenDriverPlugin;
+import io.batchgen.spark.plugin.ExecutorInfo;
 import io.batchgen.spark.plugin.MoveStatus;
+import io.batchgen.spark.plugin.PluginMessages;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,6 +19,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -26,8 +32,8 @@ import org.apache.spark.sql.types.StructType;
 
 /**
  * The real part of {@code bin/batchgen bench rebalance}: sink jobs of the pinned workload on
- * {@code local-cluster[executors,1,1024]} (executor JVMs of their own, one core each), each
- * placement run {@link Settings#runs} times, interleaved, with the median completion time.
+ * {@code local-cluster[executors,1,1024]} (executor JVMs of their own, one core each), in
+ * {@link Settings#runs} rounds of every placement in turn, in one Spark session.
  *
  * <p>Rows are the pinned workload's ({@link Workload#pinned}), their prompt and output lengths
  * divided by {@link Settings#scale} so the generated {@code tiny} model (512 positions) holds
@@ -39,17 +45,21 @@ import org.apache.spark.sql.types.StructType;
  * <p>Placements: <i>static</i> = {@code writePartitioning=range}, one partition per executor
  * (contiguous equal id ranges, as an ordered file splits); <i>hash</i> = the sink's default
  * clustering by id, one partition per executor; <i>fine</i> = range, 8 partitions per executor;
- * <i>rebalanced</i> = static with {@code spark.batchgen.rebalance.enabled=true} (the baselines run
- * with it false, in a session of their own). Every run's table is read back: every id exactly
- * once, no errors. Each task keeps all its rows in the runtime ({@code maxInflightRows} = the
- * rows), so the rebalancer sees the whole queue.
+ * <i>rebalanced</i> = static with the rebalancer moving sequences. The session runs the
+ * rebalancer ({@code spark.batchgen.rebalance.enabled=true}); the three baselines opt out per job
+ * with the sink option {@code rebalance=false}, so no move is ordered for them. Each round runs
+ * static, hash, fine and rebalanced in turn, so a round's runs share the machine's background
+ * load: {@link Result#pairedRatio} divides each round's baseline by the same round's rebalanced
+ * run. Every run's table is read back: every id exactly once, no errors. Each task keeps all its
+ * rows in the runtime ({@code maxInflightRows} = the rows), so the rebalancer sees the whole
+ * queue. A rebalanced run also prints what the driver saw of it ({@link RunTimeline}).
  */
 final class RebalanceClusterRuns {
 
   /**
    * @param rows      rows of the workload
    * @param scale     prompt and output lengths are the pinned ones divided by this
-   * @param runs      runs of each placement (the median counts)
+   * @param runs      rounds, each running every placement once
    * @param seed      workload seed
    * @param executors executor JVMs (one core each)
    * @param work      folder for the model and the result tables
@@ -59,7 +69,11 @@ final class RebalanceClusterRuns {
       String admission) {
   }
 
-  /** One way of placing rows on executors. */
+  /**
+   * One way of placing rows on executors.
+   *
+   * @param rebalance the job's option {@code rebalance}: may the rebalancer move its rows
+   */
   record Placement(String label, String partitioning, int partitionsPerExecutor,
       boolean rebalance) {
   }
@@ -75,10 +89,7 @@ final class RebalanceClusterRuns {
       long duplicated, long errors) {
 
     double median() {
-      List<Double> s = new ArrayList<>(seconds);
-      s.sort(null);
-      int n = s.size();
-      return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+      return RebalanceClusterRuns.median(seconds);
     }
   }
 
@@ -88,6 +99,33 @@ final class RebalanceClusterRuns {
     Outcome get(String label) {
       return outcomes.get(label);
     }
+
+    /**
+     * The median over rounds of {@code label}'s time divided by the rebalancer's in the same
+     * round: each ratio compares two runs made minutes apart, under about the same background
+     * load.
+     */
+    double pairedRatio(String label) {
+      List<Double> base = get(label).seconds();
+      List<Double> rebalanced = get("rebalanced").seconds();
+      List<Double> ratios = new ArrayList<>(base.size());
+      for (int i = 0; i < base.size(); i++) {
+        ratios.add(base.get(i) / rebalanced.get(i));
+      }
+      return median(ratios);
+    }
+
+    /** {@code label}'s median time divided by the rebalancer's. */
+    double ratioOfMedians(String label) {
+      return get(label).median() / get("rebalanced").median();
+    }
+  }
+
+  static double median(List<Double> values) {
+    List<Double> s = new ArrayList<>(values);
+    s.sort(null);
+    int n = s.size();
+    return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
   }
 
   private static final String[] WORDS = ("the a of to and in is for on with as by at from "
@@ -128,56 +166,132 @@ final class RebalanceClusterRuns {
         + " pinned workload with lengths / %d: %d prompt + %d output tokens, %d run(s) each%n",
         s.executors(), s.rows(), s.scale(), promptTokens, outputTokens, s.runs());
 
-    Map<String, Outcome> outcomes = new HashMap<>();
-    for (boolean rebalance : new boolean[] {false, true}) {
-      List<Placement> mine = PLACEMENTS.stream().filter(p -> p.rebalance() == rebalance)
-          .toList();
-      SparkSession spark = session(s.executors(), rebalance);
-      try {
-        Dataset<Row> table = spark.createDataFrame(rows, schema()).cache();
-        table.count();
-        BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow(() ->
-            new IllegalStateException("the BatchGen driver plugin is not running"));
-        FaultsBench.awaitExecutors(driver, s.executors());
-        // Warm-up: every executor loads the model and compiles its kernels before the clock.
-        write(table.limit(8 * s.executors()), model, mine.get(0), s,
-            work.resolve("warm-up"));
-        Map<String, List<Double>> seconds = new HashMap<>();
-        Map<String, long[]> counts = new HashMap<>();
-        for (int run = 1; run <= s.runs(); run++) {
-          for (Placement p : mine) {
-            Path dir = work.resolve(p.label() + "-" + run);
-            long moved = driver.migratedSequences();
-            int movesBefore = driver.moves().size();
-            long t0 = System.nanoTime();
+    Map<String, List<Double>> seconds = new HashMap<>();
+    Map<String, long[]> counts = new HashMap<>();
+    SparkSession spark = session(s.executors());
+    try {
+      Dataset<Row> table = spark.createDataFrame(rows, schema()).cache();
+      table.count();
+      BatchGenDriverPlugin driver = BatchGenDriverPlugin.active().orElseThrow(() ->
+          new IllegalStateException("the BatchGen driver plugin is not running"));
+      FaultsBench.awaitExecutors(driver, s.executors());
+      // Warm-up: every executor loads the model and compiles its kernels before the clock.
+      write(table.limit(8 * s.executors()), model, PLACEMENTS.get(0), s, work.resolve("warm-up"));
+      // Round by round, each placement once: neighbouring runs share the machine's background
+      // load, so a round's static run and its rebalanced run are measured minutes apart at most.
+      for (int run = 1; run <= s.runs(); run++) {
+        for (Placement p : PLACEMENTS) {
+          Path dir = work.resolve(p.label() + "-" + run);
+          long moved = driver.migratedSequences();
+          int movesBefore = driver.moves().size();
+          double took;
+          String timeline;
+          try (RunTimeline t = new RunTimeline(driver, movesBefore)) {
             write(table, model, p, s, dir);
-            double took = (System.nanoTime() - t0) / 1e9;
-            moved = driver.migratedSequences() - moved;
-            String moves = describeMoves(driver.moves().subList(movesBefore,
-                driver.moves().size()));
-            FaultsBench.Count c = FaultsBench.count(spark, dir.toString(), s.rows());
-            seconds.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(took);
-            long[] sum = counts.computeIfAbsent(p.label(), k -> new long[4]);
-            sum[0] += moved;
-            sum[1] += c.lost();
-            sum[2] += c.duplicated();
-            sum[3] += c.errors();
-            out.printf(Locale.ROOT, "  real %-10s run %d: %6.1f s, %d sequences migrated%s, %d"
-                + " of %d ids exactly once (lost %d, duplicated %d, errors %d)%n", p.label(), run,
-                took, moved, moves, c.exactlyOnce(), s.rows(), c.lost(), c.duplicated(),
-                c.errors());
+            took = t.seconds();
+            timeline = p.rebalance() ? t.describe() : "";
           }
+          moved = driver.migratedSequences() - moved;
+          String moves = describeMoves(driver.moves().subList(movesBefore,
+              driver.moves().size()));
+          FaultsBench.Count c = FaultsBench.count(spark, dir.toString(), s.rows());
+          seconds.computeIfAbsent(p.label(), k -> new ArrayList<>()).add(took);
+          long[] sum = counts.computeIfAbsent(p.label(), k -> new long[4]);
+          sum[0] += moved;
+          sum[1] += c.lost();
+          sum[2] += c.duplicated();
+          sum[3] += c.errors();
+          out.printf(Locale.ROOT, "  real %-10s run %d: %6.1f s, %d sequences migrated%s, %d"
+              + " of %d ids exactly once (lost %d, duplicated %d, errors %d)%s%n", p.label(),
+              run, took, moved, moves, c.exactlyOnce(), s.rows(), c.lost(), c.duplicated(),
+              c.errors(), timeline);
         }
-        for (Placement p : mine) {
-          long[] c = counts.get(p.label());
-          outcomes.put(p.label(), new Outcome(p, seconds.get(p.label()), c[0], c[1], c[2],
-              c[3]));
-        }
-      } finally {
-        spark.stop();
       }
+    } finally {
+      spark.stop();
+    }
+    Map<String, Outcome> outcomes = new HashMap<>();
+    for (Placement p : PLACEMENTS) {
+      long[] c = counts.get(p.label());
+      outcomes.put(p.label(), new Outcome(p, seconds.get(p.label()), c[0], c[1], c[2], c[3]));
     }
     return new Result(outcomes, promptTokens, outputTokens);
+  }
+
+  /**
+   * What the driver saw during one run, sampled every 100 ms from the executors' load reports
+   * and its list of moves: when each executor held the most sequences (its task had submitted
+   * its rows), when moves were first seen, and when each executor ran dry. Times are seconds
+   * from the run's start, as precise as the load-report interval.
+   */
+  private static final class RunTimeline implements AutoCloseable {
+    private final BatchGenDriverPlugin driver;
+    private final int movesBefore;
+    private final long startNanos = System.nanoTime();
+    private final ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor(
+        r -> {
+          Thread t = new Thread(r, "bench-rebalance-timeline");
+          t.setDaemon(true);
+          return t;
+        });
+    private final Map<String, Integer> peak = new TreeMap<>();
+    private final Map<String, Double> peakAt = new TreeMap<>();
+    private final Map<String, Double> emptyAt = new TreeMap<>();
+    private double firstMove = Double.NaN;
+    private double lastMove = Double.NaN;
+    private int moves;
+
+    RunTimeline(BatchGenDriverPlugin driver, int movesBefore) {
+      this.driver = driver;
+      this.movesBefore = movesBefore;
+      sampler.scheduleAtFixedRate(this::sample, 0, 100, TimeUnit.MILLISECONDS);
+    }
+
+    double seconds() {
+      return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    private synchronized void sample() {
+      double now = seconds();
+      for (ExecutorInfo e : driver.executors().values()) {
+        PluginMessages.LoadReport r = e.lastReport();
+        if (r == null) {
+          continue;
+        }
+        String id = r.executorId();
+        int held = r.queuedSequences() + r.activeSequences();
+        if (held > peak.getOrDefault(id, 0)) {
+          peak.put(id, held);
+          peakAt.put(id, now);
+          emptyAt.remove(id);
+        } else if (held == 0 && peak.containsKey(id)) {
+          emptyAt.putIfAbsent(id, now);
+        }
+      }
+      int n = driver.moves().size() - movesBefore;
+      if (n > moves) {
+        firstMove = moves == 0 ? now : firstMove;
+        lastMove = now;
+        moves = n;
+      }
+    }
+
+    synchronized String describe() {
+      StringBuilder sb = new StringBuilder(String.format(Locale.ROOT,
+          "%n      timeline (s from start): most held"));
+      peakAt.forEach((id, t) -> sb.append(String.format(Locale.ROOT, " e%s %d at %.1f", id,
+          peak.get(id), t)));
+      sb.append(moves == 0 ? "; no moves" : String.format(Locale.ROOT,
+          "; %d moves seen from %.1f to %.1f", moves, firstMove, lastMove));
+      sb.append("; ran dry");
+      emptyAt.forEach((id, t) -> sb.append(String.format(Locale.ROOT, " e%s at %.1f", id, t)));
+      return sb.toString();
+    }
+
+    @Override
+    public void close() {
+      sampler.shutdownNow();
+    }
   }
 
   /** The moves of one run, by kind: ordered, and sequences their sources sent. */
@@ -202,15 +316,16 @@ final class RebalanceClusterRuns {
     return sb.append(')').toString();
   }
 
-  private static SparkSession session(int executors, boolean rebalance) {
+  /** One session for every placement: the rebalancer on, the baselines opting out per job. */
+  private static SparkSession session(int executors) {
     return LocalClusterConf.configure(SparkSession.builder()
-            .appName("batchgen-bench-rebalance-" + (rebalance ? "on" : "off"))
+            .appName("batchgen-bench-rebalance")
             .config("spark.plugins", "io.batchgen.spark.BatchGenPlugin")
             .config("spark.ui.enabled", "false")
             .config("spark.task.maxFailures", "4")
-            .config("spark.batchgen.rebalance.enabled", Boolean.toString(rebalance))
+            .config("spark.batchgen.rebalance.enabled", "true")
             // These jobs last seconds where real ones last minutes: the rebalancer's clock is
-            // scaled down with them (defaults 1s, 2s, 2s, 3s).
+            // scaled down with them (defaults 500ms, 1s, 2s, 1s).
             .config("spark.batchgen.rebalance.loadReportInterval", "250ms")
             .config("spark.batchgen.rebalance.interval", "500ms")
             .config("spark.batchgen.rebalance.minImbalance", "500ms")
@@ -231,6 +346,7 @@ final class RebalanceClusterRuns {
         .option("writePartitioning", p.partitioning())
         .option("numPartitions", Integer.toString(p.partitionsPerExecutor() * s.executors()))
         .option("maxInflightRows", Integer.toString(s.rows()))
+        .option("rebalance", Boolean.toString(p.rebalance()))
         .mode("overwrite").save(out.toString());
   }
 
