@@ -52,7 +52,8 @@ import org.apache.spark.sql.types.StructType;
  * load: {@link Result#pairedRatio} divides each round's baseline by the same round's rebalanced
  * run. Every run's table is read back: every id exactly once, no errors. Each task keeps all its
  * rows in the runtime ({@code maxInflightRows} = the rows), so the rebalancer sees the whole
- * queue. A rebalanced run also prints what the driver saw of it ({@link RunTimeline}).
+ * queue. Every run also prints what the driver saw of it ({@link RunTimeline}): when each
+ * executor ran dry shows how unequal a placement left them.
  */
 final class RebalanceClusterRuns {
 
@@ -189,7 +190,7 @@ final class RebalanceClusterRuns {
           try (RunTimeline t = new RunTimeline(driver, movesBefore)) {
             write(table, model, p, s, dir);
             took = t.seconds();
-            timeline = p.rebalance() ? t.describe() : "";
+            timeline = t.describe();
           }
           moved = driver.migratedSequences() - moved;
           String moves = describeMoves(driver.moves().subList(movesBefore,
