@@ -221,9 +221,9 @@ final class RebalanceClusterRuns {
 
   /**
    * What the driver saw during one run, sampled every 100 ms from the executors' load reports
-   * and its list of moves: when each executor held the most sequences (its task had submitted
-   * its rows), when moves were first seen, and when each executor ran dry. Times are seconds
-   * from the run's start, as precise as the load-report interval.
+   * and its list of moves: when each executor held the most sequences (about when its tasks had
+   * submitted their rows), when moves were first and last seen, and when each executor last ran
+   * dry. Times are seconds from the run's start, as precise as the load-report interval.
    */
   private static final class RunTimeline implements AutoCloseable {
     private final BatchGenDriverPlugin driver;
@@ -264,8 +264,10 @@ final class RebalanceClusterRuns {
         if (held > peak.getOrDefault(id, 0)) {
           peak.put(id, held);
           peakAt.put(id, now);
-          emptyAt.remove(id);
-        } else if (held == 0 && peak.containsKey(id)) {
+        }
+        if (held > 0) {
+          emptyAt.remove(id); // busy (again): it runs dry later, if at all
+        } else if (peak.containsKey(id)) {
           emptyAt.putIfAbsent(id, now);
         }
       }

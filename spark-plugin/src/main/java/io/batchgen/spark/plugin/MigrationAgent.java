@@ -23,7 +23,6 @@ import io.batchgen.spark.plugin.PluginMessages.StateChunk;
 import io.batchgen.spark.runtime.EngineSpec;
 import io.batchgen.spark.runtime.ExecutorRuntime;
 import io.batchgen.spark.runtime.ModelRuntime;
-import io.batchgen.spark.runtime.TaskRoutes;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -184,7 +183,6 @@ final class MigrationAgent implements AutoCloseable {
 
   /** The load of one runtime in the rebalancer's terms, with rates measured between reports. */
   private RuntimeLoad runtimeLoad(ModelRuntime rt) {
-    TaskRoutes.PinnedCount pinned = runtime.routes().pinned(rt); // around the metrics read
     RuntimeMetrics m = rt.runtime().metrics();
     ModelShape shape = rt.runtime().shape();
     LoadEstimator.Rate rate;
@@ -194,7 +192,7 @@ final class MigrationAgent implements AutoCloseable {
     rate.observe(m, System.nanoTime());
     // Sequences that stay: those hosted here for other executors, and those of jobs that
     // opted out of rebalancing (option rebalance=false); the policy only moves the others.
-    int staying = pinned.count();
+    int staying = runtime.routes().pinned(rt); // after the metrics read (see pinned)
     for (Hosted h : hosted.values()) {
       if (h.runtime() == rt) {
         staying += h.ids().size();

@@ -1,7 +1,6 @@
 package io.batchgen.spark.runtime;
 
 import io.batchgen.core.runtime.ResultListener;
-import java.util.IdentityHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
@@ -35,6 +34,8 @@ public final class TaskRoutes {
     private final AtomicLong migrated = new AtomicLong();
     private final AtomicLong submitted = new AtomicLong();
     private final AtomicLong finished = new AtomicLong();
+    /** {@link #finished} at the previous {@link TaskRoutes#pinned} call (the reporter's). */
+    private volatile long finishedAtLastReport;
 
     private Route(ResultListener listener, ModelRuntime runtime, boolean movable) {
       this.listener = listener;
@@ -87,35 +88,26 @@ public final class TaskRoutes {
   }
 
   /**
-   * Counts the sequences in {@code runtime} that stay because their job opted out of
-   * rebalancing, around a read of the runtime's metrics: call this before reading them and
-   * {@link PinnedCount#count} after. The count is then at least what the metrics held of those
-   * jobs (what their tasks submitted up to the count, less what they had finished before this
-   * call), so a load report never offers one of them for a move; it may be a few more (results
-   * not taken yet).
+   * Sequences in {@code runtime} that stay because their job opted out of rebalancing, for the
+   * load report that has just read the runtime's metrics: what those tasks submitted so far, less
+   * what they had finished (taken the results of) at the previous call. The runtime publishes its
+   * sequence gauges after each module batch, so a sequence finished within the batch still counts
+   * there until the batch ends; finished sequences are therefore subtracted one report late. The
+   * count is then never below what the metrics hold of those jobs unless one module batch outlasts
+   * a report interval (and even then no sequence of theirs moves: {@link #movable} is exact). It
+   * may be more by the results taken since the last report.
+   *
+   * <p>Called by the load reporter only, once per report and runtime, after it read the metrics.
    */
-  public PinnedCount pinned(ModelRuntime runtime) {
-    Map<Route, Long> finishedBefore = new IdentityHashMap<>();
+  public int pinned(ModelRuntime runtime) {
+    long n = 0;
     for (Route r : byScope.values()) {
       if (!r.movable && r.runtime == runtime) {
-        finishedBefore.put(r, r.finished.get());
+        n += r.submitted.get() - r.finishedAtLastReport;
+        r.finishedAtLastReport = r.finished.get();
       }
     }
-    return () -> {
-      long n = 0;
-      for (Route r : byScope.values()) {
-        if (!r.movable && r.runtime == runtime) {
-          n += r.submitted.get() - finishedBefore.getOrDefault(r, 0L);
-        }
-      }
-      return (int) Math.min(Integer.MAX_VALUE, Math.max(0, n));
-    };
-  }
-
-  /** See {@link #pinned}. */
-  @FunctionalInterface
-  public interface PinnedCount {
-    int count();
+    return (int) Math.min(Integer.MAX_VALUE, Math.max(0, n));
   }
 
   /** Counts a sequence of {@code sequenceId}'s task that moved to another executor. */
