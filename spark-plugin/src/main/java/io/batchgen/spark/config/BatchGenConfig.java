@@ -161,7 +161,7 @@ public final class BatchGenConfig {
   public static final ConfigEntry<Boolean> TASK_REBALANCE = entry(
       "spark.batchgen.task.rebalance.enabled", "rebalance", "boolean", "true",
       "Whether the rebalancer may move this job's rows to other executors. false: every row "
-          + "runs on the executor of the task that read it (none is offered for a move), "
+          + "runs on the executor of the task that read it (none of them moves), "
           + "as a baseline to measure the rebalancer against or when a job must stay where "
           + "Spark put it; its executors may still run rows moved in from other jobs. "
           + "spark.batchgen.rebalance.enabled=false turns the rebalancer off for every job.",
