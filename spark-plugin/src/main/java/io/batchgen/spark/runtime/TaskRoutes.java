@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>A task of a job with option {@code rebalance=false} registers as not movable: none of its
  * sequences is detached for a move ({@link #movable}), and the load report counts them with the
- * sequences that stay ({@link #pinned}), so the driver's policy never orders a move of them.
+ * sequences that stay ({@link #pinned}), so the driver's policy does not order a move of them.
  * Its executor may still run sequences moved in from other jobs' tasks.
  *
  * <p>Thread-safe.
