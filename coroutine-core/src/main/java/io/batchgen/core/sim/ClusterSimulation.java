@@ -65,7 +65,9 @@ public final class ClusterSimulation {
      */
     FINE("fine"),
     /** The static ranges, then the rebalancing policy moves sequences. */
-    REBALANCED("rebalanced");
+    REBALANCED("rebalanced"),
+    /** The hash placement, then the rebalancing policy moves sequences. */
+    HASH_REBALANCED("hash+rebalanced");
 
     private final String label;
 
@@ -248,7 +250,7 @@ public final class ClusterSimulation {
       byId.put(nodes[i].id, nodes[i]);
     }
     this.loads = new ExecutorLoad[nodes.length];
-    this.policy = strategy == Strategy.REBALANCED
+    this.policy = strategy == Strategy.REBALANCED || strategy == Strategy.HASH_REBALANCED
         ? settings.policy().get() : null;
   }
 
@@ -315,7 +317,7 @@ public final class ClusterSimulation {
           submitRange(nodes[i], (int) ((long) i * rows / e), (int) ((long) (i + 1) * rows / e));
         }
       }
-      case HASH -> {
+      case HASH, HASH_REBALANCED -> {
         for (int row = 0; row < rows; row++) {
           long h = SimulatedExecutor.mix(Integer.toString(row).hashCode() * 0x9E3779B97F4A7C15L);
           SimNode n = nodes[(int) Long.remainderUnsigned(h, e)];
