@@ -44,7 +44,8 @@ import java.util.function.Supplier;
  * row counts as finished one report interval later.
  *
  * <p><b>Placements</b> ({@link Strategy}): contiguous equal row ranges, a hash of the row id,
- * many small partitions pulled as executors finish, or the contiguous ranges with the policy on.
+ * many small partitions pulled as executors finish, or the contiguous ranges or the hash with
+ * the policy on.
  *
  * <p>Every row must finish exactly once with exactly the tokens the simulated model generates for
  * it; anything else throws {@link IllegalStateException}. Single-threaded; one instance per run.
@@ -88,7 +89,8 @@ public final class ClusterSimulation {
    * @param runtime                   every executor's runtime settings
    * @param loadReportIntervalNanos   how often executors report their load (and pick up orders)
    * @param rebalanceIntervalNanos    how often the driver calls the policy
-   * @param policy                    the policy of {@link Strategy#REBALANCED}, made fresh for
+   * @param policy                    the policy of {@link Strategy#REBALANCED} and
+   *                                  {@link Strategy#HASH_REBALANCED}, made fresh for
    *                                  each run (policies keep state between rounds)
    * @param finePartitionsPerExecutor partitions per executor of {@link Strategy#FINE}
    */
