@@ -26,7 +26,8 @@ import java.util.concurrent.Future;
 
 /**
  * {@code bin/batchgen bench rebalance}: completion time of a skewed batch job under static, hash
- * and fine-grained partitioning and under the rebalancer, in two parts and one summary line.
+ * and fine-grained partitioning and under the rebalancer (started from the static placement, and
+ * in the scale part also from the hash one), in two parts and one summary line.
  *
  * <p>The <b>scale part</b> is the discrete-event cluster simulation of {@link ClusterSimulation}:
  * simulated executors with 1,000 rows each of the pinned workload ({@link Workload#pinned}), the
@@ -50,10 +51,11 @@ public final class RebalanceBench {
 
       Two parts over the pinned skewed workload (one seed; prompts uniform 16-512 tokens; rows
       ordered by source: the first third short answers of 1-8 tokens, the middle third chat,
-      Pareto alpha 1.5 from 32 capped at 2048, the last third long-form, 512-2048) under four
+      Pareto alpha 1.5 from 32 capped at 2048, the last third long-form, 512-2048) under these
       placements: static (contiguous equal row ranges), hash (by row id, the sink's default),
-      fine (8 partitions per executor, pulled as tasks finish) and rebalanced (static, then the
-      rebalancer moves sequences).
+      fine (8 partitions per executor, pulled as tasks finish), rebalanced (static, then the
+      rebalancer moves sequences) and, in the scale part, hash+rebalanced (hash, then the
+      rebalancer: the sink's defaults).
 
       Scale part: a discrete-event simulation of a cluster (the real scheduler on every
       simulated executor, the real rebalancing policy on the driver, module costs from a cost
@@ -96,7 +98,8 @@ public final class RebalanceBench {
       The last line is
         bench rebalance: ratio=<static/rebalanced> hash_ratio=<hash/rebalanced>
           of_bound=<bound/rebalanced> real_ratio=<static/rebalanced, real> migrations=<real
-          sequences moved> lost=0 duplicated=0 ...
+          sequences moved> lost=0 duplicated=0 ... hashreb_ratio=<static/hash+rebalanced>
+          hashreb_gain=<hash/hash+rebalanced> hashreb_of_bound=<bound/hash+rebalanced> ...
       with the simulated figures at the largest cluster with the gpu-like costs. real_ratio is
       paired: the median over rounds of the round's static time / the same round's rebalanced
       time (real_ratio_of_medians: the median static time / the median rebalanced time).
@@ -308,25 +311,27 @@ public final class RebalanceBench {
       PrintStream out) {
     out.println();
     out.println("completion time (virtual seconds) and ratios to the rebalancer's:");
-    out.printf(Locale.ROOT, "%-12s %5s %7s %9s %9s %9s %11s %9s %7s %7s %7s %9s %15s %19s %9s"
-        + " %7s%n", "costs", "execs", "rows", "static", "hash", "fine", "rebalanced", "bound",
-        "st/reb", "hs/reb", "fn/reb", "bound/reb", "moves q/kv/rc", "seqs moved q/kv/rc",
-        "GB moved", "busy");
+    out.printf(Locale.ROOT, "%-12s %5s %7s %9s %9s %9s %11s %9s %9s %7s %7s %7s %9s %8s %15s"
+        + " %19s %9s %7s%n", "costs", "execs", "rows", "static", "hash", "fine", "rebalanced",
+        "hash+reb", "bound", "st/reb", "hs/reb", "fn/reb", "bound/reb", "hs/h+r", "moves q/kv/rc",
+        "seqs moved q/kv/rc", "GB moved", "busy");
     for (Cell c : cells) {
       Map<Strategy, Result> r = results.get(c);
       Result reb = r.get(Strategy.REBALANCED);
       double rb = reb.makespanNanos();
-      out.printf(Locale.ROOT, "%-12s %5d %7d %9.1f %9.1f %9.1f %11.1f %9.1f %7.2f %7.2f %7.2f"
-          + " %9.2f %15s %19s %9.2f %7.2f%n", c.costs().name(), c.executors(),
+      double hashReb = r.get(Strategy.HASH_REBALANCED).makespanNanos();
+      out.printf(Locale.ROOT, "%-12s %5d %7d %9.1f %9.1f %9.1f %11.1f %9.1f %9.1f %7.2f %7.2f"
+          + " %7.2f %9.2f %8.2f %15s %19s %9.2f %7.2f%n", c.costs().name(), c.executors(),
           c.workload().rows(), seconds(r.get(Strategy.STATIC)), seconds(r.get(Strategy.HASH)),
-          seconds(r.get(Strategy.FINE)), rb / 1e9, c.bound().nanos() / 1e9,
+          seconds(r.get(Strategy.FINE)), rb / 1e9, hashReb / 1e9, c.bound().nanos() / 1e9,
           r.get(Strategy.STATIC).makespanNanos() / rb, r.get(Strategy.HASH).makespanNanos() / rb,
           r.get(Strategy.FINE).makespanNanos() / rb, c.bound().nanos() / rb,
-          kinds(reb.moves()), kinds(reb.sequencesMoved()), reb.bytesMoved() / 1e9,
-          reb.busyFraction());
+          r.get(Strategy.HASH).makespanNanos() / hashReb, kinds(reb.moves()),
+          kinds(reb.sequencesMoved()), reb.bytesMoved() / 1e9, reb.busyFraction());
     }
-    out.println("(bound = max(work at full-batch efficiency / executors, longest row alone);"
-        + " busy = the rebalanced run's busy fraction)");
+    out.println("(rebalanced = the static ranges with the rebalancer on; hash+reb = the sink's"
+        + " default hash clustering with it on; bound = max(work at full-batch efficiency /"
+        + " executors, longest row alone); moves, GB and busy are the rebalanced run's)");
   }
 
   private static double seconds(Result r) {
@@ -406,13 +411,19 @@ public final class RebalanceBench {
         reb.sequencesMoved().get(Move.Kind.IN_FLIGHT_WITH_KV),
         reb.sequencesMoved().get(Move.Kind.IN_FLIGHT_RECOMPUTE), reb.bytesMoved() / 1e9,
         head.costs().name(), head.executors()));
+    // The sink's default: hash clustering with the rebalancer on, against static and plain hash.
+    double hr = h.get(Strategy.HASH_REBALANCED).makespanNanos();
+    sb.append(String.format(Locale.ROOT, " hashreb_ratio=%.3f hashreb_gain=%.3f"
+        + " hashreb_of_bound=%.3f", h.get(Strategy.STATIC).makespanNanos() / hr,
+        h.get(Strategy.HASH).makespanNanos() / hr, head.bound().nanos() / hr));
     if (cpu != null && cpu != head) {
       Map<Strategy, Result> c = results.get(cpu);
       double cr = c.get(Strategy.REBALANCED).makespanNanos();
       sb.append(String.format(Locale.ROOT, " cpu_ratio=%.3f cpu_hash_ratio=%.3f"
-          + " cpu_of_bound=%.3f cpu_executors=%d", c.get(Strategy.STATIC).makespanNanos() / cr,
-          c.get(Strategy.HASH).makespanNanos() / cr, cpu.bound().nanos() / cr,
-          cpu.executors()));
+          + " cpu_of_bound=%.3f cpu_hashreb_gain=%.3f cpu_executors=%d",
+          c.get(Strategy.STATIC).makespanNanos() / cr, c.get(Strategy.HASH).makespanNanos() / cr,
+          cpu.bound().nanos() / cr, c.get(Strategy.HASH).makespanNanos()
+              / c.get(Strategy.HASH_REBALANCED).makespanNanos(), cpu.executors()));
     }
     sb.append(realTail);
     sb.append(String.format(Locale.ROOT, " rows_per_executor=%d seed=%d sim_wall_s=%.0f",

@@ -26,8 +26,10 @@ class RebalanceBenchTest {
     String[] lines = r[1].strip().split("\n");
     assertThat(lines[lines.length - 1]).matches("bench rebalance: ratio=\\d+\\.\\d{3}"
         + " hash_ratio=\\d+\\.\\d{3} of_bound=\\d+\\.\\d{3} real_ratio=n/a migrations=n/a"
-        + " lost=0 duplicated=0 .* costs=gpu-like executors=3 .* admission=longest");
-    assertThat(r[1]).contains("completion time (virtual seconds)", "gpu-like         3");
+        + " lost=0 duplicated=0 .* costs=gpu-like executors=3 hashreb_ratio=\\d+\\.\\d{3}"
+        + " hashreb_gain=\\d+\\.\\d{3} hashreb_of_bound=\\d+\\.\\d{3} .* admission=longest");
+    assertThat(r[1]).contains("completion time (virtual seconds)", "gpu-like         3",
+        "hash+reb");
   }
 
   @Test

@@ -44,7 +44,8 @@ import java.util.function.Supplier;
  * row counts as finished one report interval later.
  *
  * <p><b>Placements</b> ({@link Strategy}): contiguous equal row ranges, a hash of the row id,
- * many small partitions pulled as executors finish, or the contiguous ranges with the policy on.
+ * many small partitions pulled as executors finish, or the contiguous ranges or the hash with
+ * the policy on.
  *
  * <p>Every row must finish exactly once with exactly the tokens the simulated model generates for
  * it; anything else throws {@link IllegalStateException}. Single-threaded; one instance per run.
@@ -65,7 +66,9 @@ public final class ClusterSimulation {
      */
     FINE("fine"),
     /** The static ranges, then the rebalancing policy moves sequences. */
-    REBALANCED("rebalanced");
+    REBALANCED("rebalanced"),
+    /** The hash placement, then the rebalancing policy moves sequences. */
+    HASH_REBALANCED("hash+rebalanced");
 
     private final String label;
 
@@ -86,7 +89,8 @@ public final class ClusterSimulation {
    * @param runtime                   every executor's runtime settings
    * @param loadReportIntervalNanos   how often executors report their load (and pick up orders)
    * @param rebalanceIntervalNanos    how often the driver calls the policy
-   * @param policy                    the policy of {@link Strategy#REBALANCED}, made fresh for
+   * @param policy                    the policy of {@link Strategy#REBALANCED} and
+   *                                  {@link Strategy#HASH_REBALANCED}, made fresh for
    *                                  each run (policies keep state between rounds)
    * @param finePartitionsPerExecutor partitions per executor of {@link Strategy#FINE}
    */
@@ -248,7 +252,7 @@ public final class ClusterSimulation {
       byId.put(nodes[i].id, nodes[i]);
     }
     this.loads = new ExecutorLoad[nodes.length];
-    this.policy = strategy == Strategy.REBALANCED
+    this.policy = strategy == Strategy.REBALANCED || strategy == Strategy.HASH_REBALANCED
         ? settings.policy().get() : null;
   }
 
@@ -315,7 +319,7 @@ public final class ClusterSimulation {
           submitRange(nodes[i], (int) ((long) i * rows / e), (int) ((long) (i + 1) * rows / e));
         }
       }
-      case HASH -> {
+      case HASH, HASH_REBALANCED -> {
         for (int row = 0; row < rows; row++) {
           long h = SimulatedExecutor.mix(Integer.toString(row).hashCode() * 0x9E3779B97F4A7C15L);
           SimNode n = nodes[(int) Long.remainderUnsigned(h, e)];

@@ -55,6 +55,14 @@ class ClusterSimulationTest {
   }
 
   @Test
+  void theRebalancerStartedFromTheHashPlacementMovesAndBeatsHashAlone() {
+    // 40.6 s against 42.1 s for hash alone, with 8 moves (the simulation is deterministic).
+    Result hashReb = RESULTS.get(Strategy.HASH_REBALANCED);
+    assertThat(hashReb.totalMoves()).isPositive();
+    assertThat(hashReb.makespanNanos()).isLessThan(RESULTS.get(Strategy.HASH).makespanNanos());
+  }
+
+  @Test
   void noPlacementBeatsTheSerialBoundAndStaticIsFarFromTheBound() {
     for (Result r : RESULTS.values()) {
       assertThat(r.makespanNanos()).as(r.strategy().label())
