@@ -26,8 +26,8 @@ import java.util.concurrent.Future;
 
 /**
  * {@code bin/batchgen bench rebalance}: completion time of a skewed batch job under static, hash
- * and fine-grained partitioning and under the rebalancer (started from the static placement, and
- * in the scale part also from the hash one), in two parts and one summary line.
+ * and fine-grained partitioning and under the rebalancer (started from the static placement and
+ * from the hash one), in two parts and one summary line.
  *
  * <p>The <b>scale part</b> is the discrete-event cluster simulation of {@link ClusterSimulation}:
  * simulated executors with 1,000 rows each of the pinned workload ({@link Workload#pinned}), the
@@ -54,8 +54,8 @@ public final class RebalanceBench {
       Pareto alpha 1.5 from 32 capped at 2048, the last third long-form, 512-2048) under these
       placements: static (contiguous equal row ranges), hash (by row id, the sink's default),
       fine (8 partitions per executor, pulled as tasks finish), rebalanced (static, then the
-      rebalancer moves sequences) and, in the scale part, hash+rebalanced (hash, then the
-      rebalancer: the sink's defaults).
+      rebalancer moves sequences) and hash+rebalanced (hash, then the rebalancer: the sink's
+      defaults).
 
       Scale part: a discrete-event simulation of a cluster (the real scheduler on every
       simulated executor, the real rebalancing policy on the driver, module costs from a cost
@@ -86,7 +86,7 @@ public final class RebalanceBench {
 
       Real part: sink jobs on local-cluster[E,1,1024] with the tiny generated model, in one
       session with the rebalancer on (the baselines opt out with option rebalance=false), round
-      by round: static, hash, fine, rebalanced, then again.
+      by round: static, hash, fine, rebalanced, hash+rebalanced, then again.
         --real on|off              run it (default on; off prints real_ratio=n/a)
         --realRows N               rows (default 9600)
         --realScale N              prompt and output lengths divided by N (default 8, so the
@@ -358,7 +358,7 @@ public final class RebalanceBench {
       for (double s : o.seconds()) {
         runs.append(runs.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.1f", s));
       }
-      out.printf(Locale.ROOT, "  %-10s %7.1f s  (runs %s)  paired x%.2f, of medians x%.2f"
+      out.printf(Locale.ROOT, "  %-15s %7.1f s  (runs %s)  paired x%.2f, of medians x%.2f"
           + "  migrated %d, lost %d, duplicated %d, errors %d%n", p.label(), o.median(), runs,
           real.pairedRatio(p.label()), real.ratioOfMedians(p.label()), o.migrations(), o.lost(),
           o.duplicated(), o.errors());
@@ -393,8 +393,12 @@ public final class RebalanceBench {
       realRatio = String.format(Locale.ROOT, "%.3f", real.pairedRatio("static"));
       migrations = Long.toString(real.get("rebalanced").migrations());
       realTail = String.format(Locale.ROOT, " real_hash_ratio=%.3f real_fine_ratio=%.3f"
+          + " real_hashreb_ratio=%.3f real_hashreb_gain=%.3f real_hashreb_migrations=%d"
           + " real_ratio_of_medians=%.3f real_rebalanced_s=%.1f real_errors=%d",
-          real.pairedRatio("hash"), real.pairedRatio("fine"), real.ratioOfMedians("static"),
+          real.pairedRatio("hash"), real.pairedRatio("fine"),
+          real.pairedRatio("static", "hash+rebalanced"),
+          real.pairedRatio("hash", "hash+rebalanced"), real.get("hash+rebalanced").migrations(),
+          real.ratioOfMedians("static"),
           real.get("rebalanced").median(), real.outcomes().values().stream()
               .mapToLong(RebalanceClusterRuns.Outcome::errors).sum());
     }

@@ -45,12 +45,12 @@ import org.apache.spark.sql.types.StructType;
  * <p>Placements: <i>static</i> = {@code writePartitioning=range}, one partition per executor
  * (contiguous equal id ranges, as an ordered file splits); <i>hash</i> = the sink's default
  * clustering by id, one partition per executor; <i>fine</i> = range, 8 partitions per executor;
- * <i>rebalanced</i> = static with the rebalancer moving sequences. The session runs the
- * rebalancer ({@code spark.batchgen.rebalance.enabled=true}); the three baselines opt out per job
- * with the sink option {@code rebalance=false}, so no move is ordered for them. Each round runs
- * static, hash, fine and rebalanced in turn, so a round's runs share the machine's background
- * load: {@link Result#pairedRatio} divides each round's baseline by the same round's rebalanced
- * run. Every run's table is read back: every id exactly once, no errors. Each task keeps all its
+ * <i>rebalanced</i> = static with the rebalancer moving sequences; <i>hash+rebalanced</i> = hash
+ * with the rebalancer (the sink's defaults). The session runs the rebalancer
+ * ({@code spark.batchgen.rebalance.enabled=true}); the three baselines opt out per job with the
+ * sink option {@code rebalance=false}, so no move is ordered for them. Each round runs every
+ * placement in turn, so a round's runs share the machine's background load:
+ * {@link Result#pairedRatio} divides each round's baseline by the same round's rebalanced run. Every run's table is read back: every id exactly once, no errors. Each task keeps all its
  * rows in the runtime ({@code maxInflightRows} = the rows), so the rebalancer sees the whole
  * queue. Every run also prints what the driver saw of it ({@link RunTimeline}): when each
  * executor ran dry shows how unequal a placement left them.
@@ -83,7 +83,8 @@ final class RebalanceClusterRuns {
       new Placement("static", "range", 1, false),
       new Placement("hash", "hash", 1, false),
       new Placement("fine", "range", 8, false),
-      new Placement("rebalanced", "range", 1, true));
+      new Placement("rebalanced", "range", 1, true),
+      new Placement("hash+rebalanced", "hash", 1, true));
 
   /** What the runs of one placement showed. */
   record Outcome(Placement placement, List<Double> seconds, long migrations, long lost,
@@ -107,11 +108,16 @@ final class RebalanceClusterRuns {
      * load.
      */
     double pairedRatio(String label) {
+      return pairedRatio(label, "rebalanced");
+    }
+
+    /** The median over rounds of {@code label}'s time divided by {@code over}'s. */
+    double pairedRatio(String label, String over) {
       List<Double> base = get(label).seconds();
-      List<Double> rebalanced = get("rebalanced").seconds();
+      List<Double> other = get(over).seconds();
       List<Double> ratios = new ArrayList<>(base.size());
       for (int i = 0; i < base.size(); i++) {
-        ratios.add(base.get(i) / rebalanced.get(i));
+        ratios.add(base.get(i) / other.get(i));
       }
       return median(ratios);
     }
