@@ -50,10 +50,11 @@ import org.apache.spark.sql.types.StructType;
  * ({@code spark.batchgen.rebalance.enabled=true}); the three baselines opt out per job with the
  * sink option {@code rebalance=false}, so no move is ordered for them. Each round runs every
  * placement in turn, so a round's runs share the machine's background load:
- * {@link Result#pairedRatio} divides each round's baseline by the same round's rebalanced run. Every run's table is read back: every id exactly once, no errors. Each task keeps all its
- * rows in the runtime ({@code maxInflightRows} = the rows), so the rebalancer sees the whole
- * queue. Every run also prints what the driver saw of it ({@link RunTimeline}): when each
- * executor ran dry shows how unequal a placement left them.
+ * {@link Result#pairedRatio} divides each round's baseline by the same round's rebalanced run.
+ * Every run's table is read back: every id exactly once, no errors. Each task keeps all its rows
+ * in the runtime ({@code maxInflightRows} = the rows), so the rebalancer sees the whole queue.
+ * Every run also prints what the driver saw of it ({@link RunTimeline}): when each executor ran
+ * dry shows how unequal a placement left them.
  */
 final class RebalanceClusterRuns {
 
@@ -208,7 +209,7 @@ final class RebalanceClusterRuns {
           sum[1] += c.lost();
           sum[2] += c.duplicated();
           sum[3] += c.errors();
-          out.printf(Locale.ROOT, "  real %-10s run %d: %6.1f s, %d sequences migrated%s, %d"
+          out.printf(Locale.ROOT, "  real %-15s run %d: %6.1f s, %d sequences migrated%s, %d"
               + " of %d ids exactly once (lost %d, duplicated %d, errors %d)%s%n", p.label(),
               run, took, moved, moves, c.exactlyOnce(), s.rows(), c.lost(), c.duplicated(),
               c.errors(), timeline);

@@ -254,7 +254,7 @@ public final class BalancingPolicy implements RebalancePolicy {
         continue;
       }
       total += s.sequences();
-      // Only an executor that can hand all its sequences over empties (hosted ones stay).
+      // Only an executor that can hand all its sequences over empties (staying ones do not move).
       if (s.movable == s.sequences() && (fewest == null || s.sequences() < fewest.sequences())) {
         fewest = s;
       }

@@ -19,16 +19,16 @@ package io.batchgen.core.rebalance;
  * @param maxRunning           sequences this executor's runtime holds KV for at once
  * @param migrationsInFlight   moves into or out of this executor not yet settled, or settled
  *                             after the report this load comes from (the driver's count)
- * @param hosted               of its sequences, those that stay: run for other executors (moved
+ * @param staying              of its sequences, those that stay: run for other executors (moved
  *                             in: they do not move on), or of a job that opted out of
  *                             rebalancing; only the others can be handed over
  */
 public record ExecutorLoad(String executorId, String spec, int queued, int running, int parked,
     long positionsLeft, long expectedNewTokens, double tokensPerSecond,
     double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
-    int maxRunning, int migrationsInFlight, int hosted) {
+    int maxRunning, int migrationsInFlight, int staying) {
 
-  /** A load that hosts nothing for other executors. */
+  /** A load of which every sequence may move. */
   public ExecutorLoad(String executorId, String spec, int queued, int running, int parked,
       long positionsLeft, long expectedNewTokens, double tokensPerSecond,
       double prefillTokensPerSecond, long kvBytesPerPosition, double meanCachedPositions,
@@ -42,12 +42,12 @@ public record ExecutorLoad(String executorId, String spec, int queued, int runni
   public ExecutorLoad withMigrationsInFlight(int n) {
     return new ExecutorLoad(executorId, spec, queued, running, parked, positionsLeft,
         expectedNewTokens, tokensPerSecond, prefillTokensPerSecond, kvBytesPerPosition,
-        meanCachedPositions, maxRunning, n, hosted);
+        meanCachedPositions, maxRunning, n, staying);
   }
 
-  /** Sequences it may hand over: those one of its own tasks owns. */
+  /** Sequences it may hand over: those that do not stay. */
   public int movable() {
-    return Math.max(0, sequences() - hosted);
+    return Math.max(0, sequences() - staying);
   }
 
   /** Sequences the executor holds for this setting. */

@@ -27,17 +27,17 @@ public final class LoadEstimator {
    * @param kvBytesPerPosition KV bytes one cached position costs to ship, all layers
    * @param maxRunning         sequences the runtime holds KV for at once
    * @param migrationsInFlight moves into or out of this executor not settled yet
-   * @param hosted             of the runtime's live sequences, those it runs for other
-   *                           executors
+   * @param staying            of the runtime's live sequences, those that may not move (run
+   *                           for other executors, or of jobs that opted out of rebalancing)
    */
   public static ExecutorLoad estimate(String executorId, String spec, RuntimeMetrics metrics,
-      Rate rate, long kvBytesPerPosition, int maxRunning, int migrationsInFlight, int hosted) {
+      Rate rate, long kvBytesPerPosition, int maxRunning, int migrationsInFlight, int staying) {
     int holding = metrics.running() + metrics.parked();
     double meanCached = holding == 0 ? 0 : (double) metrics.cachedPositions() / holding;
     return new ExecutorLoad(executorId, spec, metrics.queued(), metrics.running(),
         metrics.parked(), metrics.positionsLeft(), expectedNewTokens(metrics),
         rate.tokensPerSecond(), rate.prefillPerSecond(), kvBytesPerPosition, meanCached,
-        maxRunning, migrationsInFlight, hosted);
+        maxRunning, migrationsInFlight, staying);
   }
 
   /**

@@ -28,8 +28,9 @@ import org.slf4j.LoggerFactory;
  * {@link WorkerPool} by panels of output columns ({@link CpuFfn}); attention is split by rows
  * ({@link CpuAttention}). At decode, where each expert sees a few rows, the experts of a layer run
  * side by side instead, one whole expert per worker ({@link #experts}). The kernels run at one
- * {@link VectorWidth}, the machine's preferred one unless forced. Each output element is computed by one fixed sequence of operations, so a row's
- * result never depends on the other rows, the batch size, the thread count or the width.
+ * {@link VectorWidth}, the machine's preferred one unless forced. Each output element is computed
+ * by one fixed sequence of operations, so a row's result never depends on the other rows, the
+ * batch size, the thread count or the width.
  *
  * <p>Weight matrices are read in compute-ready form from a {@link WeightStore} whose budget
  * ({@link WeightSettings}) may be smaller than the model: then they stream from the checkpoint

@@ -205,7 +205,7 @@ final class MigrationAgent implements AutoCloseable {
         l.parked(), l.positionsLeft(), l.expectedNewTokens(), l.tokensPerSecond(),
         l.prefillTokensPerSecond(), l.kvBytesPerPosition(), l.meanCachedPositions(),
         l.maxRunning(), m.kvBlocksUsed(), m.kvBlocksTotal(),
-        Arrays.stream(m.expertBatchSizes()).boxed().toList(), l.hosted());
+        Arrays.stream(m.expertBatchSizes()).boxed().toList(), l.staying());
   }
 
   // ------------------------------------------------------------------ owner
