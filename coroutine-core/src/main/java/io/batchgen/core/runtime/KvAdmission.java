@@ -43,6 +43,8 @@ final class KvAdmission {
   private final KvBlockPool pool;
   private final HostKvTier host;
   private final MetricsRecorder metrics;
+  /** Re-counted when a preemption sends a sequence back to recompute (its position resets). */
+  private final LiveWork work;
 
   /** Waiting for admission, the next to admit first. */
   final TreeSet<SequenceSlot> waiting;
@@ -57,7 +59,7 @@ final class KvAdmission {
   private double copyBytesPerNano;
 
   KvAdmission(RuntimeConfig config, ModelShape shape, KvBlockPool pool, HostKvTier host,
-      MetricsRecorder metrics) {
+      MetricsRecorder metrics, LiveWork work) {
     this.config = config;
     this.shape = shape;
     this.kvDim = shape.numKvHeads() * shape.headDim();
@@ -65,6 +67,7 @@ final class KvAdmission {
     this.pool = pool;
     this.host = host;
     this.metrics = metrics;
+    this.work = work;
     this.copyBytesPerNano = config.hostCopyBytesPerSecond() / 1e9;
     this.waiting = new TreeSet<>(config.admissionOrder() == AdmissionOrder.LONGEST_FIRST
         ? LONGEST_FIRST : BY_AGE);
@@ -367,6 +370,7 @@ final class KvAdmission {
     } else {
       pool.release(v.kv);
       v.seq.resetPosition();
+      work.update(v);
       v.seq.status = SequenceStatus.QUEUED;
       enqueue(v);
       metrics.recomputed();

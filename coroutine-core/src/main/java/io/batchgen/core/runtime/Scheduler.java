@@ -51,9 +51,9 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   /** The executor streams weights: tell it what waits after every plan. */
   private final boolean streams;
   private final Map<String, SequenceSlot> live = new HashMap<>();
+  /** The live sequences' work gauges, kept as totals: publishing them costs no pass over live. */
+  private final LiveWork work;
   private long nextOrder;
-  /** False when the owner publishes the work gauges itself, just before it reads them. */
-  private boolean eagerWorkGauges = true;
 
   private final KvAdmission.Steps steps = new KvAdmission.Steps() {
     @Override
@@ -104,7 +104,8 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     this.pool = new KvBlockPool(executor.createKvStore((int) Math.min(blocks, 1 << 24),
         config.kvBlockSize()), shape.numLayers(), kvDim);
     HostKvTier host = new HostKvTier(config.hostKvBudgetBytes());
-    this.admission = new KvAdmission(config, shape, pool, host, metrics);
+    this.work = new LiveWork(shape.maxPositions());
+    this.admission = new KvAdmission(config, shape, pool, host, metrics, work);
     this.streams = executor.streamsWeights();
     this.planner = new BatchPlanner(config, keys, queues, policy, pool,
         streams ? executor::resident : k -> true);
@@ -202,7 +203,10 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   public void stepDone(SequenceSlot slot) {
     if (admission.stepDone(slot)) {
       live.remove(slot.id());
+      work.remove(slot);
       deliver(slot);
+    } else {
+      work.update(slot);
     }
   }
 
@@ -226,6 +230,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
       return;
     }
     live.put(s.id(), s);
+    work.add(s);
     admission.enqueue(s);
     publishGauges();
   }
@@ -274,6 +279,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
       return false;
     }
     failSequence(s, FinishReason.CANCELLED, null);
+    publishGauges();
     return true;
   }
 
@@ -457,6 +463,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     s.preemptions = snap.preemptions();
     live.put(s.id(), s);
     admission.enqueueRestored(s, snap.hasKv() ? snap.kv() : null, snap.position());
+    work.add(s); // with the position the restore gave it
     publishGauges();
   }
 
@@ -473,6 +480,7 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   private void remove(SequenceSlot s) {
     admission.remove(s);
     live.remove(s.id(), s);
+    work.remove(s);
   }
 
   private void deliver(SequenceSlot s) {
@@ -488,42 +496,20 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
     }
   }
 
+  /** Publishes the KV and queue gauges and the live sequences' work (see RuntimeMetrics). */
   private void publishGauges() {
     admission.publishGauges();
-    if (eagerWorkGauges) {
-      publishWorkGauges();
-    }
-  }
-
-  /**
-   * Stops publishing the work gauges after every batch (they cost a pass over every live
-   * sequence, the largest cost of a simulated batch); the owner calls
-   * {@link #publishWorkGauges()} before it reads them. For owners that read metrics on the
-   * scheduler's own thread ({@link SteppedRuntime}).
-   */
-  void deferWorkGauges() {
-    eagerWorkGauges = false;
-  }
-
-  /** Publishes the live sequences' remaining work and cached positions (see RuntimeMetrics). */
-  void publishWorkGauges() {
-    long positions = 0;
-    long bound = 0;
-    long cached = 0;
-    long generated = 0;
-    for (SequenceSlot slot : live.values()) {
-      SequenceCoroutine s = slot.seq;
-      positions += s.numTokens() - s.position();
-      bound += Math.max(0, tokenBound(s) - s.generatedCount());
-      cached += s.position();
-      generated += s.generatedCount();
-    }
-    metrics.work(positions, bound, cached, generated);
+    work.publish(metrics);
   }
 
   /** Tokens {@code s} may generate in all: its max new tokens, within the model's context. */
   private int tokenBound(SequenceCoroutine s) {
-    return Math.min(s.params.maxNewTokens(), shape.maxPositions() - s.promptLength);
+    return work.tokenBound(s);
+  }
+
+  /** The live sequences (tests: to recount what the gauges keep as totals). */
+  Iterable<SequenceSlot> liveSlots() {
+    return live.values();
   }
 
   @Override

@@ -45,6 +45,9 @@ final class SequenceSlot implements AwaitSink {
   long hostReserved;
   /** KV offload mode: the layer's device blocks while in an attention batch. */
   int[] layerTable;
+  /** The token count and position {@link LiveWork} last counted; position -1 while not counted. */
+  int countedTokens;
+  int countedPosition = -1;
 
   SequenceSlot(SequenceCoroutine seq, ResultListener listener, long order, int numLayers,
       long submitNanos, Queues queues) {

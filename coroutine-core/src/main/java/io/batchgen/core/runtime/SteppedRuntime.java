@@ -23,7 +23,6 @@ public final class SteppedRuntime implements AutoCloseable {
   /** See {@link SequenceRuntime#SequenceRuntime(ModuleExecutor, RuntimeConfig, Detokenizer)}. */
   public SteppedRuntime(ModuleExecutor executor, RuntimeConfig config, Detokenizer detokenizer) {
     this.scheduler = new Scheduler(executor, config, detokenizer, metrics);
-    scheduler.deferWorkGauges(); // published by metrics(), on this same thread
   }
 
   /** Queues {@code request}; problems with it finish it at once with an error result. */
@@ -68,7 +67,6 @@ public final class SteppedRuntime implements AutoCloseable {
   }
 
   public RuntimeMetrics metrics() {
-    scheduler.publishWorkGauges();
     return metrics.snapshot();
   }
 
