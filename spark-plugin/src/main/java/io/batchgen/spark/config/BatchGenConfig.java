@@ -29,8 +29,9 @@ public final class BatchGenConfig {
           + "classpath (io.batchgen.engine.backend.BackendProvider).",
       Parsers.backend());
   public static final ConfigEntry<Integer> THREADS = entry("spark.batchgen.engine.threads",
-      "threads", "int", "0", "Compute threads per executor runtime; 0 means the executor's cores "
-          + "(spark.executor.cores, or all cores in local mode).",
+      "threads", "int", "0", "Compute threads per executor runtime; 0 means the cores the executor "
+          + "was given (spark.executor.cores, else the --cores its cluster manager started it "
+          + "with; all cores in local mode).",
       Parsers.intAtLeast(0));
 
   // ---- generation defaults (per-row columns override these) ----

@@ -38,6 +38,7 @@ public final class PluginMessages {
   /**
    * Executor → driver, once at executor start ({@code ask}); answered by {@link Welcome}.
    *
+   * @param cores      the cores the executor was given ({@link ExecutorCores})
    * @param gpuAddress the GPU Spark's resource scheduling gave the executor, or null
    */
   public record Register(String executorId, String host, long pid, int cores, String gpuAddress)
