@@ -42,6 +42,9 @@ import org.junit.jupiter.api.Test;
 class StandaloneClusterIT {
   private static final int ROWS = 24;
   private static final int MAX_NEW_TOKENS = 6;
+  /** Two executors of one core each (the Worker has 4). */
+  private static final String EXECUTOR_CORES = "spark.executor.cores=1";
+  private static final String CORES_MAX = "spark.cores.max=2";
 
   private static Path work;
   private static Path model;
@@ -93,17 +96,21 @@ class StandaloneClusterIT {
 
   @Test
   void bundleRunsInClientMode() throws Exception {
+    // As most standalone users submit: no spark.executor.cores, so the Worker gives the one
+    // executor spark.cores.max of its 4 cores and says so only in the executor's launch command.
     Path out = work.resolve("out-client");
-    Submission s = submit("client", out, List.of());
+    Submission s = submit("client", out, List.of("spark.cores.max=1"));
     s.awaitSuccess(Duration.ofMinutes(4));
     assertEveryIdOnceAndAsTheEngineAlone(out);
     assertExecutorsHadOnlySparksJars();
+    assertThat(s.logText()).as("the executor's runtime computes on the one core it was given")
+        .containsPattern("Executor \\S+ registered: host \\S+, pid \\d+, cores 1,");
   }
 
   @Test
   void bundleRunsInClusterMode() throws Exception {
     Path out = work.resolve("out-cluster");
-    Submission s = submit("cluster", out, List.of(
+    Submission s = submit("cluster", out, List.of(EXECUTOR_CORES, CORES_MAX,
         "spark.standalone.submit.waitAppCompletion=true"));
     s.awaitSuccess(Duration.ofMinutes(4));
     assertThat(s.logText()).contains("is FINISHED");
@@ -118,8 +125,8 @@ class StandaloneClusterIT {
     // executors, and the driver plugin fails the job with the cause once
     // spark.batchgen.plugin.maxStartFailures (2) executors failed, instead of forever.
     long start = System.nanoTime();
-    Submission s = submit("client", work.resolve("out-failing"), List.of(
-        "spark.batchgen.plugin.registrationTimeout=1ms"));
+    Submission s = submit("client", work.resolve("out-failing"), List.of(EXECUTOR_CORES,
+        CORES_MAX, "spark.batchgen.plugin.registrationTimeout=1ms"));
     assertThat(s.process().waitFor(2, TimeUnit.MINUTES)).as("spark-submit ends").isTrue();
     double seconds = (System.nanoTime() - start) / 1e9;
     String log = s.logText();
@@ -138,8 +145,6 @@ class StandaloneClusterIT {
         "--name", "batchgen-" + deployMode,
         "--driver-memory", "768m",
         "--conf", "spark.executor.memory=768m",
-        "--conf", "spark.executor.cores=1",
-        "--conf", "spark.cores.max=2",
         "--conf", "spark.driver.host=127.0.0.1",
         "--conf", "spark.ui.enabled=false"));
     for (String c : conf) {

@@ -68,10 +68,6 @@ public final class LocalClusterConf {
     checkEnvironment(System.getenv());
     builder.master(master.trim());
     settings().forEach(builder::config);
-    // Each in-driver Worker offers this many cores, but an executor's conf does not say so, and
-    // without spark.executor.cores an executor's runtime takes every core of the machine: two
-    // executors of one core each then share both cores, and one that runs alone gets both.
-    builder.config("spark.executor.cores", m.group(2));
     return builder;
   }
 

@@ -5,6 +5,7 @@ import io.batchgen.core.progress.ProgressSnapshot;
 import io.batchgen.engine.model.TinyModels;
 import io.batchgen.engine.tools.CommandArgs;
 import io.batchgen.spark.BatchGenJob;
+import io.batchgen.spark.config.BatchGenConfig;
 import io.batchgen.spark.progress.ProgressDisplay;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,8 +31,11 @@ public final class ProgressBench {
   static final String USAGE = """
       Usage: bin/batchgen bench progress [--rows N] [--minOutput N] [--maxOutput N]
                                          [--work DIR] [--master local[2]] [--samples FILE]
+                                         [--admission arrival|longest]
 
-      Defaults: --rows 20000 --minOutput 32 --maxOutput 256 --work ./batchgen-work.
+      Defaults: --rows 20000 --minOutput 32 --maxOutput 256 --work ./batchgen-work
+      --admission arrival (the runtime's order: longest starts the largest max_new_tokens
+      first, so the long rows finish last).
       --samples writes every second's figures as CSV (elapsed, rows done, tokens done, tokens
       left, ETA), to try other estimators on the same run.
       Prints the ETA shown at each tenth of the run against the time really left, and a last
@@ -47,7 +51,7 @@ public final class ProgressBench {
 
   public static void main(String[] args) throws Exception {
     CommandArgs a = ToolArgs.parseOrExit(args, Set.of("rows", "minOutput", "maxOutput", "work",
-        "master", "samples"), "bench progress", USAGE);
+        "master", "samples", "admission"), "bench progress", USAGE);
     if (a == null) {
       return;
     }
@@ -64,6 +68,8 @@ public final class ProgressBench {
     Path output = work.resolve("progress-completions");
     SparkSession spark = LocalSession.start("batchgen-bench-progress",
         a.get("master", "local[2]"));
+    String admission = a.get("admission", "arrival");
+    spark.conf().set(BatchGenConfig.ADMISSION_ORDER.key(), admission);
     try {
       // bench runtime's output lengths: floor(min / u^(1/1.5)) capped at max, u in (0, 1].
       SamplePrompts.dataset(spark, rows, 42).selectExpr("id", "prompt", String.format(Locale.ROOT,
@@ -71,8 +77,8 @@ public final class ProgressBench {
           maxOutput, minOutput)).repartition(4).write().mode("overwrite")
           .parquet(prompts.toString());
       System.out.printf(Locale.ROOT, "bench progress: %,d prompts, max_new_tokens Pareto(1.5)"
-          + " in [%d, %d], tiny model, %s, cold start%n", rows, minOutput, maxOutput,
-          spark.sparkContext().master());
+          + " in [%d, %d], tiny model, %s, admission %s, cold start%n", rows, minOutput,
+          maxOutput, spark.sparkContext().master(), admission);
       List<Sample> samples = new ArrayList<>();
       ProgressSnapshot[] last = new ProgressSnapshot[1];
       CommandArgs job = CommandArgs.parse(new String[] {"--model", model.toString(), "--input",
@@ -131,9 +137,9 @@ public final class ProgressBench {
       double h1 = etaOf(h) / (total - h.elapsed());
       System.out.printf(Locale.ROOT, "bench progress: ratio=%.3f eta25_s=%.0f left25_s=%.1f"
           + " eta25_error=%+.1f%% eta50_s=%.0f left50_s=%.1f eta50_error=%+.1f%% rows=%d"
-          + " seconds=%.1f within25=%s%n", q1, etaOf(q), total - q.elapsed(), 100 * (q1 - 1),
-          etaOf(h), total - h.elapsed(), 100 * (h1 - 1), summary.rows(), total,
-          Math.abs(q1 - 1) <= 0.25 && Math.abs(h1 - 1) <= 0.25);
+          + " seconds=%.1f within25=%s admission=%s%n", q1, etaOf(q), total - q.elapsed(),
+          100 * (q1 - 1), etaOf(h), total - h.elapsed(), 100 * (h1 - 1), summary.rows(), total,
+          Math.abs(q1 - 1) <= 0.25 && Math.abs(h1 - 1) <= 0.25, admission);
     } finally {
       spark.stop();
     }

@@ -21,10 +21,14 @@ import java.util.function.LongSupplier;
  * The percentage reaches 100 exactly when the job commits ({@link #committed()}).
  *
  * <p><b>ETA.</b> Remaining work in tokens (rows left times the mean prompt and generated tokens
- * a row takes) over the measured throughput (tokens of finished rows per second, over the last
- * {@link #WINDOW_FRACTION} of the time since rows started finishing, at least {@link
- * #MIN_WINDOW}: recent enough to follow a cold JVM speeding up as it compiles the kernels, long
- * enough that a few slow seconds do not swing it). The mean comes from the tasks' leading rows
+ * a row takes, less the work already done on the rows in flight) over the measured throughput
+ * (tokens of work done per second: those of finished rows, and those processed so far on the
+ * rows in flight ({@link TaskCounts#inFlightTokens}), over the last {@link #WINDOW_FRACTION} of
+ * the time since work started showing, at least {@link #MIN_WINDOW}: recent enough to follow a
+ * cold JVM speeding up as it compiles the kernels, long enough that a few slow seconds do not
+ * swing it). Counting the rows in flight keeps the rate true whichever rows finish first: with
+ * the longest rows admitted first, the tokens of finished rows alone trail the engine's speed
+ * for most of the job. The mean comes from the tasks' leading rows
  * ({@link TaskCounts#leading}) once they are a fair share of the finished rows: the rows that
  * finish first are the short ones, and a mean over them alone runs low on a heavy-tailed
  * output-length distribution. The ETA is unknown until the first rows finish, never zero while
@@ -45,9 +49,14 @@ public final class JobProgress {
 
   /** Counts over all partitions, each counted once. */
   private record Totals(RowSample finished, RowSample leading, long failed, long skipped,
-      long inFlight, int tasksDone, long committedRows) {
+      long inFlight, long inFlightTokens, int tasksDone, long committedRows) {
     long rowsDone() {
       return finished.rows() + skipped;
+    }
+
+    /** Tokens of work done: those of the finished rows, and so far on the rows in flight. */
+    long workDone() {
+      return finished.tokens() + inFlightTokens;
     }
   }
 
@@ -170,7 +179,7 @@ public final class JobProgress {
     long now = state == State.RUNNING ? clock.getAsLong() : endNanos;
     Totals t = totals();
     if (state == State.RUNNING) {
-      throughput.add(new Throughput.Sample(now, t.finished().tokens(), t.rowsDone(),
+      throughput.add(new Throughput.Sample(now, t.workDone(), t.rowsDone(),
           t.finished().outputTokens()));
     }
     Throughput.Rate rate = throughput.rate(WINDOW_FRACTION, MIN_WINDOW.toNanos());
@@ -183,17 +192,20 @@ public final class JobProgress {
     long rowsLeft = Math.max(0, totalForEta - t.rowsDone());
     // The leading rows are an unbiased sample; until they are a fair share, all finished rows.
     RowSample basis = t.leading().rows() * 4 >= t.finished().rows() ? t.leading() : t.finished();
+    // The rows left include those in flight, part of whose work is done.
     long tokensLeft = totalForEta < 0 ? -1
-        : t.finished().rows() > 0 ? Math.round(rowsLeft * basis.tokensPerRow())
+        : t.finished().rows() > 0
+            ? Math.max(0, Math.round(rowsLeft * basis.tokensPerRow()) - t.inFlightTokens())
         : size.promptTokens() >= 0 && size.maxOutputTokens() >= 0
             ? size.promptTokens() + size.maxOutputTokens() : -1;
     return new ProgressSnapshot(name, state, t.rowsDone(), total,
         total >= 0 ? size.basis() : "unknown", t.failed(), t.tasksDone(), tasks,
         t.finished().outputTokens(), t.finished().tokens(), rate.output(), Duration.ofNanos(now - startNanos),
-        eta(t, totalForEta, rowsLeft, basis, rate), state == State.COMMITTED ? 0 : tokensLeft);
+        eta(t, totalForEta, rowsLeft, basis, tokensLeft, rate),
+        state == State.COMMITTED ? 0 : tokensLeft);
   }
 
-  private Duration eta(Totals t, long total, long rowsLeft, RowSample basis,
+  private Duration eta(Totals t, long total, long rowsLeft, RowSample basis, long tokensLeft,
       Throughput.Rate rate) {
     if (state == State.COMMITTED) {
       return Duration.ZERO;
@@ -203,7 +215,7 @@ public final class JobProgress {
     }
     double seconds;
     if (basis.tokensPerRow() > 0 && rate.work() > 0) {
-      seconds = rowsLeft * basis.tokensPerRow() / rate.work();
+      seconds = tokensLeft / rate.work();
     } else if (rate.rows() > 0) {
       seconds = rowsLeft / rate.rows();
     } else {
@@ -219,6 +231,7 @@ public final class JobProgress {
     long failed = 0;
     long skipped = 0;
     long inFlight = 0;
+    long inFlightTokens = 0;
     long committedRows = 0;
     Map<Integer, TaskCounts> counted = new HashMap<>(committed);
     for (TaskCounts c : committed.values()) {
@@ -239,8 +252,9 @@ public final class JobProgress {
       failed += c.failedRows();
       skipped += c.skippedRows();
       inFlight += c.inFlightRows();
+      inFlightTokens += c.inFlightTokens();
     }
-    return new Totals(finished, leading, failed, skipped, inFlight, committed.size(),
-        committedRows);
+    return new Totals(finished, leading, failed, skipped, inFlight, inFlightTokens,
+        committed.size(), committedRows);
   }
 }

@@ -3,6 +3,7 @@ package io.batchgen.core.progress;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.LongSupplier;
 
 /**
  * One task attempt's running count of its rows, kept by the task on its executor and read by the
@@ -28,6 +29,8 @@ public final class TaskTally {
   private long failed;
   private long skipped;
   private long next;
+  /** Work done so far on the rows in flight, as the runtime counts it. */
+  private volatile LongSupplier inFlightTokens = () -> 0;
 
   /** The index the next row handed out gets; rows must be numbered with it, in order. */
   public synchronized long nextIndex() {
@@ -56,12 +59,21 @@ public final class TaskTally {
     }
   }
 
+  /**
+   * Where the work done so far on this task's rows in flight is read (positions processed: see
+   * {@code ResultQueue#inFlightPositions}); none until set.
+   */
+  public void inFlightTokens(LongSupplier source) {
+    inFlightTokens = source;
+  }
+
   /** A row needs no work: an earlier run finished it (resume). */
   public synchronized void skipped() {
     skipped++;
   }
 
   public synchronized TaskCounts counts() {
-    return new TaskCounts(finished, leading, failed, skipped, running.size());
+    return new TaskCounts(finished, leading, failed, skipped, running.size(),
+        running.isEmpty() ? 0 : Math.max(0, inFlightTokens.getAsLong()));
   }
 }

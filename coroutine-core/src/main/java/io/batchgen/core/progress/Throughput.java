@@ -8,9 +8,10 @@ import java.util.List;
 /**
  * Measured throughput over a trailing window: samples of cumulative work (tokens), rows and
  * generated tokens against time; a rate is the difference between the newest sample and the
- * oldest one inside the window. The window covers a fraction of the time since rows started
- * finishing, never the start-up before (planning, model loading, the first rows' whole run):
- * counted from the job's start, that time would drag the rate down long after it is over.
+ * oldest one inside the window. The window covers a fraction of the time since work started
+ * showing (the first tokens processed, or the first rows done), never the start-up before
+ * (planning, the input shuffle, model loading): counted from the job's start, that time would
+ * drag the rate down long after it is over.
  * Samples closer than {@link #MIN_SPACING_NANOS} replace each other, and past {@link
  * #MAX_SAMPLES} every other sample is dropped, so memory stays bounded over jobs of any length.
  * Not thread-safe; {@link JobProgress} guards it.
@@ -29,7 +30,7 @@ final class Throughput {
   }
 
   private final ArrayDeque<Sample> samples = new ArrayDeque<>();
-  /** The first sample with rows done: where measuring starts. */
+  /** The first sample with work or rows done: where measuring starts. */
   private Sample origin;
 
   Throughput(long startNanos) {
@@ -37,7 +38,7 @@ final class Throughput {
   }
 
   void add(Sample s) {
-    if (origin == null && s.rows() > 0) {
+    if (origin == null && (s.work() > 0 || s.rows() > 0)) {
       origin = s;
     }
     Sample last = samples.peekLast();
@@ -64,7 +65,7 @@ final class Throughput {
 
   /**
    * Rates between the newest sample and the oldest one inside the window: {@code fraction} of
-   * the time since rows started finishing, at least {@code minWindowNanos}, never before they
+   * the time since work started showing, at least {@code minWindowNanos}, never before it
    * started. Until that span holds two samples, or when it shows no progress (or less than
    * none: a lost task attempt's rows were taken back), rates since the first sample.
    */
@@ -82,12 +83,13 @@ final class Throughput {
         }
       }
     }
-    return windowed.rows() > 0 ? windowed : between(samples.peekFirst(), last);
+    return windowed.work() > 0 || windowed.rows() > 0 ? windowed
+        : between(samples.peekFirst(), last);
   }
 
   private static Rate between(Sample from, Sample to) {
     double seconds = (to.nanos() - from.nanos()) / 1e9;
-    if (seconds <= 0 || to.rows() <= from.rows()) {
+    if (seconds <= 0 || to.work() <= from.work() && to.rows() <= from.rows()) {
       return Rate.NONE;
     }
     return new Rate(Math.max(0, to.work() - from.work()) / seconds,

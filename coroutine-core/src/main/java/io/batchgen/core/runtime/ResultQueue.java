@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One caller's bounded stream of results: {@link #submit} blocks while {@code capacity} of this
@@ -20,7 +21,19 @@ public final class ResultQueue {
 
   private final int capacity;
   private final LinkedBlockingQueue<SequenceResult> results = new LinkedBlockingQueue<>();
-  private final ResultListener listener = results::add;
+  /** Positions this queue's sequences in flight have processed in the runtime so far. */
+  private final AtomicLong inFlightPositions = new AtomicLong();
+  private final ResultListener listener = new ResultListener() {
+    @Override
+    public void onResult(SequenceResult result) {
+      results.add(result);
+    }
+
+    @Override
+    public void inFlightPositions(long delta) {
+      inFlightPositions.addAndGet(delta);
+    }
+  };
 
   ResultQueue(SequenceRuntime runtime, int capacity) {
     if (capacity <= 0) {
@@ -120,6 +133,15 @@ public final class ResultQueue {
    */
   public ResultListener listener() {
     return listener;
+  }
+
+  /**
+   * Positions (prompt positions prefilled, tokens fed back) that this queue's sequences still
+   * in the runtime have processed so far: the work done on them before their results arrive.
+   * Sequences detached for a migration no longer count here.
+   */
+  public long inFlightPositions() {
+    return Math.max(0, inFlightPositions.get());
   }
 
   /**

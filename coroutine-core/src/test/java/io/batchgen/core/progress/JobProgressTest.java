@@ -135,6 +135,24 @@ class JobProgressTest {
   }
 
   @Test
+  void workDoneOnRowsInFlightCountsBeforeTheyFinish() {
+    // The engine does 300 tokens of work a second, but after the first row (10 + 20 tokens)
+    // the rows in flight are long ones that finish late, as with the longest rows admitted
+    // first: the finished rows alone would say nothing is happening.
+    RowSample first = new RowSample(1, 10, 20);
+    for (int second = 1; second <= 20; second++) {
+      advance(Duration.ofSeconds(1));
+      job.report(attempt(0, 10, "1"), new TaskCounts(first, first, 0, 0, 64,
+          300L * second - 30));
+      job.snapshot();
+    }
+    ProgressSnapshot s = job.snapshot();
+    // 999 rows of 30 tokens left, of which 5,970 are done on the rows in flight: 24,000 at 300/s.
+    assertThat(s.tokensLeft()).isEqualTo(999 * 30 - 5_970);
+    assertThat(s.eta()).isEqualTo(Duration.ofSeconds(80));
+  }
+
+  @Test
   void theEtaUsesTheLeadingRowsWhileLongRowsStillRun() {
     // 90 rows finished: 87 short (10 generated) and 3 long (100 generated); 10 long rows still
     // run. The finished rows say 13 tokens a row; the 30 leading ones (27 short, 3 long, all

@@ -33,6 +33,22 @@ class TaskTallyTest {
   }
 
   @Test
+  void theWorkDoneOnRowsInFlightIsReadFromTheRuntimeWhileAnyRuns() {
+    long[] positions = {0};
+    tally.inFlightTokens(() -> positions[0]);
+    long r = submit();
+    positions[0] = 120;
+    assertThat(tally.counts().inFlightTokens()).isEqualTo(120);
+
+    positions[0] = 0; // the runtime delivered it; the task has not taken the result yet
+    assertThat(tally.counts().inFlightTokens()).isZero();
+    tally.finished(r, 20, 101, false);
+    positions[0] = 7; // a reading that lags the last result: no row runs, so nothing counts
+    assertThat(tally.counts().inFlightTokens()).isZero();
+    assertThat(tally.counts().finished().tokens()).isEqualTo(121);
+  }
+
+  @Test
   void failedAndSkippedRowsCountAsDone() {
     long rejected = tally.nextIndex(); // failed before it reached the runtime
     tally.finished(rejected, 0, 0, true);

@@ -29,8 +29,9 @@ public final class BatchGenConfig {
           + "classpath (io.batchgen.engine.backend.BackendProvider).",
       Parsers.backend());
   public static final ConfigEntry<Integer> THREADS = entry("spark.batchgen.engine.threads",
-      "threads", "int", "0", "Compute threads per executor runtime; 0 means the executor's cores "
-          + "(spark.executor.cores, or all cores in local mode).",
+      "threads", "int", "0", "Compute threads per executor runtime; 0 means the cores the executor "
+          + "was given (spark.executor.cores, else the --cores its cluster manager started it "
+          + "with; all cores in local mode).",
       Parsers.intAtLeast(0));
 
   // ---- generation defaults (per-row columns override these) ----
@@ -150,9 +151,9 @@ public final class BatchGenConfig {
           + " longest: the largest max_new_tokens first (ties in arrival order), so a job whose"
           + " rows carry their expected lengths does not end waiting for a long row started late"
           + " (bench rebalance, 128 simulated GPU-like executors: hash placement 28%, the"
-          + " rebalancer 19% sooner; docs/benchmarks.md); the"
-          + " progress ETA then reads high, since long rows finish last. The same when every row"
-          + " has one max_new_tokens.",
+          + " rebalancer 19% sooner; docs/benchmarks.md); long rows then finish last, which the"
+          + " progress ETA allows for by counting the work done on rows in flight. The same when"
+          + " every row has one max_new_tokens.",
       Parsers.admissionOrder());
   public static final ConfigEntry<Integer> MAX_INFLIGHT_ROWS = entry(
       "spark.batchgen.task.maxInflightRows", "maxInflightRows", "int", "512",

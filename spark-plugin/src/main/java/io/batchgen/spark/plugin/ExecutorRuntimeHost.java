@@ -53,9 +53,16 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
     this.driver = driver;
     this.executorId = ctx.executorID();
     this.gpuAddress = firstGpuAddress(ctx);
-    this.welcome = driver.ask(new Register(executorId, localHostName(), pid,
-        Runtime.getRuntime().availableProcessors(), gpuAddress), Welcome.class);
-    this.runtime = new ExecutorRuntime(cores(ctx), Runtime.getRuntime().maxMemory(),
+    ExecutorCores cores = ExecutorCores.of(ctx);
+    if (cores.guessed()) {
+      LOG.warn("Executor {} computes on {}", executorId, cores.source());
+    } else {
+      LOG.info("Executor {} was given {} {}: {}", executorId, cores.count(),
+          cores.count() == 1 ? "core" : "cores", cores.source());
+    }
+    this.welcome = driver.ask(new Register(executorId, localHostName(), pid, cores.count(),
+        gpuAddress), Welcome.class);
+    this.runtime = new ExecutorRuntime(cores.count(), Runtime.getRuntime().maxMemory(),
         gpuAddress);
     this.migrations = new MigrationAgent(executorId, driver, runtime, settings.leaseTimeout(),
         settings.migration());
@@ -244,18 +251,6 @@ public final class ExecutorRuntimeHost implements AutoCloseable {
       return null;
     }
     return gpu.addresses()[0];
-  }
-
-  /**
-   * The compute threads of this executor: spark.executor.cores when set on a cluster executor,
-   * else the machine's cores (local mode, where the executor is the driver JVM).
-   */
-  private static int cores(PluginContext ctx) {
-    int machine = Runtime.getRuntime().availableProcessors();
-    if (!"driver".equals(ctx.executorID()) && ctx.conf().contains("spark.executor.cores")) {
-      return Math.max(1, Math.min(machine, ctx.conf().getInt("spark.executor.cores", machine)));
-    }
-    return machine;
   }
 
   @Override

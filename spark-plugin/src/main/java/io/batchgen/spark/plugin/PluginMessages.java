@@ -38,6 +38,7 @@ public final class PluginMessages {
   /**
    * Executor → driver, once at executor start ({@code ask}); answered by {@link Welcome}.
    *
+   * @param cores      the cores the executor was given ({@link ExecutorCores})
    * @param gpuAddress the GPU Spark's resource scheduling gave the executor, or null
    */
   public record Register(String executorId, String host, long pid, int cores, String gpuAddress)
@@ -444,14 +445,15 @@ public final class PluginMessages {
       out.string(jobId).i32(stageId).i32(partition).i64(attemptId);
       writeSample(out, counts.finished());
       writeSample(out, counts.leading());
-      out.i64(counts.failedRows()).i64(counts.skippedRows()).i64(counts.inFlightRows());
+      out.i64(counts.failedRows()).i64(counts.skippedRows()).i64(counts.inFlightRows())
+          .i64(counts.inFlightTokens());
     }
 
     static TaskReport read(In in) {
       return new TaskReport(in.string("jobId"), in.i32("stageId"), in.count("partition"),
           in.i64("attemptId"), new TaskCounts(readSample(in, "finished"),
           readSample(in, "leading"), in.i64("failedRows"), in.i64("skippedRows"),
-          in.i64("inFlightRows")));
+          in.i64("inFlightRows"), in.i64("inFlightTokens")));
     }
 
     private static void writeSample(Out out, RowSample s) {

@@ -84,6 +84,7 @@ final class PartitionGenerator implements AutoCloseable {
       this.prompts = runtime.promptEncoder(options.chatTemplateName(),
           options.chatTemplateKwargs());
       this.queue = runtime.runtime().newResultQueue(options.maxInflightRows());
+      tally.inFlightTokens(queue::inFlightPositions);
       this.route = executor.routes().register(scope, runtime, queue.listener(),
           options.rebalance());
     } catch (RuntimeException e) {

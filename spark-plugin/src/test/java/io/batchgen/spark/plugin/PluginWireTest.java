@@ -76,7 +76,8 @@ class PluginWireTest {
       new Ack(true, null),
       new MoveDone(12, "3", false, 0, "refused"),
       new TaskProgress("2", List.of(new TaskReport("0123456789ab", 3, 7, Long.MAX_VALUE,
-          new TaskCounts(new RowSample(10, 200, 300), new RowSample(8, 160, 200), 1, 2, 64)),
+          new TaskCounts(new RowSample(10, 200, 300), new RowSample(8, 160, 200), 1, 2, 64,
+              12_345)),
           new TaskReport("job-ünïcödé", -1, 0, 0, TaskCounts.NONE))));
 
   @Test
