@@ -6,7 +6,9 @@ package io.batchgen.core.runtime;
  * positions, tokens generated so far), kept as running totals. A sequence's share depends only on
  * its token count and position, so each slot remembers the two it was counted with, and the
  * scheduler re-counts a slot whenever either changes: when it enters, at the end of each of its
- * steps, when a preemption sends it back to recompute, and when it leaves.
+ * steps, when a preemption sends it back to recompute, and when it leaves. Each change of a
+ * slot's cached positions also goes to its listener ({@link ResultListener#inFlightPositions}),
+ * which is how a caller learns the work done on its sequences before their results arrive.
  *
  * <p>Why not a pass over the live sequences when the gauges are published: they are published
  * after every module batch, and a runtime that holds a task's every row (thousands, most of them
@@ -34,6 +36,7 @@ final class LiveWork {
       throw new IllegalStateException("Sequence [" + s.id() + "] is counted already");
     }
     count(s, 1);
+    tell(s, s.countedPosition);
   }
 
   /** Re-counts {@code s} after its position or tokens changed; a no-op for one not counted. */
@@ -43,15 +46,25 @@ final class LiveWork {
     }
     SequenceCoroutine q = s.seq;
     if (q.numTokens() != s.countedTokens || q.position() != s.countedPosition) {
+      int before = s.countedPosition;
       uncount(s);
       count(s, 1);
+      tell(s, s.countedPosition - before);
     }
   }
 
   /** Stops counting a sequence that left (finished, cancelled, failed or detached); idempotent. */
   void remove(SequenceSlot s) {
     if (s.countedPosition >= 0) {
+      int before = s.countedPosition;
       uncount(s);
+      tell(s, -before);
+    }
+  }
+
+  private static void tell(SequenceSlot s, long delta) {
+    if (delta != 0) {
+      s.listener.inFlightPositions(delta);
     }
   }
 

@@ -12,13 +12,14 @@ public interface ResultListener {
   void onResult(SequenceResult result);
 
   /**
-   * The positions this listener's sequences processed in this runtime and still hold changed by
-   * {@code delta}: after each step of one of them, by the positions the step processed (prompt
-   * positions, or the token a decode step fed); when one leaves (it finished, failed, or was
-   * detached for a migration), by minus all it processed here. So the sum over calls is the work
-   * done so far on the sequences in flight, which a progress display counts before their results
-   * arrive. Called on the scheduler thread like {@link #onResult}, once per sequence and step: it
-   * must only add to a counter. Does nothing unless overridden.
+   * The positions this listener's sequences hold in this runtime's KV cache changed by
+   * {@code delta}: when one enters (restored with its cache: by its position), after each of its
+   * steps (by the positions the step processed: prompt positions, or the token a decode step
+   * fed), when a preemption drops its cache to recompute it (by minus its position), and when it
+   * leaves (finished, failed, or detached for a migration: by minus its position). So the sum over
+   * calls is the work done so far on the sequences in flight, which a progress display counts
+   * before their results arrive. Called on the scheduler thread like {@link #onResult}, once per
+   * sequence and step: it must only add to a counter. Does nothing unless overridden.
    */
   default void inFlightPositions(long delta) {
   }

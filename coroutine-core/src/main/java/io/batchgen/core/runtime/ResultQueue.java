@@ -21,7 +21,7 @@ public final class ResultQueue {
 
   private final int capacity;
   private final LinkedBlockingQueue<SequenceResult> results = new LinkedBlockingQueue<>();
-  /** Positions this queue's sequences in flight have processed in the runtime so far. */
+  /** Positions this queue's sequences in flight hold in the runtime's KV cache. */
   private final AtomicLong inFlightPositions = new AtomicLong();
   private final ResultListener listener = new ResultListener() {
     @Override
@@ -137,8 +137,8 @@ public final class ResultQueue {
 
   /**
    * Positions (prompt positions prefilled, tokens fed back) that this queue's sequences still
-   * in the runtime have processed so far: the work done on them before their results arrive.
-   * Sequences detached for a migration no longer count here.
+   * in the runtime hold in its KV cache: the work done on them before their results arrive.
+   * Sequences detached for a migration, and work a preemption dropped, no longer count here.
    */
   public long inFlightPositions() {
     return Math.max(0, inFlightPositions.get());

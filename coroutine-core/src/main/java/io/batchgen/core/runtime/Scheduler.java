@@ -201,7 +201,6 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
 
   @Override
   public void stepDone(SequenceSlot slot) {
-    slot.processed(slot.seq.stepRows());
     if (admission.stepDone(slot)) {
       live.remove(slot.id());
       work.remove(slot);
@@ -319,7 +318,6 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
         s.seq.params, position, kv, shape.numLayers(), kvDim, shape.vocabSize(), s.preemptions);
     if (detach) {
       remove(s);
-      s.left();
     }
     publishGauges();
     return snap;
@@ -486,7 +484,6 @@ final class Scheduler implements SequenceSlot.Queues, AutoCloseable {
   }
 
   private void deliver(SequenceSlot s) {
-    s.left();
     metrics.finished();
     SequenceCoroutine q = s.seq;
     if (q.finishReason == FinishReason.STOP || q.finishReason == FinishReason.LENGTH) {

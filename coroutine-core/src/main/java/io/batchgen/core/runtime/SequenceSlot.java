@@ -48,8 +48,6 @@ final class SequenceSlot implements AwaitSink {
   /** The token count and position {@link LiveWork} last counted; position -1 while not counted. */
   int countedTokens;
   int countedPosition = -1;
-  /** Positions processed in this runtime, as told to the listener. */
-  private long positionsHere;
 
   SequenceSlot(SequenceCoroutine seq, ResultListener listener, long order, int numLayers,
       long submitNanos, Queues queues) {
@@ -59,20 +57,6 @@ final class SequenceSlot implements AwaitSink {
     this.kv = new KvHandle(numLayers);
     this.submitNanos = submitNanos;
     this.queues = queues;
-  }
-
-  /** A step processed {@code positions} positions of this sequence. */
-  void processed(int positions) {
-    positionsHere += positions;
-    listener.inFlightPositions(positions);
-  }
-
-  /** The sequence leaves this runtime: what it processed here is no longer in flight. */
-  void left() {
-    if (positionsHere != 0) {
-      listener.inFlightPositions(-positionsHere);
-      positionsHere = 0;
-    }
   }
 
   String id() {
