@@ -17,10 +17,12 @@ import org.apache.spark.api.plugin.PluginContext;
  * executor is the driver JVM, is the whole machine the executor's. Never more than the
  * machine's cores.
  *
- * @param count  compute threads, at least 1
- * @param source where {@code count} came from, for the log
+ * @param count   compute threads, at least 1
+ * @param source  where {@code count} came from, for the log
+ * @param guessed whether {@code count} is a guess: the machine's cores on a cluster executor
+ *                that nothing told how many it was given
  */
-record ExecutorCores(int count, String source) {
+record ExecutorCores(int count, String source, boolean guessed) {
 
   /** The entry point of the JVM of a cluster executor (YARN's subclass ends the same). */
   private static final String EXECUTOR_MAIN = "CoarseGrainedExecutorBackend";
@@ -42,7 +44,8 @@ record ExecutorCores(int count, String source) {
   static ExecutorCores resolve(boolean onDriver, OptionalInt configured, List<String> launchArgs,
       int machine) {
     if (onDriver) {
-      return new ExecutorCores(machine, "all " + machine + " cores of the machine (local mode)");
+      return new ExecutorCores(machine, "all " + machine + " cores of the machine (local mode)",
+          false);
     }
     if (configured.isPresent()) {
       return capped(configured.getAsInt(), "spark.executor.cores", machine);
@@ -54,12 +57,7 @@ record ExecutorCores(int count, String source) {
     }
     return new ExecutorCores(machine, "all " + machine + " cores of the machine: neither "
         + "spark.executor.cores nor the executor's launch command says how many it was given; "
-        + "set spark.executor.cores when a machine runs more than one executor");
-  }
-
-  /** Whether {@link #count} is a guess (the machine's cores on a cluster executor). */
-  boolean guessed() {
-    return source.startsWith("all ") && !source.endsWith("(local mode)");
+        + "set spark.executor.cores when a machine runs more than one executor", true);
   }
 
   /**
@@ -93,9 +91,9 @@ record ExecutorCores(int count, String source) {
   private static ExecutorCores capped(int n, String source, int machine) {
     if (n > machine) {
       return new ExecutorCores(machine, source + " (" + n + "), capped at the machine's "
-          + machine + " cores");
+          + machine + " cores", false);
     }
-    return new ExecutorCores(Math.max(1, n), source);
+    return new ExecutorCores(Math.max(1, n), source, false);
   }
 
   /**
